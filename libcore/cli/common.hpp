@@ -1,0 +1,55 @@
+// What every binary shares: exit statuses, diagnostics on stderr in the form
+// "tool: file: record N: message", a buffered stdout that ends quietly on a
+// closed pipe and reports write errors, and option parsing with usage errors -> 2.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+namespace nl::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInput = 1;   // input problems, write errors
+constexpr int kExitUsage = 2;
+
+void set_program(std::string name);
+const std::string& program();
+
+// "tool: message" on stderr.
+void error(std::string_view message);
+// "tool: file: message" on stderr.
+void error(std::string_view file, std::string_view message);
+// "tool: file: record N: message" on stderr.
+void error(std::string_view file, uint64_t record, std::string_view message);
+
+// stdout through one large buffer. On EPIPE the process exits 0 at once, quietly
+// (the reader is gone, as with `| head`); on any other write error it prints
+// "tool: write error: ..." and exits 1.
+class Output {
+ public:
+  static Output& stdout_();
+  std::string& buffer() { return buf_; }
+  // Call after each record: writes out once the buffer is large.
+  void maybe_flush() {
+    if (buf_.size() >= kFlushAt) flush();
+  }
+  void flush();
+  // Flush and close stdout, checking for errors (coreutils' close_stdout).
+  void finish();
+
+ private:
+  static constexpr size_t kFlushAt = 1 << 16;
+  std::string buf_;
+};
+
+// Parses options; on error prints one line plus "Try 'tool --help'" and exits 2;
+// --help prints to stdout and exits 0; --version likewise. Returns only on success.
+void parse_or_exit(CLI::App& app, int argc, char** argv);
+// Adds --version to the app.
+void add_version_flag(CLI::App& app);
+// Installs SIGPIPE=ignore (so EPIPE is seen as an error code) and the program name.
+void init(int argc, char** argv, std::string name);
+
+}  // namespace nl::cli

@@ -1,0 +1,57 @@
+// Stage input: each operand (or stdin, "-") is either a capture, recognised by its
+// magic number, or JSON Lines from the stage before. Lines are read through a
+// bounded buffer: a line longer than the cap is reported and skipped, not held.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "libcore/capture/reader.hpp"
+
+namespace nl {
+
+class LineReader {
+ public:
+  // Takes ownership of fd (closed on destruction unless it is 0). `prefix` is
+  // data already read from fd (by the sniffer) that comes first.
+  LineReader(int fd, std::string prefix, size_t max_line = 256u << 20);
+  ~LineReader();
+  enum class Status { line, too_long, end, error };
+  // On `line`, `line` holds the line without its newline (valid until the next call).
+  // On `too_long`, the whole over-long line was consumed and skipped.
+  Status next(std::string_view& line);
+  uint64_t line_number() const { return line_no_; }
+  const std::string& error() const { return error_; }
+  uint64_t bytes_read() const { return bytes_read_; }
+
+ private:
+  bool fill();
+  int fd_;
+  std::string buf_;
+  size_t start_ = 0;
+  size_t max_line_;
+  uint64_t line_no_ = 0;
+  uint64_t bytes_read_ = 0;
+  bool eof_ = false;
+  std::string error_;
+};
+
+struct StageInput {
+  enum class Kind { capture, jsonl, failed } kind = Kind::failed;
+  std::string name;                        // as given; "-" shown as "(stdin)"
+  std::unique_ptr<CaptureSource> capture;  // kind == capture
+  std::unique_ptr<LineReader> lines;       // kind == jsonl
+  std::string error;                       // kind == failed: message for the user
+};
+
+// Opens an operand and decides what it holds. A file that is neither a capture nor
+// starts like JSON ('{' after optional whitespace) fails with
+// "not a pcap or pcapng file (nor JSON Lines)" unless accept_jsonl is false, in
+// which case it fails with "not a pcap or pcapng file".
+StageInput open_stage_input(const std::string& name, bool accept_jsonl);
+
+// The name to show in messages: "(stdin)" for "-".
+std::string display_name(const std::string& name);
+
+}  // namespace nl

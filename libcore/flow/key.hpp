@@ -1,0 +1,46 @@
+// Flow identity shared by every stage: the 5-tuple (plus outer VLAN), its
+// direction-free canonical form, the Community ID v1 hash and the flow_id.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "libcore/decode/packet.hpp"
+
+namespace nl {
+
+struct FlowKey {
+  IpAddress src, dst;        // as oriented by the caller (client -> server when known)
+  uint16_t sport = 0, dport = 0;  // for ICMP: type and code
+  uint8_t proto = 0;
+  uint16_t vlan = 0;
+
+  FlowKey reversed() const { return {dst, src, dport, sport, proto, vlan}; }
+  friend bool operator==(const FlowKey& a, const FlowKey& b) = default;
+};
+
+// The key of a decoded packet, oriented as the packet travels (src -> dst).
+// ICMP/ICMPv6 put type and code in the port fields, as Community ID does.
+FlowKey flow_key_of(const Decoded& d);
+
+// Both directions of a flow map to the same canonical key; `flipped` says whether
+// the packet's direction was reversed to get it.
+FlowKey canonical(const FlowKey& k, bool& flipped);
+
+// Hash for hash tables, equal for a key and its canonical form only if the caller
+// canonicalises first.
+uint64_t hash_key(const FlowKey& k);
+
+// Community ID v1 (https://github.com/corelight/community-id-spec), seed 0:
+// "1:" + base64(sha1(seed, saddr, daddr, proto, 0, sport, dport)).
+std::string community_id(const FlowKey& k, uint16_t seed = 0);
+
+// flow_id: a number below 2^53 (exact in JSON doubles and jq), from the canonical
+// key and the time the flow was first seen, so records of one flow carry the same
+// id across stages and a reused 5-tuple gets a new one.
+uint64_t flow_id(const FlowKey& k, const Timestamp& first_seen);
+
+// EVE 5-tuple fields: "src_ip","src_port","dest_ip","dest_port","proto".
+class JsonWriter;
+void write_eve_tuple(JsonWriter& w, const FlowKey& k);
+
+}  // namespace nl

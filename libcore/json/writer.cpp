@@ -1,0 +1,208 @@
+#include "libcore/json/writer.hpp"
+
+#include <charconv>
+#include <array>
+#include <cstring>
+
+namespace nl {
+namespace {
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence at p (RFC 3629), or 0 when invalid.
+size_t utf8_len(const unsigned char* p, size_t n) {
+  unsigned char c = p[0];
+  if (c < 0x80) return 1;
+  size_t len;
+  uint32_t min;
+  if ((c & 0xe0) == 0xc0) { len = 2; min = 0x80; }
+  else if ((c & 0xf0) == 0xe0) { len = 3; min = 0x800; }
+  else if ((c & 0xf8) == 0xf0) { len = 4; min = 0x10000; }
+  else return 0;
+  if (n < len) return 0;
+  uint32_t cp = c & (0x7f >> len);
+  for (size_t i = 1; i < len; ++i) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (p[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    // Copy the longest run that needs no escaping in one append.
+    size_t run = i;
+    while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\') ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == n) break;
+    }
+    unsigned char c = p[i];
+    if (c >= 0x80) {
+      size_t len = utf8_len(p + i, n - i);
+      if (len == 0) {
+        out += "\xef\xbf\xbd";  // U+FFFD for a byte that is not UTF-8
+        ++i;
+      } else {
+        out.append(s.data() + i, len);
+        i += len;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default: {
+        char esc[7] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15], 0};
+        out.append(esc, 6);
+      }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void append_base64(std::string& out, Bytes b) {
+  size_t start = out.size();
+  out.resize(start + (b.size() + 2) / 3 * 4);
+  char* o = out.data() + start;
+  size_t i = 0;
+  for (; i + 3 <= b.size(); i += 3) {
+    uint32_t v = uint32_t(b[i]) << 16 | uint32_t(b[i + 1]) << 8 | b[i + 2];
+    *o++ = kB64[v >> 18];
+    *o++ = kB64[v >> 12 & 63];
+    *o++ = kB64[v >> 6 & 63];
+    *o++ = kB64[v & 63];
+  }
+  if (size_t rest = b.size() - i) {
+    uint32_t v = uint32_t(b[i]) << 16 | (rest == 2 ? uint32_t(b[i + 1]) << 8 : 0);
+    *o++ = kB64[v >> 18];
+    *o++ = kB64[v >> 12 & 63];
+    *o++ = rest == 2 ? kB64[v >> 6 & 63] : '=';
+    *o++ = '=';
+  }
+}
+
+bool decode_base64(std::string_view in, std::string& out) {
+  static const auto table = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 64; ++i) t[uint8_t(kB64[i])] = int8_t(i);
+    return t;
+  }();
+  if (in.size() % 4 != 0) return false;
+  out.clear();
+  out.reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = in[i + k];
+      if (c == '=') {
+        // Padding only in the last quantum, only in its last two places.
+        if (i + 4 != in.size() || k < 2) return false;
+        v[k] = 0;
+        ++pad;
+      } else {
+        if (pad) return false;
+        v[k] = table[uint8_t(c)];
+        if (v[k] < 0) return false;
+      }
+    }
+    uint32_t w = uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 | uint32_t(v[3]);
+    out += char(w >> 16);
+    if (pad < 2) out += char(w >> 8 & 255);
+    if (pad < 1) out += char(w & 255);
+  }
+  return true;
+}
+
+void JsonWriter::number(uint64_t v) {
+  sep();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ptr);
+}
+
+void JsonWriter::number(int64_t v) {
+  sep();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ptr);
+}
+
+void JsonWriter::number(double v) {
+  sep();
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ptr);
+}
+
+void JsonWriter::string(std::string_view s) {
+  sep();
+  append_json_string(out_, s);
+}
+
+void JsonWriter::base64(Bytes b) {
+  sep();
+  out_ += '"';
+  append_base64(out_, b);
+  out_ += '"';
+}
+
+void JsonWriter::hex(Bytes b) {
+  sep();
+  out_ += '"';
+  for (uint8_t c : b) {
+    out_ += kHex[c >> 4];
+    out_ += kHex[c & 15];
+  }
+  out_ += '"';
+}
+
+void JsonWriter::hex16(uint16_t v) {
+  sep();
+  char buf[8] = {'"', '0', 'x', kHex[v >> 12], kHex[v >> 8 & 15], kHex[v >> 4 & 15], kHex[v & 15], '"'};
+  out_.append(buf, 8);
+}
+
+void JsonWriter::text_view(Bytes b) {
+  sep();
+  out_ += '"';
+  for (uint8_t c : b) {
+    if (c == '"' || c == '\\') {
+      out_ += '\\';
+      out_ += char(c);
+    } else if (c >= 0x20 && c < 0x7f) {
+      out_ += char(c);
+    } else if (c == '\n') {
+      out_ += "\\n";
+    } else {
+      out_ += '.';
+    }
+  }
+  out_ += '"';
+}
+
+void JsonWriter::timestamp(const Timestamp& t, TimeFormat f) {
+  sep();
+  if (f == TimeFormat::iso) out_ += '"';
+  append_timestamp(out_, t, f);
+  if (f == TimeFormat::iso) out_ += '"';
+}
+
+}  // namespace nl

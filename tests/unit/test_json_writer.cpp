@@ -1,0 +1,76 @@
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "libcore/json/writer.hpp"
+
+using namespace nl;
+
+TEST_CASE("json writer: structure, escaping, numbers") {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.field_str("type", "pkt");
+  w.field("n", uint64_t(18446744073709551615ULL));
+  w.field("neg", int64_t(-5));
+  w.key("s");
+  w.string(std::string_view("a\"b\\c\n\x01\xff\xc3\xa9", 10));
+  w.key("arr");
+  w.begin_array();
+  w.number(1);
+  w.null();
+  w.boolean(false);
+  w.end_array();
+  w.field_null("z");
+  w.end_object();
+  CHECK(out == "{\"type\":\"pkt\",\"n\":18446744073709551615,\"neg\":-5,"
+               "\"s\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xc3\xa9\",\"arr\":[1,null,false],\"z\":null}");
+  auto j = nlohmann::json::parse(out);
+  CHECK(j["s"].get<std::string>() == "a\"b\\c\n\x01\xef\xbf\xbd\xc3\xa9");
+}
+
+TEST_CASE("base64 round trip for every length up to 64") {
+  for (size_t n = 0; n <= 64; ++n) {
+    std::string raw;
+    for (size_t i = 0; i < n; ++i) raw += char(i * 37 + 11);
+    std::string enc;
+    append_base64(enc, as_bytes(raw));
+    CHECK(enc.size() == (n + 2) / 3 * 4);
+    std::string dec;
+    REQUIRE(decode_base64(enc, dec));
+    CHECK(dec == raw);
+  }
+  std::string enc;
+  append_base64(enc, as_bytes("foobar"));
+  CHECK(enc == "Zm9vYmFy");
+  std::string dec;
+  CHECK_FALSE(decode_base64("Zm9", dec));
+  CHECK_FALSE(decode_base64("Zm9*", dec));
+  CHECK_FALSE(decode_base64("Z===", dec));
+  CHECK(decode_base64("Zg==", dec));
+  CHECK(dec == "f");
+}
+
+TEST_CASE("timestamps: iso and epoch, lossless, round trip") {
+  Timestamp t{1700000000, 123456000, 6};
+  std::string s;
+  append_timestamp(s, t, TimeFormat::iso);
+  CHECK(s == "2023-11-14T22:13:20.123456Z");
+  Timestamp back;
+  REQUIRE(parse_timestamp(s, back));
+  CHECK(back == t);
+  CHECK(back.digits == 6);
+  s.clear();
+  Timestamp ns{1700000000, 123456789, 9};
+  append_timestamp(s, ns, TimeFormat::epoch);
+  CHECK(s == "1700000000.123456789");
+  REQUIRE(parse_timestamp(s, back));
+  CHECK(back == ns);
+  s.clear();
+  append_timestamp(s, Timestamp{0, 0, 6}, TimeFormat::iso);
+  CHECK(s == "1970-01-01T00:00:00.000000Z");
+  s.clear();
+  append_timestamp(s, Timestamp{951782400, 5, 9}, TimeFormat::iso);  // leap day 2000
+  CHECK(s == "2000-02-29T00:00:00.000000005Z");
+  CHECK_FALSE(parse_timestamp("2000-13-01T00:00:00Z", back));
+  CHECK_FALSE(parse_timestamp("abc", back));
+}
