@@ -1,0 +1,45 @@
+// The input side shared by every binary that consumes packets: operands (or stdin)
+// that are captures or pcap2pkt JSON Lines, or a live interface; the BPF filter;
+// packet numbering; decoding; and the errors the user is told about. A binary's
+// main wires its options here and handles decoded packets.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libcore/capture/live.hpp"
+#include "libcore/decode/packet.hpp"
+#include "libcore/decode/stats.hpp"
+
+namespace nl {
+
+struct PacketLoopOptions {
+  std::vector<std::string> inputs;   // empty: stdin
+  std::string filter;                // BPF expression, applied to files, stdin and live capture
+  LiveOptions live;                  // live.interface non-empty: capture live instead of reading inputs
+  bool accept_pkt_jsonl = true;      // pcap2pkt output accepted as input
+  bool need_payload = true;          // JSON input must carry payloads
+  bool strict = false;               // stop at the first bad JSON line
+  DecodeOptions decode;
+};
+
+struct PacketLoopHandlers {
+  // Every decoded packet, in input order.
+  std::function<void(const Packet&, Decoded&)> packet;
+  // JSON lines of other record types (for --pass); may be empty.
+  std::function<void(std::string_view line)> other_line;
+  // Called between inputs and at the end (e.g. to flush output).
+  std::function<void()> idle;
+};
+
+// Runs to the end of all inputs. Returns the exit status: 0, or 1 when any input
+// had a problem (already reported on stderr). Fills `stats` and, for live capture, `live_stats`.
+int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, DecodeStats& stats,
+                    LiveStats* live_stats = nullptr);
+
+// Parses "iso" / "epoch".
+bool parse_time_format(const std::string& s, TimeFormat& f);
+
+}  // namespace nl

@@ -1,0 +1,55 @@
+// The `pkt` record: one JSON line per captured packet (pcap2pkt's output), and the
+// way back: a pkt line rebuilt into a frame that the decoders read exactly as they
+// read the original, so every later stage sees the same Decoded fields on both paths.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libcore/decode/packet.hpp"
+#include "libcore/json/writer.hpp"
+
+namespace nl {
+
+enum class PayloadMode { b64, none, text, head };
+
+struct PktOptions {
+  PayloadMode payload = PayloadMode::b64;
+  size_t head_bytes = 0;      // for PayloadMode::head: base64 of the first N bytes
+  TimeFormat time = TimeFormat::iso;
+};
+
+// Appends one pkt record (with a trailing newline) to `out`.
+void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, const PktOptions& opt);
+
+// A pkt line turned back into a frame. `frame` owns the bytes; packet.data points into it.
+struct RebuiltPacket {
+  Packet packet;
+  std::vector<uint8_t> frame;
+};
+
+enum class PktReadStatus {
+  ok,
+  not_pkt,        // a record of another type (pass it through or skip it)
+  no_ip,          // a pkt record without an IP layer (ARP, unknown ethertype): nothing to rebuild
+  error,          // malformed: see message
+};
+
+// Parses one JSON line. On ok, `out` holds a frame of link type ethernet (with the
+// record's VLAN tags) or raw IP. When `need_payload` and the record has no full
+// payload (pcap2pkt --payload=none/text/head), it is an error that says so.
+// `type` receives the record's "type" (for not_pkt).
+class PktReader {
+ public:
+  PktReader();
+  ~PktReader();
+  PktReadStatus read(std::string_view line, bool need_payload, RebuiltPacket& out,
+                     std::string& type, std::string& message);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace nl
