@@ -33,14 +33,16 @@ class BpfFilterSet {
  public:
   explicit BpfFilterSet(std::string expr) : expr_(std::move(expr)) {}
   bool empty() const { return expr_.empty(); }
-  // False and sets error when the expression cannot be compiled for this link type.
+  // False and sets error when the expression cannot be compiled for this link type
+  // (error is left alone otherwise: clear it before calling to tell the two apart).
   bool matches(const Packet& pkt, std::string& error);
   // Compiles once for Ethernet to report a syntax error before any input is read.
   bool check(std::string& error);
 
  private:
   std::string expr_;
-  std::vector<std::pair<uint32_t, std::unique_ptr<BpfFilter>>> filters_;
+  std::vector<std::pair<uint32_t, std::unique_ptr<BpfFilter>>> filters_;  // null: did not compile
+  std::vector<std::pair<uint32_t, std::string>> errors_;                  // why, per link type
 };
 
 struct LiveOptions {

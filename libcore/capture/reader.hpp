@@ -25,12 +25,14 @@ class CaptureSource {
   // pkt.number is left for the caller to assign.
   virtual ReadStatus next(Packet& pkt) = 0;
   // After ReadStatus::error: what went wrong, with the byte offset,
-  // e.g. "truncated packet record at byte offset 1234 (needs 60 bytes, 12 left)".
+  // e.g. "truncated packet record at byte offset 1234: needs 60 bytes, 12 left"
+  // (the offset of the record start). Every packet before the cut came out first.
   virtual const std::string& error() const = 0;
   // Bytes consumed so far and total size when known (0 for pipes): for progress.
   virtual uint64_t bytes_read() const = 0;
   virtual uint64_t total_bytes() const { return 0; }
-  // Link types of the interfaces seen so far (one for classic pcap).
+  // Link types of the interfaces seen so far (one for classic pcap; for pcapng one per
+  // Interface Description Block read, across sections, filled as blocks are read).
   virtual const std::vector<uint32_t>& linktypes() const = 0;
   // Snap length of the first interface (classic pcap header or first IDB); 0 if unknown.
   virtual uint32_t snaplen() const = 0;
@@ -45,9 +47,13 @@ struct OpenResult {
 };
 
 // Opens a capture file by path; "-" means standard input. Regular files are mmapped.
+// Statuses: not_found (ENOENT), io_error (strerror text), empty ("empty file"),
+// not_capture ("not a pcap or pcapng file", or what is wrong with the file header).
 OpenResult open_capture(const std::string& path);
 // Opens a capture whose first bytes were already read from fd (used when a stage
 // sniffs stdin to choose between a capture and JSON Lines): `prefix` is replayed first.
+// The source takes ownership of fd (closed when it is destroyed, unless it is 0) and
+// reads it through a reused buffer; a failed open closes it too (unless it is 0).
 OpenResult open_capture_fd(int fd, std::string prefix);
 
 // True when the first 4 bytes are a pcap or pcapng magic number.
