@@ -1,0 +1,114 @@
+// IP defragmentation, IPv4 (RFC 791) and IPv6 (RFC 8200 section 4.5).
+//
+// Fragments are held per datagram, keyed by (version, src, dst, proto, id, outer VLAN).
+// When every byte from 0 to the end given by the last fragment (MF = 0) is present,
+// the whole datagram is rebuilt in an owned buffer:
+//   IPv4: the offset-0 fragment's header (with its options), total length set, MF and
+//         fragment offset cleared (DF kept), header checksum recomputed; then the payload.
+//   IPv6: the offset-0 fragment's unfragmentable part (fixed header + extension headers
+//         before the Fragment header), the Fragment header removed (the next-header field
+//         that named it now names what it named), payload length set; then the payload.
+// The caller runs nl::decode_ip(out.bytes(), decoded) and goes on as if it were one
+// packet captured at out.ts (the timestamp of the fragment that completed it); decode_ip
+// knows nothing of the link layer, so copy the VLAN tags over (out.vlan is the key's).
+//
+// Overlap policy: FIRST WINS. A byte already held is never overwritten by a later
+// fragment (BSD-like; also what most IDS "first" policies do). Overlapping bytes are
+// counted in Stats::overlap_bytes. (RFC 5722 asks IPv6 hosts to drop such datagrams;
+// for an analyser, keeping the first copy and counting the overlap is more useful.)
+//
+// Bounds (each cut has a counter): a datagram not completed within `timeout_nsec` of
+// capture time after its first fragment is dropped (timed_out); at most `max_datagrams`
+// in progress and `max_bytes` of fragment data held in total: the oldest datagram is
+// dropped to make room (evicted); a datagram whose end would pass 65535 bytes is dropped
+// (oversize; IPv6 jumbograms, RFC 2675, cannot be fragmented and are not supported).
+#pragma once
+#include <cstdint>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "libcore/decode/packet.hpp"
+
+namespace nl {
+
+struct DefragOptions {
+  int64_t timeout_nsec = 30'000'000'000LL;  // 30 s of capture time (Linux ipfrag_time default)
+  size_t max_datagrams = 4096;
+  size_t max_bytes = 16u << 20;              // fragment payload bytes held in total
+};
+
+struct Reassembled {
+  std::vector<uint8_t> datagram;  // IP header + payload; reused between calls
+  Timestamp ts;                   // the fragment that completed the datagram
+  uint64_t packet_number = 0;     // its Packet::number
+  uint32_t fragments = 0;         // fragments that contributed
+  uint16_t vlan = 0;              // outer VLAN id of the key
+  Bytes bytes() const { return {datagram.data(), datagram.size()}; }
+};
+
+class Defragmenter {
+ public:
+  struct Stats {
+    uint64_t fragments = 0;       // fragments fed
+    uint64_t completed = 0;       // datagrams rebuilt
+    uint64_t timed_out = 0;       // datagrams dropped after timeout_nsec
+    uint64_t evicted = 0;         // datagrams dropped for max_datagrams / max_bytes
+    uint64_t overlaps = 0;        // fragments that overlapped bytes already held
+    uint64_t overlap_bytes = 0;   // bytes of those overlaps (first copy kept)
+    uint64_t oversize = 0;        // datagrams dropped: would exceed 65535 bytes
+    uint64_t malformed = 0;       // fragments whose headers could not be read / inconsistent
+    uint64_t in_progress = 0;     // datagrams held now
+    uint64_t held_bytes = 0;      // fragment bytes held now
+    uint64_t peak_held_bytes = 0;
+    // Named counters for a --stats summary.
+    std::vector<std::pair<const char*, uint64_t>> named() const;
+  };
+
+  explicit Defragmenter(const DefragOptions& opt = {});
+
+  // Feeds one decoded packet. Returns true when `d` is a fragment that completed a
+  // datagram: `out` then holds it. Non-fragments return false and are ignored
+  // (an IPv6 atomic fragment, offset 0 and M = 0, completes at once).
+  bool feed(const Packet& p, const Decoded& d, Reassembled& out);
+
+  // Drops datagrams whose first fragment is older than now - timeout. feed() calls it
+  // as capture time advances; callers may call it too.
+  void expire(const Timestamp& now);
+
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Key {
+    uint8_t version = 0, proto = 0;
+    uint16_t vlan = 0;
+    uint32_t id = 0;
+    IpAddress src, dst;
+    bool operator==(const Key& o) const;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
+  struct Datagram {
+    Key key;
+    int64_t first_nsec = 0;
+    std::vector<uint8_t> header;        // from the offset-0 fragment (empty until seen)
+    size_t next_hdr_pos = 0;            // IPv6: where the byte naming the Fragment header is
+    uint8_t inner_next = 0;             // IPv6: what the Fragment header names
+    std::vector<uint8_t> data;          // payload bytes by offset
+    std::vector<std::pair<uint32_t, uint32_t>> have;  // sorted, disjoint [begin, end)
+    int64_t total = -1;                 // payload length, known from the last fragment
+    uint32_t fragments = 0;
+    size_t held = 0;
+  };
+
+  void drop(const Key& k, uint64_t& counter);
+  void evict_oldest();
+
+  DefragOptions opt_;
+  Stats stats_;
+  std::unordered_map<Key, Datagram, KeyHash> map_;
+  int64_t last_expire_nsec_ = INT64_MIN;
+};
+
+}  // namespace nl
