@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages netlines needs to build and test, if any is missing.
+set -euo pipefail
+PKGS="g++ cmake make pkg-config libpcap-dev nlohmann-json3-dev libcli11-dev doctest-dev bats
+      libssl-dev zlib1g-dev libsimdjson-dev jq"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing" >&2
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

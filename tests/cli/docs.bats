@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# Every option a binary's --help lists is in its man page and in its bash, zsh and
+# fish completions (regenerate completions with scripts/gen-completions.py).
+
+load helpers
+
+check_tool() {
+  local tool=$1 missing=""
+  [ -x "$NETLINES_BIN/$tool" ] || skip "$tool not built"
+  local opts
+  opts=$("$NETLINES_BIN/$tool" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+  [ -n "$opts" ]
+  for o in $opts; do
+    local roff=${o//-/\\-}
+    grep -qF -- "$roff" "$NETLINES_SRC/man/$tool.1" || missing="$missing man:$o"
+    grep -qwF -- "$o" "$NETLINES_SRC/completions/bash/$tool" || missing="$missing bash:$o"
+    grep -qF -- "$o" "$NETLINES_SRC/completions/zsh/_$tool" || missing="$missing zsh:$o"
+    grep -qE -- "-l ${o#--}( |$)" "$NETLINES_SRC/completions/fish/$tool.fish" || missing="$missing fish:$o"
+  done
+  if [ -n "$missing" ]; then
+    echo "$tool: options missing from docs:$missing" >&2
+    return 1
+  fi
+}
+
+@test "pcap2pkt: man page and completions list every option" { check_tool pcap2pkt; }
+@test "tcpflow-reasm: man page and completions list every option" { check_tool tcpflow-reasm; }
+@test "httpextract: man page and completions list every option" { check_tool httpextract; }
+@test "tlssni: man page and completions list every option" { check_tool tlssni; }
+@test "flowstat: man page and completions list every option" { check_tool flowstat; }
