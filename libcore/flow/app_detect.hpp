@@ -1,0 +1,27 @@
+// Application labels from content, not ports: a flow is labelled by the first
+// payload packets of either direction. Cheap signature checks only (no parsing
+// beyond a few header bytes), so a label is a hint, never a verdict.
+#pragma once
+#include <cstdint>
+
+#include "libcore/bytes.hpp"
+
+namespace nl {
+
+// Stable label order: records and interval "by_app" keys use app_name().
+enum class App : uint8_t { unknown, http, tls, dns, ssh, count_ };
+// "http", "tls", "dns", "ssh"; "unknown" for App::unknown.
+const char* app_name(App a);
+
+// Looks at one packet's captured payload. `proto` is the IP protocol (6 TCP,
+// 17 UDP); ports select DNS only (port 53 on either side). Rules:
+//   http: a request line "<METHOD> " with a known method, or a status line "HTTP/1."
+//   tls:  TLS record header 0x16 0x03 0x00..0x04 + handshake type 1 (ClientHello)
+//         or 2 (ServerHello) (RFC 8446 5.1), or an SSLv2-compatible ClientHello
+//         (RFC 5246 E.2: 2-byte length with the high bit, msg type 1, version 0x0002/0x03xx)
+//   dns:  port 53, a 12-byte header with sane counts (RFC 1035 4.1.1); over TCP
+//         after the 2-byte length prefix (RFC 1035 4.2.2)
+//   ssh:  identification string "SSH-2.0-" or "SSH-1." (RFC 4253 4.2)
+App detect_app(Bytes payload, uint8_t proto, uint16_t sport, uint16_t dport);
+
+}  // namespace nl
