@@ -1,0 +1,163 @@
+// TLS handshake parsing over bytes: ClientHello / ServerHello (SSL 3.0 .. TLS 1.3,
+// drafts 0x7fxx), the SSLv2-compatible ClientHello, and the JA3 / JA3S / JA4
+// fingerprints. Pure functions: bytes in, a struct with anomaly flags out; every
+// read is bounds-checked and a truncated hello keeps the fields parsed so far.
+//
+//   ClientHello (RFC 8446 4.1.2, RFC 5246 7.4.1.2)
+//   +---------+--------+------------+---------------+-------------+------------+
+//   | version | random | session_id | cipher_suites | compression | extensions |
+//   |   2     |   32   | 1 + <=32   | 2 + 2n        | 1 + n       | 2 + ...    |
+//   +---------+--------+------------+---------------+-------------+------------+
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libcore/bytes.hpp"
+
+namespace nl {
+
+// Well-known code points (IANA TLS registries).
+namespace tls_ext {
+constexpr uint16_t server_name = 0x0000;
+constexpr uint16_t supported_groups = 0x000a;
+constexpr uint16_t ec_point_formats = 0x000b;
+constexpr uint16_t signature_algorithms = 0x000d;
+constexpr uint16_t alpn = 0x0010;
+constexpr uint16_t session_ticket = 0x0023;
+constexpr uint16_t pre_shared_key = 0x0029;
+constexpr uint16_t early_data = 0x002a;
+constexpr uint16_t supported_versions = 0x002b;
+constexpr uint16_t psk_key_exchange_modes = 0x002d;
+constexpr uint16_t key_share = 0x0033;
+constexpr uint16_t encrypted_client_hello = 0xfe0d;
+}  // namespace tls_ext
+
+// RFC 8701: GREASE values are 0x?A?A with both bytes equal (0x0a0a, 0x1a1a .. 0xfafa).
+inline bool is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+
+// Stable anomaly names; a set of them travels as a bit mask.
+enum class TlsAnomaly : uint8_t {
+  not_tls,                   // first bytes are neither a TLS record nor an SSLv2 hello
+  truncated_record,          // stream ended (or gave up) inside a record
+  record_length_overflow,    // record length > 2^14 + 2048 (RFC 5246 6.2.3)
+  bad_record_version,        // record version major != 3
+  empty_handshake_record,    // zero-length handshake fragment (RFC 8446 5.1)
+  interleaved_record,        // a non-handshake record inside a fragmented handshake message
+  unexpected_handshake_type, // first message is not a (Client|Server)Hello
+  bad_handshake_length,      // hello body shorter than its fields / trailing bytes
+  handshake_too_large,       // a hello longer than the buffering cap (parsed up to the cap)
+  truncated_hello,           // the hello ends before its mandatory fields do
+  session_id_too_long,       // > 32 bytes
+  bad_cipher_suites_length,  // odd or zero length
+  extension_block_overflow,  // extensions length runs past the hello body
+  extension_overflow,        // one extension's length runs past the extension block
+  too_many_extensions,       // more than the cap stored (all are still counted)
+  duplicate_extension,       // the same extension type twice (RFC 8446 4.2)
+  malformed_extension,       // a decoded extension's inner lengths are inconsistent
+  gap_in_handshake,          // bytes missing (gap_before > 0) before the hellos were complete
+  sslv2_malformed,           // SSLv2 hello lengths inconsistent
+  server_not_tls,            // server's first bytes are not TLS
+  server_alert,              // server answered with an alert record
+  count_
+};
+const char* tls_anomaly_name(TlsAnomaly a);
+
+struct TlsAnomalies {
+  uint32_t bits = 0;
+  void set(TlsAnomaly a) { bits |= 1u << unsigned(a); }
+  bool has(TlsAnomaly a) const { return bits >> unsigned(a) & 1u; }
+  bool any() const { return bits != 0; }
+  void merge(TlsAnomalies o) { bits |= o.bits; }
+};
+static_assert(unsigned(TlsAnomaly::count_) <= 32);
+
+// One extension: its type and where its data lies in the handshake body parsed.
+struct TlsExtension {
+  uint16_t type = 0;
+  uint32_t offset = 0;  // of the data, relative to the handshake body
+  uint16_t length = 0;
+};
+
+struct TlsCaps {
+  size_t max_extensions = 1024;   // stored; extension_count keeps counting past it
+  size_t max_names = 16;          // SNI names and ALPN protocols kept
+  size_t max_list = 512;          // entries of each decoded u16/u8 list kept
+};
+
+struct ClientHello {
+  bool sslv2 = false;              // SSLv2-compatible hello (RFC 5246 E.2)
+  uint16_t record_version = 0;     // filled by the caller from the record header
+  uint16_t legacy_version = 0;
+  uint8_t random[32] = {};
+  uint8_t session_id_length = 0;
+  std::vector<uint16_t> cipher_suites;     // offered order, GREASE and SCSV included
+  std::vector<uint32_t> cipher_specs_v2;   // SSLv2 hello: 3-byte cipher specs
+  std::vector<uint8_t> compression_methods;
+  std::vector<TlsExtension> extensions;    // offered order, at most caps.max_extensions
+  uint32_t extension_count = 0;            // all extensions seen
+  bool has_extensions_block = false;
+
+  std::vector<std::string> server_names;   // every host_name entry, as sent (IP literals too)
+  std::vector<std::string> alpn;
+  std::vector<uint16_t> supported_versions;
+  std::vector<uint16_t> supported_groups;
+  std::vector<uint8_t> ec_point_formats;
+  std::vector<uint16_t> signature_algorithms;
+  std::vector<uint16_t> key_share_groups;
+  std::vector<uint8_t> psk_modes;
+  bool has_sni = false, has_alpn = false, has_supported_versions = false;
+  bool session_ticket = false, early_data = false, ech = false, pre_shared_key = false;
+  bool grease = false;                     // a GREASE value anywhere
+  TlsAnomalies anomalies;
+
+  void clear();  // keeps vector capacity
+  // Highest non-GREASE supported_versions entry, else legacy_version.
+  uint16_t best_version() const;
+};
+
+struct ServerHello {
+  uint16_t record_version = 0;     // filled by the caller
+  uint16_t legacy_version = 0;
+  uint16_t selected_version = 0;   // supported_versions (TLS 1.3) or legacy_version
+  uint8_t random[32] = {};
+  uint16_t cipher = 0;
+  uint8_t compression = 0;
+  std::vector<uint16_t> extension_types;   // in order, at most caps.max_extensions
+  uint32_t extension_count = 0;
+  std::string alpn;                // selected protocol, empty when none
+  bool has_alpn = false;
+  uint16_t key_share_group = 0;    // TLS 1.3 key_share (or HRR selected_group)
+  bool hello_retry_request = false;  // RFC 8446 4.1.3 special random
+  TlsAnomalies anomalies;
+
+  void clear();
+};
+
+// body: the handshake message body (after the 4-byte type/length header).
+// Returns true when every mandatory field was present; anomalies say what went wrong.
+bool parse_client_hello(Bytes body, ClientHello& ch, const TlsCaps& caps = {});
+bool parse_server_hello(Bytes body, ServerHello& sh, const TlsCaps& caps = {});
+// record: a whole SSLv2 record starting with its 2-byte header (msb set), msg type 1.
+bool parse_sslv2_client_hello(Bytes record, ClientHello& ch, const TlsCaps& caps = {});
+
+// Fingerprints. JA3 (Salesforce, as tshark): "SSLVersion,Ciphers,Extensions,
+// EllipticCurves,EllipticCurvePointFormats", decimals joined by '-', GREASE removed.
+std::string ja3_string(const ClientHello& ch);
+std::string ja3s_string(const ServerHello& sh);
+std::string md5_hex(std::string_view s);
+// JA4 (FoxIO spec, technical_details/JA4.md). ja4_r is the raw (unhashed) form.
+struct Ja4 {
+  std::string ja4, ja4_r;
+};
+Ja4 ja4_fingerprint(const ClientHello& ch, char transport = 't');
+
+// Readable names (nullptr when unknown).
+const char* tls_cipher_name(uint16_t v);
+const char* tls_extension_name(uint16_t v);
+const char* tls_group_name(uint16_t v);
+const char* tls_sigalg_name(uint16_t v);
+const char* tls_version_name(uint16_t v);
+
+}  // namespace nl
