@@ -51,7 +51,7 @@ std::string activate_error(const std::string& dev, int rc, pcap_t* p) {
     case PCAP_ERROR: return dev + ": " + (detail.empty() ? "capture failed" : detail);
     default: what = pcap_statustostr(rc); break;
   }
-  if (!detail.empty()) what += " (" + detail + ")";
+  if (!detail.empty() && detail != what) what += " (" + detail + ")";
   return dev + ": " + what;
 }
 

@@ -1,0 +1,716 @@
+// Capture readers (pcap, pcapng) through both the mmap and the buffered path,
+// truncation at every byte, real fixtures against their truth, and BPF filters.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "libcore/capture/live.hpp"
+#include "libcore/capture/reader.hpp"
+
+using namespace nl;
+
+namespace {
+
+// ---- building capture images -------------------------------------------------
+
+struct Image {
+  bool be = false;
+  std::string b;
+  void u8(uint8_t v) { b.push_back(char(v)); }
+  void u16(uint16_t v) {
+    if (be) {
+      u8(uint8_t(v >> 8)), u8(uint8_t(v));
+    } else {
+      u8(uint8_t(v)), u8(uint8_t(v >> 8));
+    }
+  }
+  void u32(uint32_t v) {
+    if (be) {
+      u16(uint16_t(v >> 16)), u16(uint16_t(v));
+    } else {
+      u16(uint16_t(v)), u16(uint16_t(v >> 16));
+    }
+  }
+  void raw(const std::string& s) { b += s; }
+  void pad4() {
+    while (b.size() % 4) u8(0);
+  }
+};
+
+std::string payload(size_t n, uint8_t seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = char(uint8_t(seed + i * 7));
+  return s;
+}
+
+struct PcapRec {
+  uint32_t sec, frac;
+  std::string data;
+  uint32_t origlen;
+};
+
+std::string pcap_image(bool be, bool nsec, uint32_t linktype_field, uint32_t snaplen,
+                       const std::vector<PcapRec>& recs, std::vector<size_t>* boundaries = nullptr) {
+  Image im{be, {}};
+  im.u32(nsec ? 0xa1b23c4d : 0xa1b2c3d4);
+  im.u16(2), im.u16(4), im.u32(0), im.u32(0), im.u32(snaplen), im.u32(linktype_field);
+  for (auto& r : recs) {
+    if (boundaries) boundaries->push_back(im.b.size());
+    im.u32(r.sec), im.u32(r.frac), im.u32(uint32_t(r.data.size())), im.u32(r.origlen);
+    im.raw(r.data);
+  }
+  if (boundaries) boundaries->push_back(im.b.size());
+  return im.b;
+}
+
+// pcapng blocks, one Image per section (a section has one byte order).
+struct Ng {
+  Image im;
+  std::vector<size_t> starts;   // block start offsets
+  std::vector<bool> is_packet;  // per block
+  void begin(uint32_t type) {
+    starts.push_back(im.b.size());
+    is_packet.push_back(type == 2 || type == 3 || type == 6);
+  }
+  // Writes type, a length placeholder, body, trailer.
+  template <class F>
+  void block(uint32_t type, F body) {
+    begin(type);
+    size_t start = im.b.size();
+    im.u32(type);
+    im.u32(0);
+    body();
+    im.pad4();
+    uint32_t len = uint32_t(im.b.size() - start + 4);
+    im.u32(len);
+    Image fix{im.be, {}};
+    fix.u32(len);
+    im.b.replace(start + 4, 4, fix.b);
+  }
+  void shb(bool be) {
+    im.be = be;
+    block(0x0a0d0d0a, [&] {
+      im.u32(0x1a2b3c4d), im.u16(1), im.u16(0), im.u32(0xffffffff), im.u32(0xffffffff);
+      // shb_userappl option, then end of options
+      im.u16(4), im.u16(5), im.raw("tests"), im.pad4(), im.u16(0), im.u16(0);
+    });
+  }
+  void idb(uint16_t lt, uint32_t snaplen, int tsresol = -1, int64_t tsoffset = 0) {
+    block(1, [&] {
+      im.u16(lt), im.u16(0), im.u32(snaplen);
+      im.u16(2), im.u16(4), im.raw("eth0");  // if_name
+      if (tsresol >= 0) im.u16(9), im.u16(1), im.u8(uint8_t(tsresol)), im.pad4();
+      if (tsoffset) im.u16(14), im.u16(8), im.u32(uint32_t(uint64_t(tsoffset) >> 32)), im.u32(uint32_t(tsoffset));
+      im.u16(0), im.u16(0);
+    });
+  }
+  void epb(uint32_t iface, uint64_t ts, const std::string& data, uint32_t origlen, bool comment = false) {
+    block(6, [&] {
+      im.u32(iface), im.u32(uint32_t(ts >> 32)), im.u32(uint32_t(ts)), im.u32(uint32_t(data.size()));
+      im.u32(origlen), im.raw(data), im.pad4();
+      if (comment) im.u16(1), im.u16(3), im.raw("hi!"), im.pad4(), im.u16(0), im.u16(0);
+    });
+  }
+  void spb(const std::string& data, uint32_t origlen) {
+    block(3, [&] { im.u32(origlen), im.raw(data), im.pad4(); });
+  }
+  void pb(uint16_t iface, uint64_t ts, const std::string& data, uint32_t origlen) {
+    block(2, [&] {
+      im.u16(iface), im.u16(0), im.u32(uint32_t(ts >> 32)), im.u32(uint32_t(ts)), im.u32(uint32_t(data.size()));
+      im.u32(origlen), im.raw(data), im.pad4();
+    });
+  }
+  void other(uint32_t type, size_t body_len) {
+    block(type, [&] { im.raw(payload(body_len, 3)); });
+  }
+};
+
+// ---- reading them back -------------------------------------------------------
+
+struct Got {
+  uint32_t caplen, origlen, linktype;
+  int32_t interface;
+  Timestamp ts;
+  std::string data;
+};
+
+struct Result {
+  OpenStatus open = OpenStatus::ok;
+  std::string open_message;
+  std::vector<Got> pkts;
+  ReadStatus last = ReadStatus::end;
+  std::string error;
+  std::vector<uint32_t> linktypes;
+  uint32_t snaplen = 0;
+  uint64_t bytes_read = 0, total = 0;
+};
+
+Result drain(OpenResult r) {
+  Result out;
+  out.open = r.status;
+  out.open_message = r.message;
+  if (r.status != OpenStatus::ok) {
+    REQUIRE(!r.source);
+    return out;
+  }
+  REQUIRE(r.source);
+  Packet p;
+  for (;;) {
+    out.last = r.source->next(p);
+    if (out.last != ReadStatus::ok) break;
+    REQUIRE(p.caplen == p.data.size());
+    out.pkts.push_back({p.caplen, p.origlen, p.linktype, p.interface, p.ts, std::string(as_text(p.data))});
+    REQUIRE(out.pkts.size() < 100000);
+  }
+  out.error = r.source->error();
+  // Errors are sticky; a clean end stays an end.
+  CHECK(r.source->next(p) == out.last);
+  out.linktypes = r.source->linktypes();
+  out.snaplen = r.source->snaplen();
+  out.bytes_read = r.source->bytes_read();
+  out.total = r.source->total_bytes();
+  return out;
+}
+
+std::string temp_path() {
+  static int n = 0;
+  return (std::filesystem::temp_directory_path() /
+          ("nl_capture_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++)))
+      .string();
+}
+
+struct TempFile {
+  std::string path = temp_path();
+  explicit TempFile(const std::string& bytes) {
+    std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+// mmap path
+Result read_mmap(const std::string& bytes) {
+  TempFile f(bytes);
+  return drain(open_capture(f.path));
+}
+
+// buffered path over a regular file descriptor, with a sniffed prefix like stdin
+Result read_fd(const std::string& bytes, size_t prefix_len = 4) {
+  TempFile f(bytes);
+  int fd = ::open(f.path.c_str(), O_RDONLY);
+  REQUIRE(fd > 0);
+  std::string prefix(std::min(prefix_len, bytes.size()), '\0');
+  REQUIRE(::read(fd, prefix.data(), prefix.size()) == ssize_t(prefix.size()));
+  return drain(open_capture_fd(fd, prefix));
+}
+
+// buffered path over a pipe fed in small uneven writes by a thread
+Result read_pipe(const std::string& bytes) {
+  std::signal(SIGPIPE, SIG_IGN);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::thread writer([&bytes, w = fds[1]] {
+    size_t i = 0, step = 1;
+    while (i < bytes.size()) {
+      size_t k = std::min(step, bytes.size() - i);
+      ssize_t n = ::write(w, bytes.data() + i, k);
+      if (n <= 0) break;  // reader gone (EPIPE)
+      i += size_t(n);
+      step = step * 3 % 4093 + 1;
+    }
+    ::close(w);
+  });
+  Result r = drain(open_capture_fd(fds[0], {}));  // closes fds[0]
+  writer.join();
+  return r;
+}
+
+void check_same(const Result& a, const Result& b) {
+  CHECK(a.open == b.open);
+  CHECK(a.last == b.last);
+  CHECK(a.error == b.error);
+  REQUIRE(a.pkts.size() == b.pkts.size());
+  for (size_t i = 0; i < a.pkts.size(); ++i) {
+    CHECK(a.pkts[i].data == b.pkts[i].data);
+    CHECK(a.pkts[i].ts == b.pkts[i].ts);
+    CHECK(a.pkts[i].interface == b.pkts[i].interface);
+  }
+}
+
+// All three paths must agree; returns the mmap one.
+Result read_all_ways(const std::string& bytes) {
+  Result m = read_mmap(bytes);
+  Result f = read_fd(bytes);
+  Result p = read_pipe(bytes);
+  check_same(m, f);
+  check_same(m, p);
+  return m;
+}
+
+std::vector<PcapRec> sample_records() {
+  return {{1714564800, 123456, payload(60, 1), 60},
+          {1714564801, 999999, "", 0},
+          {1714564802, 5, payload(100, 2), 1514},  // cut to snaplen: origlen > caplen
+          {4000000000u, 7, payload(3, 9), 2}};     // caplen > origlen is allowed; sec past 2038
+}
+
+}  // namespace
+
+TEST_CASE("capture: magic numbers") {
+  const uint8_t pcap_le[] = {0xd4, 0xc3, 0xb2, 0xa1}, pcap_be[] = {0xa1, 0xb2, 0xc3, 0xd4},
+                nsec_le[] = {0x4d, 0x3c, 0xb2, 0xa1}, ng[] = {0x0a, 0x0d, 0x0d, 0x0a},
+                json[] = {'{', '"', 'a', '"'};
+  CHECK(is_capture_magic(pcap_le, 4));
+  CHECK(is_capture_magic(pcap_be, 4));
+  CHECK(is_capture_magic(nsec_le, 4));
+  CHECK(is_capture_magic(ng, 4));
+  CHECK_FALSE(is_capture_magic(json, 4));
+  CHECK_FALSE(is_capture_magic(pcap_le, 3));
+}
+
+TEST_CASE("capture: classic pcap, both byte orders, usec and nsec") {
+  for (bool be : {false, true}) {
+    for (bool nsec : {false, true}) {
+      CAPTURE(be);
+      CAPTURE(nsec);
+      auto recs = sample_records();
+      // FCS bits set in the link-type field (length 4, F flag): masked off.
+      std::string img = pcap_image(be, nsec, 0x18000001, 65535, recs);
+      Result r = read_all_ways(img);
+      REQUIRE(r.open == OpenStatus::ok);
+      CHECK(r.last == ReadStatus::end);
+      CHECK(r.error.empty());
+      CHECK(r.linktypes == std::vector<uint32_t>{1});
+      CHECK(r.snaplen == 65535);
+      CHECK(r.bytes_read == img.size());
+      CHECK(r.total == img.size());
+      REQUIRE(r.pkts.size() == recs.size());
+      for (size_t i = 0; i < recs.size(); ++i) {
+        CAPTURE(i);
+        CHECK(r.pkts[i].data == recs[i].data);
+        CHECK(r.pkts[i].caplen == recs[i].data.size());
+        CHECK(r.pkts[i].origlen == recs[i].origlen);
+        CHECK(r.pkts[i].linktype == 1);
+        CHECK(r.pkts[i].interface == -1);
+        CHECK(r.pkts[i].ts.sec == int64_t(recs[i].sec));
+        CHECK(r.pkts[i].ts.nsec == (nsec ? recs[i].frac : recs[i].frac * 1000));
+        CHECK(r.pkts[i].ts.digits == (nsec ? 9 : 6));
+      }
+    }
+  }
+}
+
+TEST_CASE("capture: open statuses") {
+  CHECK(open_capture("/nonexistent/nl.pcap").status == OpenStatus::not_found);
+  CHECK(open_capture("/nonexistent/nl.pcap").message == std::strerror(ENOENT));
+  auto d = open_capture(std::filesystem::temp_directory_path().string());
+  CHECK(d.status == OpenStatus::io_error);
+  Result e = read_mmap("");
+  CHECK(e.open == OpenStatus::empty);
+  CHECK(e.open_message == "empty file");
+  CHECK(read_pipe("").open == OpenStatus::empty);
+  Result j = read_mmap("{\"type\":\"pkt\"}\n");
+  CHECK(j.open == OpenStatus::not_capture);
+  CHECK(j.open_message == "not a pcap or pcapng file");
+  CHECK(read_pipe("{\"type\":\"pkt\"}\n").open == OpenStatus::not_capture);
+  CHECK(read_mmap("ab").open == OpenStatus::not_capture);
+  // A pcap major version other than 2.
+  std::string v = pcap_image(false, false, 1, 65535, {});
+  v[4] = 3;
+  CHECK(read_mmap(v).open == OpenStatus::not_capture);
+}
+
+TEST_CASE("capture: absurd caplen is a corrupt record") {
+  std::vector<size_t> bounds;
+  std::string img = pcap_image(false, false, 1, 65535, sample_records(), &bounds);
+  // Second record's caplen -> 0x7fffffff.
+  size_t off = bounds[1] + 8;
+  img[off] = char(0xff), img[off + 1] = char(0xff), img[off + 2] = char(0xff), img[off + 3] = 0x7f;
+  Result r = read_all_ways(img);
+  CHECK(r.pkts.size() == 1);
+  CHECK(r.last == ReadStatus::error);
+  CHECK(r.error.find("corrupt packet record at byte offset " + std::to_string(bounds[1])) == 0);
+}
+
+TEST_CASE("capture: pcap truncated at every byte") {
+  std::vector<size_t> bounds;
+  std::string img = pcap_image(false, true, 1, 65535, sample_records(), &bounds);
+  for (size_t cut = 0; cut <= img.size(); ++cut) {
+    CAPTURE(cut);
+    std::string part = img.substr(0, cut);
+    for (int way = 0; way < 2; ++way) {
+      Result r = way == 0 ? read_mmap(part) : read_fd(part);
+      if (cut == 0) {
+        CHECK(r.open == OpenStatus::empty);
+        continue;
+      }
+      if (cut < 24) {
+        CHECK(r.open == OpenStatus::not_capture);
+        continue;
+      }
+      REQUIRE(r.open == OpenStatus::ok);
+      size_t whole = 0;
+      while (whole + 1 < bounds.size() && bounds[whole + 1] <= cut) ++whole;
+      CHECK(r.pkts.size() == whole);
+      if (cut == bounds[whole]) {
+        CHECK(r.last == ReadStatus::end);
+      } else {
+        CHECK(r.last == ReadStatus::error);
+        size_t start = bounds[whole];
+        size_t need = cut - start < 16 ? 16 : bounds[whole + 1] - start;
+        CHECK(r.error == "truncated packet record at byte offset " + std::to_string(start) + ": needs " +
+                             std::to_string(need) + " bytes, " + std::to_string(cut - start) + " left");
+      }
+    }
+  }
+}
+
+namespace {
+
+// Two sections of different byte orders; the first with two interfaces of
+// different link types and resolutions, skipped blocks between packets.
+Ng sample_pcapng() {
+  Ng ng;
+  ng.shb(false);
+  ng.idb(1, 0);                        // Ethernet, default usec
+  ng.idb(113, 96, 9, 100);             // Linux SLL, nsec, +100 s offset
+  ng.other(4, 16);                     // NRB
+  ng.epb(0, 1714564800123456ull, payload(60, 1), 60);
+  ng.epb(1, 1714564800123456789ull, payload(41, 2), 1500, true);
+  ng.other(5, 24);                     // ISB
+  ng.other(0x0bad, 8);                 // custom
+  ng.other(0x0a, 12);                  // DSB
+  ng.spb(payload(33, 3), 33);
+  ng.pb(1, 5000000001ull, payload(7, 4), 7);
+  ng.shb(true);                        // new section, big endian: interfaces reset
+  ng.idb(101, 0, 0x80 | 20);           // raw IP, 2^-20 s
+  ng.idb(1, 0, 3);                     // msec
+  ng.epb(0, (uint64_t(3) << 20) | (1 << 19), payload(20, 5), 20);
+  ng.epb(1, 1234567, payload(0, 6), 0);
+  ng.idb(228, 0, 0);                   // seconds
+  ng.epb(2, 42, payload(1, 7), 1);
+  return ng;
+}
+
+}  // namespace
+
+TEST_CASE("capture: pcapng sections, interfaces, resolutions, block types") {
+  Ng ng = sample_pcapng();
+  Result r = read_all_ways(ng.im.b);
+  REQUIRE(r.open == OpenStatus::ok);
+  CHECK(r.last == ReadStatus::end);
+  CHECK(r.error.empty());
+  CHECK(r.linktypes == std::vector<uint32_t>{1, 113, 101, 1, 228});
+  CHECK(r.snaplen == 0);
+  CHECK(r.bytes_read == ng.im.b.size());
+  REQUIRE(r.pkts.size() == 7);
+
+  CHECK(r.pkts[0].interface == 0);
+  CHECK(r.pkts[0].linktype == 1);
+  CHECK(r.pkts[0].ts == Timestamp{1714564800, 123456000, 6});
+  CHECK(r.pkts[0].ts.digits == 6);
+  CHECK(r.pkts[0].data == payload(60, 1));
+
+  CHECK(r.pkts[1].interface == 1);
+  CHECK(r.pkts[1].linktype == 113);
+  CHECK(r.pkts[1].ts == Timestamp{1714564900, 123456789, 9});
+  CHECK(r.pkts[1].ts.digits == 9);
+  CHECK(r.pkts[1].origlen == 1500);
+  CHECK(r.pkts[1].data == payload(41, 2));
+
+  // SPB: interface 0, no timestamp, caplen from the block.
+  CHECK(r.pkts[2].interface == 0);
+  CHECK(r.pkts[2].ts.sec == 0);
+  CHECK(r.pkts[2].ts.nsec == 0);
+  CHECK(r.pkts[2].data == payload(33, 3));
+  CHECK(r.pkts[2].origlen == 33);
+
+  // Obsolete Packet Block on interface 1 (nsec, +100 s).
+  CHECK(r.pkts[3].interface == 1);
+  CHECK(r.pkts[3].ts == Timestamp{105, 1, 9});
+  CHECK(r.pkts[3].data == payload(7, 4));
+
+  // Second section: 2^-20 resolution, 3.5 s.
+  CHECK(r.pkts[4].interface == 0);
+  CHECK(r.pkts[4].linktype == 101);
+  CHECK(r.pkts[4].ts == Timestamp{3, 500000000, 9});
+  CHECK(r.pkts[4].ts.digits == 9);  // 2^-20 s is finer than a microsecond
+  CHECK(r.pkts[4].data == payload(20, 5));
+
+  CHECK(r.pkts[5].interface == 1);
+  CHECK(r.pkts[5].ts == Timestamp{1234, 567000000, 3});
+  CHECK(r.pkts[5].ts.digits == 3);
+  CHECK(r.pkts[5].caplen == 0);
+
+  CHECK(r.pkts[6].interface == 2);
+  CHECK(r.pkts[6].linktype == 228);
+  CHECK(r.pkts[6].ts == Timestamp{42, 0, 0});
+  CHECK(r.pkts[6].ts.digits == 0);
+}
+
+TEST_CASE("capture: SPB caplen limited by the interface snaplen") {
+  Ng ng;
+  ng.shb(true);
+  ng.idb(1, 10);
+  ng.spb(payload(12, 1), 1514);  // block holds 12 (padded to 12), snaplen says 10
+  Result r = read_all_ways(ng.im.b);
+  REQUIRE(r.pkts.size() == 1);
+  CHECK(r.pkts[0].caplen == 10);
+  CHECK(r.pkts[0].origlen == 1514);
+  CHECK(r.pkts[0].data == payload(10, 1));
+}
+
+TEST_CASE("capture: corrupt pcapng blocks") {
+  SUBCASE("undefined interface") {
+    Ng ng;
+    ng.shb(false);
+    ng.idb(1, 0);
+    ng.epb(0, 1, payload(4, 1), 4);
+    ng.epb(1, 1, payload(4, 1), 4);
+    Result r = read_all_ways(ng.im.b);
+    CHECK(r.pkts.size() == 1);
+    CHECK(r.last == ReadStatus::error);
+    CHECK(r.error == "corrupt pcapng packet block at byte offset " + std::to_string(ng.starts[3]) +
+                         ": undefined interface 1");
+  }
+  SUBCASE("interfaces reset by a new section") {
+    Ng ng;
+    ng.shb(false);
+    ng.idb(1, 0);
+    ng.shb(false);
+    ng.epb(0, 1, payload(4, 1), 4);
+    Result r = read_all_ways(ng.im.b);
+    CHECK(r.pkts.empty());
+    CHECK(r.last == ReadStatus::error);
+    CHECK(r.error.find("undefined interface 0") != std::string::npos);
+  }
+  SUBCASE("bad lengths") {
+    Ng ng;
+    ng.shb(false);
+    ng.idb(1, 0);
+    ng.epb(0, 1, payload(4, 1), 4);
+    size_t at = ng.im.b.size();
+    ng.epb(0, 1, payload(4, 1), 4);
+    std::string img = ng.im.b;
+    std::string odd = img;
+    odd[at + 4] = char(odd[at + 4] + 1);  // not a multiple of 4
+    Result r = read_all_ways(odd);
+    CHECK(r.pkts.size() == 1);
+    CHECK(r.error.find("corrupt pcapng block at byte offset " + std::to_string(at) + ": bad block total length") == 0);
+    std::string trailer = img;
+    trailer[trailer.size() - 4] = 0x7f;
+    r = read_all_ways(trailer);
+    CHECK(r.pkts.size() == 1);
+    CHECK(r.error.find("trailing block length") != std::string::npos);
+    std::string small = img;
+    small[at + 4] = 8;  // below the 12-byte minimum
+    small[at + 5] = 0;
+    r = read_all_ways(small);
+    CHECK(r.error.find("bad block total length 8") != std::string::npos);
+    std::string caplen = img;
+    caplen[at + 20] = 100;  // caplen beyond the block
+    r = read_all_ways(caplen);
+    CHECK(r.error.find("exceeds the block") != std::string::npos);
+  }
+  SUBCASE("bad byte-order magic in a later section") {
+    Ng ng;
+    ng.shb(false);
+    size_t at = ng.im.b.size();
+    ng.shb(false);
+    ng.im.b[at + 8] = 0;
+    Result r = read_all_ways(ng.im.b);
+    CHECK(r.last == ReadStatus::error);
+    CHECK(r.error.find("bad byte-order magic") != std::string::npos);
+  }
+}
+
+TEST_CASE("capture: pcapng truncated at every byte") {
+  Ng ng = sample_pcapng();
+  const std::string& img = ng.im.b;
+  std::vector<size_t> starts = ng.starts;
+  starts.push_back(img.size());
+  size_t shb_end = starts[1];
+  for (size_t cut = 0; cut <= img.size(); ++cut) {
+    CAPTURE(cut);
+    std::string part = img.substr(0, cut);
+    for (int way = 0; way < 2; ++way) {
+      Result r = way == 0 ? read_mmap(part) : read_fd(part);
+      if (cut == 0) {
+        CHECK(r.open == OpenStatus::empty);
+        continue;
+      }
+      if (cut < shb_end) {
+        CHECK(r.open == OpenStatus::not_capture);
+        continue;
+      }
+      REQUIRE(r.open == OpenStatus::ok);
+      size_t blocks = 0, packets = 0;
+      while (blocks + 1 < starts.size() && starts[blocks + 1] <= cut) packets += ng.is_packet[blocks++];
+      CHECK(r.pkts.size() == packets);
+      if (cut == starts[blocks]) {
+        CHECK(r.last == ReadStatus::end);
+      } else {
+        CHECK(r.last == ReadStatus::error);
+        CHECK(r.error.find("truncated pcapng") == 0);
+        CHECK(r.error.find("at byte offset " + std::to_string(starts[blocks]) + ":") != std::string::npos);
+        CHECK(r.error.find(std::to_string(cut - starts[blocks]) + " left") != std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("capture: records larger than the read buffer, many records across refills") {
+  std::vector<PcapRec> recs;
+  recs.push_back({1, 0, payload(3u << 20, 1), 3u << 20});  // 3 MiB: bigger than the 1 MiB buffer
+  for (int i = 0; i < 3000; ++i) recs.push_back({uint32_t(2 + i), uint32_t(i), payload(size_t(i % 1500), uint8_t(i)), 1500});
+  recs.push_back({9, 0, payload(5u << 20, 2), 5u << 20});
+  std::string img = pcap_image(true, false, 1, 0, recs);
+  Result r = read_all_ways(img);
+  REQUIRE(r.pkts.size() == recs.size());
+  CHECK(r.last == ReadStatus::end);
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (r.pkts[i].data != recs[i].data) {
+      FAIL("packet " << i << " differs");
+    }
+  }
+  Result f = read_fd(img, 0);  // no prefix at all
+  CHECK(f.pkts.size() == recs.size());
+  CHECK(f.total == img.size());
+
+  Ng ng;
+  ng.shb(false);
+  ng.idb(1, 0);
+  ng.other(0x0bad, 2u << 20);  // big skipped block, streamed past on the buffered path
+  ng.epb(0, 7, payload(2u << 20, 3), 2u << 20);
+  Result n = read_all_ways(ng.im.b);
+  REQUIRE(n.pkts.size() == 1);
+  CHECK(n.pkts[0].data == payload(2u << 20, 3));
+}
+
+TEST_CASE("capture: fixtures match their truth") {
+  namespace fs = std::filesystem;
+  fs::path dir = NETLINES_FIXTURES;
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.find(".pcap") == std::string::npos) continue;
+    CAPTURE(name);
+    fs::path truth_path = dir / "truth" / (e.path().stem().string() + ".json");
+    REQUIRE(fs::exists(truth_path));
+    nlohmann::json truth = nlohmann::json::parse(std::ifstream(truth_path));
+    auto& cap = truth["capture"];
+    Result m = drain(open_capture(e.path().string()));
+    REQUIRE(m.open == OpenStatus::ok);
+    CHECK(m.last == ReadStatus::end);
+    CHECK(m.error.empty());
+    CHECK(m.pkts.size() == cap["packets"].get<size_t>());
+    CHECK(m.bytes_read == fs::file_size(e.path()));
+    std::string lt = cap["linktype"];
+    uint32_t want = lt == "EN10MB" ? 1 : lt == "LINUX_SLL" ? 113 : lt == "LINUX_SLL2" ? 276 : lt == "RAW" ? 101 : 9999;
+    REQUIRE(!m.linktypes.empty());
+    CHECK(m.linktypes[0] == want);
+    for (auto& p : m.pkts) {
+      CHECK(p.linktype == want);
+      CHECK(p.ts.digits == (cap["ts_precision"] == "nsec" ? 9 : 6));
+      CHECK(p.interface == (cap["format"] == "pcapng" ? 0 : -1));
+    }
+    if (cap["snaplen"].is_number()) {
+      CHECK(m.snaplen == cap["snaplen"].get<uint32_t>());
+    }
+    // The buffered path agrees.
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    check_same(m, read_pipe(bytes));
+    ++files;
+  }
+  CHECK(files >= 20);
+}
+
+namespace {
+
+// Ethernet / IPv4 / TCP SYN from 10.0.0.1:40000 to 10.0.0.2:<dport>.
+std::string tcp_frame(uint16_t dport) {
+  std::string f;
+  auto b = [&](std::initializer_list<int> v) {
+    for (int x : v) f.push_back(char(x));
+  };
+  b({0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00});                                  // Ethernet
+  b({0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2});            // IPv4
+  b({0x9c, 0x40, dport >> 8, dport & 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0});
+  return f;
+}
+
+Packet packet_of(const std::string& f, uint32_t linktype) {
+  Packet p;
+  p.linktype = linktype;
+  p.caplen = p.origlen = uint32_t(f.size());
+  p.data = as_bytes(f);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("bpf: compile, match, errors") {
+  std::string err;
+  auto f = BpfFilter::compile("tcp port 80", linktype::ethernet, 65535, err);
+  REQUIRE(f);
+  CHECK(err.empty());
+  std::string to80 = tcp_frame(80), to81 = tcp_frame(81);
+  CHECK(f->matches(packet_of(to80, linktype::ethernet)));
+  CHECK_FALSE(f->matches(packet_of(to81, linktype::ethernet)));
+
+  auto bad = BpfFilter::compile("tcp port", linktype::ethernet, 65535, err);
+  CHECK_FALSE(bad);
+  CHECK_FALSE(err.empty());
+
+  BpfFilterSet set("tcp port 80");
+  err.clear();
+  CHECK(set.check(err));
+  CHECK(set.matches(packet_of(to80, linktype::ethernet), err));
+  CHECK_FALSE(set.matches(packet_of(to81, linktype::ethernet), err));
+  CHECK(err.empty());
+  // Raw IP (LINKTYPE_RAW 101 in files): the same expression, compiled for that link type.
+  std::string raw80 = to80.substr(14), raw81 = to81.substr(14);
+  CHECK(set.matches(packet_of(raw80, linktype::raw), err));
+  CHECK_FALSE(set.matches(packet_of(raw81, linktype::raw), err));
+  CHECK(err.empty());
+
+  BpfFilterSet bad_set("port 80 and and");
+  CHECK_FALSE(bad_set.check(err));
+  CHECK_FALSE(err.empty());
+  // An expression valid for one link type only: an error, remembered for that link type.
+  BpfFilterSet ether_only("ether host 00:01:02:03:04:05");
+  err.clear();
+  CHECK(ether_only.matches(packet_of(to80, linktype::ethernet), err));
+  CHECK(err.empty());
+  CHECK_FALSE(ether_only.matches(packet_of(raw80, linktype::raw), err));
+  CHECK_FALSE(err.empty());
+  std::string first = err;
+  err.clear();
+  CHECK_FALSE(ether_only.matches(packet_of(raw80, linktype::raw), err));
+  CHECK(err == first);
+}
+
+TEST_CASE("live: a missing interface gives a clear error") {
+  std::atomic<bool> stop{false};
+  LiveStats st;
+  std::string err;
+  LiveOptions opt;
+  opt.interface = "nl_no_such_if0";
+  opt.count = 1;
+  bool ok = live_capture(opt, stop, [](const Packet&) {}, st, err);
+  CHECK_FALSE(ok);
+  CHECK(err.find("nl_no_such_if0") == 0);
+  MESSAGE("live error: " << err);
+}
