@@ -184,13 +184,18 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   if (rec["ts"].get(ts) == simdjson::SUCCESS) {
     if (!parse_timestamp(ts, p.ts)) { message = "bad timestamp in 'ts'"; return PktReadStatus::error; }
   } else {
-    // --time=epoch writes a number: read its literal text to stay lossless.
+    // --time=epoch writes a number: a double cannot hold nanoseconds, so read the
+    // literal text of the first "ts" key (the top-level one comes first in a record).
     element e;
-    if (rec["ts"].get(e) != simdjson::SUCCESS || !e.is_number()) {
+    size_t at = line.find("\"ts\":");
+    if (rec["ts"].get(e) != simdjson::SUCCESS || !e.is_number() || at == std::string_view::npos) {
       message = "missing field 'ts'";
       return PktReadStatus::error;
     }
-    std::string text = simdjson::minify(e);
+    std::string_view text = line.substr(at + 5);
+    text = text.substr(0, text.find_first_of(",}"));
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
     if (!parse_timestamp(text, p.ts)) { message = "bad timestamp in 'ts'"; return PktReadStatus::error; }
   }
   int64_t iface;
