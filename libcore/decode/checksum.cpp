@@ -25,9 +25,10 @@ uint16_t fold(uint32_t acc) {
   return uint16_t(acc);
 }
 
-uint32_t pseudo_header_sum(const IpInfo& ip, uint8_t proto, uint32_t len) {
+uint32_t pseudo_header_sum(const IpInfo& ip, uint8_t proto, uint32_t len,
+                           const uint8_t* final_dst) {
   uint32_t s = sum16(ip.src.span());
-  s = sum16(ip.dst.span(), s);
+  s = sum16(final_dst && ip.version == 6 ? Bytes(final_dst, 16) : ip.dst.span(), s);
   uint64_t t = uint64_t(s) + proto + (len >> 16) + (len & 0xffff);
   return fold(uint32_t(t & 0xffffffffu) + uint32_t(t >> 32));
 }

@@ -41,6 +41,11 @@ bool known_non_ip_ethertype(uint16_t type) {
 
 void decode_ethertype(uint16_t type, Bytes b, Decoded& d, const Ctx& c) {
   for (;;) {
+    if (type <= 1500) {  // IEEE 802.3 length: the LLC PDU (minus padding) follows
+      d.ethertype = 0;
+      decode_llc(b.size() > type ? b.first(type) : b, d, c);
+      return;
+    }
     d.ethertype = type;
     Next n;
     switch (type) {

@@ -21,7 +21,8 @@ bool decode_icmp(const L4In& in, bool v6, Decoded& d, const Ctx& c) {
   d.payload = r.rest();
   d.payload_len = in.wire - 8;
   if (can_verify(in, c)) {
-    uint32_t s = v6 ? sum16(in.cap, pseudo_header_sum(d.ip, 58, in.wire)) : sum16(in.cap);
+    uint32_t s = v6 ? sum16(in.cap, pseudo_header_sum(d.ip, 58, in.wire, c.final_dst))
+                    : sum16(in.cap);
     if (fold(s) != 0xffff) d.add(Anomaly::bad_icmp_checksum);
   }
   return true;

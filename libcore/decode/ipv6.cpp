@@ -109,6 +109,14 @@ void decode_ipv6(Bytes b, Decoded& d, const Ctx& c) {
       return;
     }
     add_ext(ip, kind);
+    if (kind == Ipv6Ext::routing && len >= 24 && dgram[off + 3] != 0) {
+      // Segments left: type 0 and 2 (RFC 6275) list addresses in path order, the last
+      // is final; SRH type 4 (RFC 8754) lists them reversed, Segment List[0] is final.
+      uint8_t rtype = dgram[off + 2];
+      size_t n = (len - 8) / 16;
+      if (rtype == 0 || rtype == 2) c.final_dst = &dgram[off + 8 + 16 * (n - 1)];
+      if (rtype == 4) c.final_dst = &dgram[off + 8];
+    }
     nh = dgram[off];
     if (kind == Ipv6Ext::fragment) {
       ByteReader f(dgram.subspan(off + 2, 6));

@@ -12,6 +12,9 @@ namespace nl::detail {
 struct Ctx {
   const DecodeOptions& opt;
   bool snap_cut;  // caplen < origlen: bytes missing at the end of the frame
+  // IPv6 routing header with segments left: the pseudo header's destination is the
+  // final one (RFC 8200 section 8.1), 16 bytes inside the frame.
+  mutable const uint8_t* final_dst = nullptr;
 };
 
 // The link/tunnel layers hand back the next ethertype and the bytes after their header.
@@ -31,7 +34,10 @@ constexpr uint16_t ipv4 = 0x0800, arp = 0x0806, ipv6 = 0x86dd, vlan = 0x8100, qi
 void decode_link(uint32_t linktype, Bytes frame, Decoded& d, const Ctx& c);
 
 // ethertype.cpp: follows tags and tunnels from an ethertype down to ARP/IP.
+// A type <= 1500 is an IEEE 802.3 length: LLC follows (also inside VLAN tags).
 void decode_ethertype(uint16_t type, Bytes b, Decoded& d, const Ctx& c);
+// link.cpp: 802.2 LLC (+SNAP); sets eth.llc.
+void decode_llc(Bytes b, Decoded& d, const Ctx& c);
 bool known_non_ip_ethertype(uint16_t type);
 
 // vlan.cpp, mpls.cpp, pppoe.cpp, arp.cpp
@@ -69,7 +75,8 @@ bool decode_icmp(const L4In& in, bool v6, Decoded& d, const Ctx& c);
 uint32_t sum16(Bytes b, uint32_t acc = 0);
 uint16_t fold(uint32_t acc);
 // Sum of the IPv4/IPv6 pseudo header (RFC 793 / RFC 8200 8.1) for the current ip fields.
-uint32_t pseudo_header_sum(const IpInfo& ip, uint8_t proto, uint32_t len);
+uint32_t pseudo_header_sum(const IpInfo& ip, uint8_t proto, uint32_t len,
+                           const uint8_t* final_dst = nullptr);
 // True when checksum verification applies to this transport segment.
 inline bool can_verify(const L4In& in, const Ctx& c) {
   return c.opt.verify_checksums && !in.fragment && in.cap.size() == in.wire;

@@ -11,6 +11,8 @@ void read_mac(ByteReader& r, uint8_t* mac) {
   for (size_t i = 0; i < m.size(); ++i) mac[i] = m[i];
 }
 
+}  // namespace
+
 // IEEE 802.2 LLC, and SNAP (RFC 1042) when DSAP = SSAP = 0xaa, control 0x03:
 //   DSAP(1) SSAP(1) control(1) [OUI(3) type(2)]
 // Only SNAP with OUI 00-00-00 carries an ethertype; anything else is simply not IP.
@@ -35,6 +37,8 @@ void decode_llc(Bytes b, Decoded& d, const Ctx& c) {
   }
 }
 
+namespace {
+
 //   dst(6) src(6) type_or_len(2)
 void decode_ethernet(Bytes b, Decoded& d, const Ctx& c) {
   ByteReader r(b);
@@ -47,12 +51,7 @@ void decode_ethernet(Bytes b, Decoded& d, const Ctx& c) {
   read_mac(r, d.eth.src);
   uint16_t t = r.be16();
   d.eth.type_or_len = t;
-  if (t <= 1500) {  // IEEE 802.3 length: the LLC PDU (minus padding) follows
-    Bytes rest = r.rest();
-    decode_llc(rest.size() > t ? rest.first(t) : rest, d, c);
-    return;
-  }
-  decode_ethertype(t, r.rest(), d, c);
+  decode_ethertype(t, r.rest(), d, c);  // an 802.3 length is handled there too
 }
 
 // The protocol field is an ethertype except for a few ARPHRD types and the

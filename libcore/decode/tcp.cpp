@@ -110,7 +110,8 @@ bool decode_tcp(const L4In& in, Decoded& d, const Ctx& c) {
   if (hl > 20) parse_options(in.cap.subspan(20, hl - 20), d);
   d.payload = in.cap.subspan(hl);
   d.payload_len = in.wire - hl;
-  if (can_verify(in, c) && fold(sum16(in.cap, pseudo_header_sum(d.ip, 6, in.wire))) != 0xffff)
+  if (can_verify(in, c) &&
+      fold(sum16(in.cap, pseudo_header_sum(d.ip, 6, in.wire, c.final_dst))) != 0xffff)
     d.add(Anomaly::bad_tcp_checksum);
   return true;
 }

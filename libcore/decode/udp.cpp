@@ -36,7 +36,7 @@ bool decode_udp(const L4In& in, Decoded& d, const Ctx& c) {
   if (c.opt.verify_checksums && !in.fragment && seg.size() == len) {
     if (u.checksum == 0) {
       if (d.ip.version == 6) d.add(Anomaly::bad_udp_checksum);  // mandatory over IPv6 (RFC 8200 8.1)
-    } else if (fold(sum16(seg, pseudo_header_sum(d.ip, 17, len))) != 0xffff) {
+    } else if (fold(sum16(seg, pseudo_header_sum(d.ip, 17, len, c.final_dst))) != 0xffff) {
       d.add(Anomaly::bad_udp_checksum);
     }
   }

@@ -804,6 +804,17 @@ TEST_CASE("decode: link-layer oddities") {
   CHECK(d.n_mpls == 8);
   CHECK(d.l4 == L4::udp);
 
+  // 802.3 length inside a VLAN tag (PVST+ over SNAP with Cisco's OUI): LLC, not IP.
+  Vec pvst = cat({eth(0x8100), Build().be16(7).be16(12).v,
+                  Build().raw({0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c}).be16(0x010b).v, Vec(4, 0)});
+  decode_frame(linktype::ethernet, B(pvst), uint32_t(pvst.size()), d);
+  CHECK(d.n_anomalies == 0);
+  CHECK(d.n_vlan == 1);
+  CHECK(d.eth.llc);
+  CHECK(d.eth.dsap == 0xaa);
+  CHECK(d.ethertype == 0);
+  CHECK(d.ip.version == 0);
+
   // SLL carrying netlink is not IP and not an anomaly.
   Vec nl = Build().be16(4).be16(824).be16(0).raw(Vec(8, 0)).be16(0x0010).raw(Vec(16, 0)).v;
   decode_frame(linktype::linux_sll, B(nl), uint32_t(nl.size()), d);
@@ -989,6 +1000,32 @@ TEST_CASE("decode: IPv6 extension headers, ESP, AH, jumbo and bad lengths") {
   // Hop-by-hop not first.
   run(ipv6(60, Vec{0, 0, 1, 4, 0, 0, 0, 0, 59, 0, 1, 4, 0, 0, 0, 0}, 59, {}));
   CHECK(d.has(Anomaly::bad_ipv6_ext_header));
+}
+
+TEST_CASE("decode: IPv6 routing header: the pseudo header uses the final destination") {
+  const uint8_t home[16] = {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99};
+  Vec seg = tcp(1, 2, 3, 4, tcpflag::ack, {}, "rh");
+  put16(seg, 16, cksum(seg, sum_bytes(kV6a, 16) + sum_bytes(home, 16) + 6 + uint32_t(seg.size())));
+  // Type 2 routing header (RFC 6275), one segment left.
+  Vec rh = Build().u8(6).u8(2).u8(2).u8(1).be32(0).raw(Vec(home, home + 16)).v;
+  Vec pkt = ipv6(43, rh, 6, seg, false);
+  Decoded d;
+  decode_frame(linktype::ipv6, B(pkt), uint32_t(pkt.size()), d, DecodeOptions{true});
+  INFO(anomalies(d));
+  CHECK(d.n_anomalies == 0);
+  CHECK(d.ip.ext[0] == Ipv6Ext::routing);
+  CHECK(d.l4 == L4::tcp);
+  CHECK(d.ip.dst.bytes[15] == 0xef);  // the header's destination is reported as is
+  // No segments left: the destination field is final, so this checksum is now wrong.
+  pkt[40 + 3] = 0;
+  decode_frame(linktype::ipv6, B(pkt), uint32_t(pkt.size()), d, DecodeOptions{true});
+  CHECK(d.has(Anomaly::bad_tcp_checksum));
+  // SRH (RFC 8754): Segment List[0] is the final segment.
+  Vec srh = Build().u8(6).u8(4).u8(4).u8(1).be32(0).raw(Vec(home, home + 16))
+                .raw(Vec(kV6b, kV6b + 16)).v;
+  Vec pkt2 = ipv6(43, srh, 6, seg, false);
+  decode_frame(linktype::ipv6, B(pkt2), uint32_t(pkt2.size()), d, DecodeOptions{true});
+  CHECK(d.n_anomalies == 0);
 }
 
 TEST_CASE("decode: every byte value in every position does not crash") {
