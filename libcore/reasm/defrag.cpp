@@ -163,7 +163,8 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
   const int64_t now = p.ts.total_nsec();
   // Timeouts are checked at most once per second of capture time: cheap, and a
   // datagram outliving its timeout by under a second is harmless.
-  if (now - last_expire_nsec_ >= 1'000'000'000LL || now < last_expire_nsec_) expire(p.ts);
+  if (last_expire_nsec_ == INT64_MIN) last_expire_nsec_ = now;
+  if (now - last_expire_nsec_ >= 1'000'000'000LL) expire(p.ts);
 
   Key k;
   k.version = f.version;

@@ -210,7 +210,10 @@ struct Ctx {
       uint64_t start = it->first;
       if (start > me.next) break;
       Seg seg = std::move(it->second);
-      unhold(me, it);
+      size_t cost = kSegOverhead + (seg.lost ? 0 : seg.data.size());
+      me.held_bytes -= cost;
+      st.ooo_held_bytes -= cost;
+      me.held.erase(it);
       if (seg.end <= me.next) {  // wholly behind (defensive: not expected)
         continue;
       }
@@ -428,7 +431,8 @@ struct Ctx {
     Half& me = s->half(dir);
     while (!me.held.empty()) skip_hole(s, dir);
     if (!me.base_set) return;
-    uint64_t end = me.fin ? std::max(me.fin_off, me.ack_hi) : me.ack_hi;
+    // The peer's ACK of a FIN is fin_off + 1: the FIN, not a byte.
+    uint64_t end = me.fin ? me.fin_off : me.ack_hi;
     if (opt.max_session_size) end = std::min<uint64_t>(end, opt.max_session_size);
     if (end > me.next) gap(me, end - me.next);
   }
@@ -605,7 +609,13 @@ void TcpReassembler::feed(const Packet& p, const Decoded& d) {
   ++stats_.tcp_packets;
   const int64_t t = p.ts.total_nsec();
   if (t > now_nsec_) now_nsec_ = t;
-  if (now_nsec_ - last_expire_nsec_ >= kExpireEveryNsec) expire(p.ts);
+  if (last_expire_nsec_ == INT64_MIN) last_expire_nsec_ = now_nsec_;
+  if (now_nsec_ - last_expire_nsec_ >= kExpireEveryNsec) {
+    Timestamp now;
+    now.sec = now_nsec_ / 1000000000LL;
+    now.nsec = uint32_t(now_nsec_ % 1000000000LL);
+    expire(now);
+  }
 
   FlowKey k = flow_key_of(d);
   bool flipped = false;

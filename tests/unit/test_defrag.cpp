@@ -1,0 +1,278 @@
+// IP defragmentation: orderings, overlap policy (first wins), timeout, caps, IPv6.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "libcore/reasm/defrag.hpp"
+
+using namespace nl;
+
+namespace {
+
+using Buf = std::vector<uint8_t>;
+
+IpAddress ip4(uint8_t last) {
+  IpAddress a;
+  a.family = 4;
+  a.bytes[0] = 192; a.bytes[1] = 0; a.bytes[2] = 2; a.bytes[3] = last;
+  return a;
+}
+IpAddress ip6(uint8_t last) {
+  IpAddress a;
+  a.family = 6;
+  a.bytes[0] = 0x20; a.bytes[1] = 0x01; a.bytes[2] = 0x0d; a.bytes[3] = 0xb8;
+  a.bytes[15] = last;
+  return a;
+}
+
+void put16(Buf& b, size_t at, uint16_t v) { b[at] = uint8_t(v >> 8); b[at + 1] = uint8_t(v); }
+
+uint16_t csum(const uint8_t* p, size_t n) {
+  uint32_t s = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) s += uint32_t(p[i] << 8 | p[i + 1]);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return uint16_t(~s);
+}
+
+// An IPv4 packet (or fragment) from .1 to .2 carrying `data` at byte offset `off`.
+Buf v4(uint16_t id, uint32_t off, bool mf, const Buf& data, bool df = false) {
+  Buf b(20);
+  b[0] = 0x45;
+  put16(b, 2, uint16_t(20 + data.size()));
+  put16(b, 4, id);
+  put16(b, 6, uint16_t((df ? 0x4000 : 0) | (mf ? 0x2000 : 0) | (off / 8)));
+  b[8] = 64;
+  b[9] = 17;
+  for (int i = 0; i < 4; ++i) { b[12 + i] = ip4(1).bytes[i]; b[16 + i] = ip4(2).bytes[i]; }
+  put16(b, 10, csum(b.data(), 20));
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+// An IPv6 fragment (optionally behind a hop-by-hop header).
+Buf v6frag(uint32_t id, uint32_t off, bool m, const Buf& data, bool hbh = false) {
+  Buf b(40);
+  b[0] = 0x60;
+  b[6] = hbh ? 0 : 44;
+  b[7] = 64;
+  for (int i = 0; i < 16; ++i) { b[8 + i] = ip6(1).bytes[i]; b[24 + i] = ip6(2).bytes[i]; }
+  if (hbh) b.insert(b.end(), {44, 0, 1, 4, 0, 0, 0, 0});
+  b.insert(b.end(), {17, 0, uint8_t((off >> 8) & 0xff), uint8_t((off & 0xf8) | (m ? 1 : 0)),
+                     uint8_t(id >> 24), uint8_t(id >> 16), uint8_t(id >> 8), uint8_t(id)});
+  b.insert(b.end(), data.begin(), data.end());
+  put16(b, 4, uint16_t(b.size() - 40));
+  return b;
+}
+
+// A UDP datagram (header + n payload bytes), as the transport payload.
+Buf udp(size_t n) {
+  Buf b(8 + n);
+  put16(b, 0, 1234);
+  put16(b, 2, 53);
+  put16(b, 4, uint16_t(8 + n));
+  for (size_t i = 0; i < n; ++i) b[8 + i] = uint8_t('a' + i % 26);
+  return b;
+}
+
+Buf slice(const Buf& b, size_t from, size_t n) { return Buf(b.begin() + from, b.begin() + from + n); }
+
+struct Frag {
+  Buf bytes;
+  int64_t ms = 0;
+};
+
+bool feed(Defragmenter& df, const Frag& f, Reassembled& out, uint16_t vlan = 0) {
+  Packet p;
+  p.ts.sec = 1000 + f.ms / 1000;
+  p.ts.nsec = uint32_t(f.ms % 1000) * 1000000;
+  Decoded d;
+  d.ip.version = uint8_t(f.bytes[0] >> 4);
+  d.ip.src = d.ip.version == 4 ? ip4(1) : ip6(1);
+  d.ip.dst = d.ip.version == 4 ? ip4(2) : ip6(2);
+  if (d.ip.version == 4) {
+    uint16_t fo = uint16_t(f.bytes[6] << 8 | f.bytes[7]);
+    d.ip.fragment = (fo & 0x3fff) != 0;
+  } else {
+    d.ip.fragment = true;
+  }
+  d.ip.proto = 17;
+  d.l3 = Bytes(f.bytes.data(), f.bytes.size());
+  if (vlan) {
+    d.n_vlan = 1;
+    d.vlan[0].tci = vlan;
+  }
+  return df.feed(p, d, out);
+}
+
+}  // namespace
+
+TEST_CASE("defrag: IPv4 fragments in every order rebuild the datagram") {
+  const Buf payload = udp(56);  // 64 bytes: fragments of 24, 24, 16
+  const Buf whole = v4(77, 0, false, payload);
+  std::vector<Frag> frags = {{v4(77, 0, true, slice(payload, 0, 24))},
+                             {v4(77, 24, true, slice(payload, 24, 24))},
+                             {v4(77, 48, false, slice(payload, 48, 16))}};
+  std::vector<int> order = {0, 1, 2};
+  int n = 0;
+  do {
+    Defragmenter df;
+    Reassembled out;
+    CHECK_FALSE(feed(df, frags[order[0]], out));
+    CHECK_FALSE(feed(df, frags[order[1]], out));
+    Frag last = frags[order[2]];
+    last.ms = 5;
+    REQUIRE(feed(df, last, out));
+    CHECK(out.datagram == whole);
+    CHECK(out.fragments == 3);
+    CHECK(out.ts.nsec == 5000000);
+    CHECK(df.stats().completed == 1);
+    CHECK(df.stats().in_progress == 0);
+    CHECK(df.stats().held_bytes == 0);
+    // The rebuilt datagram decodes as one UDP packet.
+    Decoded d;
+    decode_ip(out.bytes(), d);
+    CHECK(d.ip.version == 4);
+    CHECK_FALSE(d.ip.fragment);
+    CHECK(d.l4 == L4::udp);
+    CHECK(d.udp.length == 64);
+    CHECK(d.payload.size() == 56);
+    ++n;
+  } while (std::next_permutation(order.begin(), order.end()));
+  CHECK(n == 6);
+}
+
+TEST_CASE("defrag: overlapping fragments: the first copy wins") {
+  Buf a(32, 'a'), b(24, 'b');
+  Defragmenter df;
+  Reassembled out;
+  CHECK_FALSE(feed(df, {v4(9, 0, true, a)}, out));     // [0,32)
+  REQUIRE(feed(df, {v4(9, 16, false, b)}, out));       // [16,40): [16,32) overlaps
+  REQUIRE(out.datagram.size() == 60);
+  for (size_t i = 0; i < 40; ++i) CHECK(out.datagram[20 + i] == (i < 32 ? 'a' : 'b'));
+  CHECK(df.stats().overlaps == 1);
+  CHECK(df.stats().overlap_bytes == 16);
+  // Same bytes again, the other way round: the earlier fragment still wins.
+  Defragmenter df2;
+  CHECK_FALSE(feed(df2, {v4(9, 16, false, b)}, out));
+  REQUIRE(feed(df2, {v4(9, 0, true, a)}, out));
+  for (size_t i = 0; i < 40; ++i) CHECK(out.datagram[20 + i] == (i < 16 ? 'a' : 'b'));
+  CHECK(df2.stats().overlap_bytes == 16);
+}
+
+TEST_CASE("defrag: DF kept, checksum recomputed, duplicates harmless") {
+  const Buf payload = udp(24);
+  Defragmenter df;
+  Reassembled out;
+  Frag f0{v4(5, 0, true, slice(payload, 0, 16), true)};
+  CHECK_FALSE(feed(df, f0, out));
+  CHECK_FALSE(feed(df, f0, out));  // duplicate
+  REQUIRE(feed(df, {v4(5, 16, false, slice(payload, 16, 16), true)}, out));
+  CHECK(out.datagram == v4(5, 0, false, payload, true));
+  CHECK(csum(out.datagram.data(), 20) == 0);
+}
+
+TEST_CASE("defrag: timeout in capture time") {
+  const Buf payload = udp(24);
+  Defragmenter df;
+  Reassembled out;
+  CHECK_FALSE(feed(df, {v4(1, 0, true, slice(payload, 0, 16)), 0}, out));
+  CHECK_FALSE(feed(df, {v4(1, 16, false, slice(payload, 16, 16)), 31000}, out));
+  CHECK(df.stats().timed_out == 1);
+  CHECK(df.stats().completed == 0);
+  // Another datagram ages out when later traffic moves capture time on.
+  CHECK_FALSE(feed(df, {v4(2, 0, true, slice(payload, 0, 16)), 32000}, out));
+  CHECK_FALSE(feed(df, {v4(3, 0, true, slice(payload, 0, 16)), 70000}, out));
+  CHECK(df.stats().timed_out == 3);  // 1's tail, then 2
+  CHECK(df.stats().in_progress == 1);
+}
+
+TEST_CASE("defrag: caps on datagrams in progress and bytes held") {
+  const Buf payload = udp(24);
+  DefragOptions o;
+  o.max_datagrams = 2;
+  Defragmenter df(o);
+  Reassembled out;
+  for (uint16_t id = 1; id <= 3; ++id)
+    CHECK_FALSE(feed(df, {v4(id, 0, true, slice(payload, 0, 16)), id}, out));
+  CHECK(df.stats().evicted == 1);
+  CHECK(df.stats().in_progress == 2);
+  // id 1 was the oldest: its tail no longer completes it; id 3 completes.
+  CHECK_FALSE(feed(df, {v4(1, 16, false, slice(payload, 16, 16)), 10}, out));
+  REQUIRE(feed(df, {v4(3, 16, false, slice(payload, 16, 16)), 11}, out));
+
+  DefragOptions o2;
+  o2.max_bytes = 100;
+  Defragmenter df2(o2);
+  Buf big(64, 'x');
+  CHECK_FALSE(feed(df2, {v4(1, 0, true, big), 0}, out));
+  CHECK_FALSE(feed(df2, {v4(2, 0, true, big), 1}, out));  // 128 > 100: the oldest goes
+  CHECK(df2.stats().evicted == 1);
+  CHECK(df2.stats().held_bytes <= 100);
+  CHECK(df2.stats().peak_held_bytes == 128);
+}
+
+TEST_CASE("defrag: oversize datagrams are dropped") {
+  Defragmenter df;
+  Reassembled out;
+  Buf d(64, 'z');
+  CHECK_FALSE(feed(df, {v4(4, 65496, false, d)}, out));  // ends at 65560 > 65515
+  CHECK(df.stats().oversize == 1);
+  CHECK(df.stats().in_progress == 0);
+}
+
+TEST_CASE("defrag: IPv6 fragment header, with and without a hop-by-hop header") {
+  for (bool hbh : {false, true}) {
+    const Buf payload = udp(1992);  // 2000 bytes: 1232 + 768
+    Defragmenter df;
+    Reassembled out;
+    CHECK_FALSE(feed(df, {v6frag(0xabcdef01, 1232, false, slice(payload, 1232, 768), hbh)}, out));
+    REQUIRE(feed(df, {v6frag(0xabcdef01, 0, true, slice(payload, 0, 1232), hbh)}, out));
+    const size_t hl = hbh ? 48 : 40;
+    REQUIRE(out.datagram.size() == hl + 2000);
+    CHECK((out.datagram[4] << 8 | out.datagram[5]) == int(hl - 40 + 2000));
+    CHECK(out.datagram[6] == (hbh ? 0 : 17));
+    if (hbh) CHECK(out.datagram[40] == 17);
+    CHECK(Buf(out.datagram.begin() + hl, out.datagram.end()) == payload);
+    Decoded d;
+    decode_ip(out.bytes(), d);
+    CHECK(d.ip.version == 6);
+    CHECK_FALSE(d.ip.fragment);
+    CHECK(d.l4 == L4::udp);
+    CHECK(d.payload.size() == 1992);
+  }
+}
+
+TEST_CASE("defrag: IPv6 atomic fragment completes at once; VLAN separates keys") {
+  const Buf payload = udp(10);
+  Defragmenter df;
+  Reassembled out;
+  REQUIRE(feed(df, {v6frag(1, 0, false, payload)}, out));
+  CHECK(out.datagram.size() == 40 + payload.size());
+  CHECK(out.datagram[6] == 17);
+
+  // Same id on two VLANs: two datagrams.
+  const Buf p2 = udp(24);
+  CHECK_FALSE(feed(df, {v4(8, 0, true, slice(p2, 0, 16))}, out, 10));
+  CHECK_FALSE(feed(df, {v4(8, 16, false, slice(p2, 16, 16))}, out, 20));
+  CHECK(df.stats().in_progress == 2);
+  REQUIRE(feed(df, {v4(8, 16, false, slice(p2, 16, 16))}, out, 10));
+  CHECK(out.vlan == 10);
+}
+
+TEST_CASE("defrag: malformed and truncated fragments are counted") {
+  Defragmenter df;
+  Reassembled out;
+  Buf f = v4(3, 0, true, Buf(16, 'q'));
+  f.resize(30);  // cut by a snap length
+  CHECK_FALSE(feed(df, {f}, out));
+  CHECK(df.stats().malformed == 1);
+  for (size_t n = 0; n < 48; ++n) {
+    Buf g = v6frag(2, 8, true, Buf(8, 'r'));
+    g.resize(n);
+    if (g.empty()) g.push_back(0x60);
+    Defragmenter d2;
+    CHECK_FALSE(feed(d2, {g}, out));
+  }
+}
