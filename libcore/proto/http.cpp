@@ -172,7 +172,6 @@ void HttpSessionParser::try_emit() {
   while (!q_.empty()) {
     Pending& e = q_.front();
     if (!e.req_done || !(e.resp_done || s2c_dead)) break;
-    if (s2c_dead && (&e == s2c_.pend)) break;  // stop() finishes it first
     if (e.dropped == 0) {
       emit_tx(e.tx, true);
       kept_--;
@@ -697,6 +696,7 @@ void HttpSessionParser::headers_done(Side& s, Dir d, const MonologuePiece& p) {
     r = HttpResponse{};
     s.tx = nullptr;
     s.msg = nullptr;
+    s.pend = nullptr;
     s.st = St::idle;
     return;
   }
@@ -790,6 +790,7 @@ void HttpSessionParser::message_done(Side& s, Dir d, const Timestamp& end, bool 
     }
   } else {
     Pending* e = s.pend;
+    if (!e || e->dropped > 0) try_emit();  // earlier transactions go out first
     if (e && e->dropped > 0) {
       emit_tx(scratch_resp_, false);
       if (++e->dropped_answered == e->dropped) {
@@ -808,6 +809,7 @@ void HttpSessionParser::message_done(Side& s, Dir d, const Timestamp& end, bool 
   s.msg = nullptr;
   s.pend = nullptr;
   s.st = next;
+  try_emit();
 }
 
 void HttpSessionParser::finish(EndReason reason) {
