@@ -255,6 +255,12 @@ void walk_extensions(ByteReader& r, size_t body_size, uint32_t& count, TlsAnomal
   (void)body_size;
 }
 
+// True when the hello's framing held together (decoded-extension issues aside).
+bool framing_ok(TlsAnomalies a) {
+  return !a.has(TlsAnomaly::truncated_hello) && !a.has(TlsAnomaly::bad_handshake_length) &&
+         !a.has(TlsAnomaly::extension_block_overflow) && !a.has(TlsAnomaly::extension_overflow);
+}
+
 }  // namespace
 
 bool parse_client_hello(Bytes body, ClientHello& ch, const TlsCaps& caps) {
@@ -301,8 +307,7 @@ bool parse_client_hello(Bytes body, ClientHello& ch, const TlsCaps& caps) {
                     if (!decode_client_extension(type, data, ch, caps)) ext_ok = false;
                   });
   if (!ext_ok) ch.anomalies.set(TlsAnomaly::malformed_extension);
-  return !ch.anomalies.has(TlsAnomaly::extension_block_overflow) &&
-         !ch.anomalies.has(TlsAnomaly::extension_overflow);
+  return framing_ok(ch.anomalies);
 }
 
 bool parse_server_hello(Bytes body, ServerHello& sh, const TlsCaps& caps) {
@@ -328,8 +333,7 @@ bool parse_server_hello(Bytes body, ServerHello& sh, const TlsCaps& caps) {
                     if (!decode_server_extension(type, data, sh)) ext_ok = false;
                   });
   if (!ext_ok) sh.anomalies.set(TlsAnomaly::malformed_extension);
-  return !sh.anomalies.has(TlsAnomaly::extension_block_overflow) &&
-         !sh.anomalies.has(TlsAnomaly::extension_overflow);
+  return framing_ok(sh.anomalies);
 }
 
 // RFC 5246 E.2 / SSL 2.0: 2-byte header (msb set, 15-bit length), then
