@@ -547,7 +547,8 @@ void FlowTable::finish() {
   all.reserve(map_.size());
   for (auto& [k, f] : map_) all.push_back(&f);
   std::sort(all.begin(), all.end(), [](Flow* a, Flow* b) { return a->serial < b->serial; });
-  for (Flow* f : all) end_flow(f, FlowEnd::eof);
+  // A flow already closed (FIN both ways, RST) keeps its reason; the rest were still open.
+  for (Flow* f : all) end_flow(f, f->closing ? (f->rst ? FlowEnd::rst : FlowEnd::fin) : FlowEnd::eof);
   if (opt_.interval > 0 && iv_start_ != INT64_MIN && iv_.packets) sink_.interval(iv_);
   iv_ = IntervalStats{};
 }

@@ -12,7 +12,8 @@
 //   rst      RST seen, then `close_grace` without packets
 //   idle     no packet for the protocol's timeout (tcp/udp/icmp/other)
 //   evicted  the table was full (max_flows): the least recently seen flow goes
-//   eof      end of input (finish()): the rest, in order of first packet
+//   eof      end of input (finish()): the flows still open, in order of first packet
+//            (flows already closed by FIN/RST keep reason fin/rst)
 //   interval (partial records only, see IntervalStats)
 // When the table holds >= emergency_ratio * max_flows flows, the emergency timeouts
 // apply instead (as the seed's tracker does), so a flood of one-packet flows ages out
@@ -192,8 +193,8 @@ class FlowTable {
   void add(const Packet& pkt, const Decoded& d);
   // Advances the clock without a packet (live capture idle ticks): expires flows.
   void advance(const Timestamp& now);
-  // End of input: every live flow with reason eof (in order of first packet), then
-  // the last interval record.
+  // End of input: every live flow, in order of first packet, with reason eof (fin or
+  // rst when it had already closed), then the last interval record.
   void finish();
 
   size_t live() const { return map_.size(); }

@@ -1,0 +1,190 @@
+// flowstat: flow statistics, one "flow" JSON line per flow when it ends (and
+// "interval" summaries with --interval), from captures, pcap2pkt JSON Lines or a
+// live interface. Record schema: libcore/flow/flow_record.hpp.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "libcore/cli/common.hpp"
+#include "libcore/cli/packet_loop.hpp"
+#include "libcore/flow/flow_record.hpp"
+#include "libcore/flow/table.hpp"
+#include "libcore/reasm/defrag.hpp"
+
+namespace {
+
+int64_t to_nsec(double seconds) { return int64_t(std::llround(seconds * 1e9)); }
+
+class OutputSink : public nl::FlowSink {
+ public:
+  OutputSink(nl::cli::Output& out, nl::FlowRecordOptions opt) : out_(out), opt_(opt) {}
+  void flow(const nl::Flow& f, nl::FlowEnd reason, bool partial) override {
+    nl::write_flow_record(out_.buffer(), f, reason, partial, opt_);
+    out_.maybe_flush();
+  }
+  void interval(const nl::IntervalStats& s) override {
+    nl::write_interval_record(out_.buffer(), s, opt_);
+    out_.maybe_flush();
+  }
+
+ private:
+  nl::cli::Output& out_;
+  nl::FlowRecordOptions opt_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  nl::cli::init(argc, argv, "flowstat");
+  CLI::App app{"Flow statistics: one JSON line (type \"flow\") per bidirectional flow of any IP protocol,\n"
+               "written when the flow ends (FIN/RST, idle timeout, table full, end of input), with packet\n"
+               "and byte counts per direction at link, IP, transport and payload level, Zeek conn_state and\n"
+               "history, an application label and the Community ID. Reads pcap/pcapng files in order (one\n"
+               "continuous stream), standard input ('-' or no FILE), pcap2pkt JSON Lines, or a live interface.",
+               "flowstat"};
+  nl::PacketLoopOptions loop;
+  loop.accept_pkt_jsonl = true;
+  loop.need_payload = false;  // counts come from lengths; payload only feeds app labels
+  std::string time = "iso", local;
+  bool stats = false, no_promisc = false, dedup = false, no_defrag = false, no_partial = false;
+  double tcp_timeout = 300, udp_timeout = 60, icmp_timeout = 60, other_timeout = 60, close_grace = 5;
+  double interval = 0, dedup_window = 0.05;
+  size_t max_flows = 262144;
+  app.add_option("FILE", loop.inputs, "Capture files or pcap2pkt JSON Lines to read ('-' for standard input)");
+  app.add_option("-f,--filter", loop.filter, "BPF filter expression (tcpdump syntax), for files and live capture");
+  app.add_option("-i,--interface", loop.live.interface, "Capture live from this interface instead of reading files");
+  app.add_option("-s,--snaplen", loop.live.snaplen, "Live capture: bytes to capture per packet")->check(CLI::Range(1, 262144));
+  app.add_flag("-p,--no-promisc", no_promisc, "Live capture: do not put the interface into promiscuous mode");
+  app.add_option("-c,--count", loop.live.count, "Live capture: stop after this many packets")->check(CLI::NonNegativeNumber);
+  app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
+  app.add_flag("--checksums", loop.decode.verify_checksums, "Verify checksums (a bad TCP checksum adds 'C' to the history)");
+  app.add_option("--tcp-timeout", tcp_timeout, "Seconds without packets after which a TCP flow ends (default 300, as Zeek)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--udp-timeout", udp_timeout, "Idle seconds for UDP flows (default 60)")->check(CLI::PositiveNumber);
+  app.add_option("--icmp-timeout", icmp_timeout, "Idle seconds for ICMP/ICMPv6 flows (default 60)")->check(CLI::PositiveNumber);
+  app.add_option("--other-timeout", other_timeout, "Idle seconds for other IP protocols (default 60)")->check(CLI::PositiveNumber);
+  app.add_option("--close-grace", close_grace, "Seconds a TCP flow is kept after FIN both ways or RST, for late packets (default 5)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-flows", max_flows, "Most flows held at once (default 262144); from 90% on, short emergency\n"
+                                           "timeouts apply; at the cap the least recently seen flow is written (reason evicted)")
+      ->check(CLI::Range(size_t(1), size_t(1) << 28));
+  app.add_option("--interval", interval, "Every SECONDS of capture time, write an \"interval\" summary record and\n"
+                                         "partial \"flow\" records (reason interval) of long-lived flows")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--no-partial", no_partial, "With --interval: write the interval summaries only, no partial flow records");
+  app.add_option("--local", local, "CIDR[,CIDR...]: local networks; flows get direction inbound/outbound/internal/external");
+  app.add_flag("--dedup", dedup, "Drop frames that repeat an IP packet seen within --dedup-window (mirror-port copies;\n"
+                                 "TTL/hop limit and IPv4 header checksum ignored)");
+  app.add_option("--dedup-window", dedup_window, "Seconds within which a repeat counts as a duplicate (default 0.05)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--no-defrag", no_defrag, "Count IP fragments as packets of their own instead of reassembling them");
+  app.add_flag("--stats", stats, "Print a summary on stderr at the end: packets, flows by end reason, limits hit");
+  nl::cli::add_version_flag(app);
+  app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors.");
+  nl::cli::parse_or_exit(app, argc, argv);
+
+  nl::FlowRecordOptions ropt;
+  if (!nl::parse_time_format(time, ropt.time)) {
+    nl::cli::error("--time: expected iso or epoch, got '" + time + "'");
+    return nl::cli::kExitUsage;
+  }
+  nl::LocalNets nets;
+  if (!local.empty()) {
+    std::string err;
+    if (!nets.parse(local, err) || nets.empty()) {
+      nl::cli::error("--local: " + (err.empty() ? std::string("no network given") : err));
+      return nl::cli::kExitUsage;
+    }
+  }
+  if (interval > 0 && interval < 0.001) {
+    nl::cli::error("--interval: must be at least 0.001 seconds");
+    return nl::cli::kExitUsage;
+  }
+  loop.live.promiscuous = !no_promisc;
+  loop.live.filter = loop.filter;
+  if (!loop.filter.empty()) {
+    std::string err;
+    nl::BpfFilterSet check(loop.filter);
+    if (!check.check(err)) {
+      nl::cli::error("bad filter expression: " + err);
+      return nl::cli::kExitUsage;
+    }
+  }
+
+  nl::FlowTableOptions topt;
+  topt.tcp_timeout = to_nsec(tcp_timeout);
+  topt.udp_timeout = to_nsec(udp_timeout);
+  topt.icmp_timeout = to_nsec(icmp_timeout);
+  topt.other_timeout = to_nsec(other_timeout);
+  topt.close_grace = to_nsec(close_grace);
+  topt.max_flows = max_flows;
+  topt.interval = to_nsec(interval);
+  topt.interval_partial_flows = !no_partial;
+  topt.local = nets.empty() ? nullptr : &nets;
+
+  nl::cli::Output& out = nl::cli::Output::stdout_();
+  OutputSink sink(out, ropt);
+  nl::FlowTable table(topt, sink);
+  nl::FrameDedup dd(to_nsec(dedup_window));
+  nl::Defragmenter defrag;
+  nl::Reassembled whole;
+  nl::Decoded wd;
+  uint64_t reassembled = 0;
+
+  nl::DecodeStats dstats;
+  nl::LiveStats lstats;
+  nl::PacketLoopHandlers h;
+  h.packet = [&](const nl::Packet& p, nl::Decoded& d) {
+    if (dedup && dd.duplicate(p, d)) return;
+    if (!no_defrag && d.ip.fragment) {
+      // A datagram counts once, when its last missing fragment arrives.
+      if (!defrag.feed(p, d, whole)) return;
+      ++reassembled;
+      wd = nl::Decoded{};
+      nl::decode_ip(whole.bytes(), wd, loop.decode);
+      wd.linktype = d.linktype;
+      wd.n_vlan = d.n_vlan;
+      for (int i = 0; i < d.n_vlan; ++i) wd.vlan[i] = d.vlan[i];
+      nl::Packet rp = p;
+      rp.ts = whole.ts;
+      // Link bytes: the datagram plus each fragment's link framing (taken from this one).
+      uint32_t framing = p.origlen > d.ip.total_len ? p.origlen - d.ip.total_len : 0;
+      rp.origlen = uint32_t(whole.datagram.size()) + framing * whole.fragments;
+      table.add(rp, wd);
+      return;
+    }
+    table.add(p, d);
+  };
+  h.idle = [&] { out.flush(); };
+  int status = nl::run_packet_loop(loop, h, dstats, &lstats);
+  table.finish();
+  out.finish();
+  if (!loop.live.interface.empty()) {
+    nl::cli::error(std::to_string(lstats.received) + " packets received by filter, " +
+                   std::to_string(lstats.dropped) + " dropped by kernel, " +
+                   std::to_string(lstats.if_dropped) + " dropped by interface");
+  }
+  if (stats) {
+    std::string s = "summary:\n";
+    dstats.describe(s);
+    auto line = [&s](const std::string& k, uint64_t v) { s += "  " + k + ": " + std::to_string(v) + "\n"; };
+    const nl::FlowTableStats& ts = table.stats();
+    if (dedup) line("dedup_dropped", dd.dropped());
+    if (!no_defrag) {
+      line("defrag.datagrams_reassembled", reassembled);
+      for (auto& [k, v] : defrag.stats().named()) line(std::string("defrag.") + k, v);
+    }
+    line("flow_packets", ts.packets);
+    line("non_ip", ts.non_ip);
+    if (no_defrag) line("fragments_unreassembled", ts.fragments);
+    line("ts_backwards", ts.ts_backwards);
+    line("flows", ts.flows_created);
+    for (int r = 0; r < 5; ++r) line(std::string("flows_ended.") + nl::flow_end_name(nl::FlowEnd(r)), ts.ended[r]);
+    line("partial_records", ts.ended[size_t(nl::FlowEnd::interval)]);
+    line("emergency_expired", ts.emergency_expired);
+    line("port_reuse", ts.port_reuse);
+    line("max_live_flows", ts.max_live);
+    nl::cli::error(s.substr(0, s.size() - 1));
+  }
+  return status;
+}
