@@ -11,9 +11,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "libcore/proto/http_body.hpp"
@@ -207,6 +209,27 @@ class HttpSessionParser {
   HttpTransaction scratch_resp_;      // response to a dropped request, or unsolicited
   bool started_ = false, non_http_ = false, finished_ = false;
   bool confirmed_ = false;            // first request line parsed
+};
+
+// One HttpSessionParser per TCP session, driven by the reassembler's calls.
+// A parser is freed as soon as its session is given up (non-HTTP, tunnel) or ends.
+class HttpSessionSink : public SessionSink {
+ public:
+  using Emit = std::function<void(const SessionView&, const HttpTransaction&)>;
+  HttpSessionSink(const HttpOptions& opts, Emit emit) : opts_(opts), emit_(std::move(emit)) {}
+
+  void session_start(const SessionView& s) override;
+  void monologue(const SessionView& s, const MonologuePiece& p) override;
+  void session_end(const SessionView& s, const SessionEnd& e) override;
+  const HttpStats& stats() const { return stats_; }
+
+ private:
+  const HttpOptions& opts_;
+  Emit emit_;
+  HttpStats stats_;
+  const SessionView* cur_ = nullptr;
+  // null entry: session given up, its remaining pieces are ignored
+  std::unordered_map<uint64_t, std::unique_ptr<HttpSessionParser>> parsers_;
 };
 
 }  // namespace nl

@@ -835,3 +835,105 @@ TEST_CASE("http: unsolicited response and malformed status line") {
   CHECK(m.txs[0].has(HttpAnomaly::malformed_status_line));
   CHECK(m.txs[0].has(HttpAnomaly::no_response));
 }
+
+// End to end over the shared captures: capture -> decode -> TCP reassembly ->
+// HttpSessionSink, compared with the truth files (what the endpoints sent).
+#include <fstream>
+
+#include "libcore/cli/packet_loop.hpp"
+#include "libcore/decode/stats.hpp"
+#include "libcore/reasm/tcp.hpp"
+
+namespace {
+
+struct Seen {
+  uint16_t client_port;
+  HttpTransaction tx;
+};
+
+std::vector<Seen> run_capture(const std::string& path, const HttpOptions& o) {
+  std::vector<Seen> out;
+  HttpSessionSink sink(o, [&](const SessionView& s, const HttpTransaction& t) {
+    out.push_back(Seen{s.key.sport, t});
+  });
+  TcpReassembler tcp(sink);
+  PacketLoopOptions lo;
+  lo.inputs = {path};
+  PacketLoopHandlers h;
+  h.packet = [&](const Packet& p, Decoded& d) { tcp.feed(p, d); };
+  DecodeStats ds;
+  run_packet_loop(lo, h, ds);
+  tcp.finish();
+  return out;
+}
+
+template <class T>
+bool same_opt(const nlohmann::json& j, const std::optional<T>& v) {
+  return j.is_null() ? !v.has_value() : (v.has_value() && j.get<T>() == *v);
+}
+
+}  // namespace
+
+TEST_CASE("http: fixtures agree with their truth files") {
+  const char* names[] = {"http_get_basic", "http_keepalive", "http_pipelined", "http_chunked_gzip_ns",
+                         "http_head_304_v6_sll", "http_post_100continue", "http_rst_midstream",
+                         "http10_close_delimited_sll2", "rawip_http_post", "crafted_missing_syn_rawip",
+                         "crafted_ooo_retrans", "crafted_seq_wrap_v6_ns", "non_tls_on_443",
+                         "mixed_dns_http_https", "tcp_zero_window"};
+  for (const char* name : names) {
+    CAPTURE(name);
+    std::string base = std::string(NETLINES_FIXTURES) + "/";
+    std::ifstream tf(base + "truth/" + name + ".json");
+    if (!tf) continue;
+    auto truth = nlohmann::json::parse(tf);
+    std::string cap = base + truth["file"].get<std::string>();
+    auto seen = run_capture(cap, HttpOptions{});
+    CHECK(seen.size() == truth["http"].size());
+    for (const auto& h : truth["http"]) {
+      uint16_t port = truth["connections"][h["conn"].get<size_t>()]["client"]["port"].get<uint16_t>();
+      uint64_t idx = h["index_in_conn"].get<uint64_t>();
+      CAPTURE(port);
+      CAPTURE(idx);
+      const HttpTransaction* t = nullptr;
+      for (const auto& s : seen)
+        if (s.client_port == port && s.tx.tx_id == idx) t = &s.tx;
+      REQUIRE(t != nullptr);
+      const auto& q = t->request;
+      const auto& r = t->response;
+      CHECK(q.method == h["method"].get<std::string>());
+      CHECK(q.uri == h["uri"].get<std::string>());
+      CHECK(q.version == h["version"].get<std::string>());
+      CHECK(same_opt(h["host"], q.host));
+      CHECK(q.body.body.len == h["request_body_len"].get<uint64_t>());
+      CHECK(q.body.body.sha256 == h["request_body_sha256"].get<std::string>());
+      CHECK(t->interim == h["interim"].get<std::vector<uint16_t>>());
+      CHECK(r.status == h["status"].get<uint16_t>());
+      CHECK(same_opt(h["reason"], r.reason));
+      CHECK(r.version == h["response_version"].get<std::string>());
+      CHECK(same_opt(h["content_length"], r.content_length));
+      CHECK(same_opt(h["transfer_encoding"], r.transfer_encoding));
+      CHECK(same_opt(h["content_encoding"], r.content_encoding));
+      CHECK(body_framing_name(r.framing) == h["body_framing"].get<std::string>());
+      CHECK(t->complete() == h["complete"].get<bool>());
+      if (h["complete"].get<bool>()) {
+        CHECK(r.wire_body_len == h["wire_body_len"].get<uint64_t>());
+        CHECK(r.body.body.len == h["body_len"].get<uint64_t>());
+        CHECK(r.body.body.sha256 == h["body_sha256"].get<std::string>());
+        if (r.body.decode == DecodeStatus::none) {
+          CHECK(h["decoded_body_sha256"] == h["body_sha256"]);
+        } else {
+          CHECK(r.body.decoded.len == h["decoded_body_len"].get<uint64_t>());
+          CHECK(r.body.decoded.sha256 == h["decoded_body_sha256"].get<std::string>());
+        }
+      } else {
+        CHECK(r.body.body.len == h["delivered_body_len"].get<uint64_t>());
+        CHECK(r.body.body.sha256 == h["delivered_body_sha256"].get<std::string>());
+      }
+      std::vector<std::pair<std::string, std::string>> tr;
+      for (const auto& x : r.trailers) tr.emplace_back(x.name, x.value);
+      std::vector<std::pair<std::string, std::string>> want;
+      for (const auto& x : h["trailers"]) want.emplace_back(x[0].get<std::string>(), x[1].get<std::string>());
+      CHECK(tr == want);
+    }
+  }
+}
