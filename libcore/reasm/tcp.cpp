@@ -471,7 +471,7 @@ std::vector<std::pair<const char*, uint64_t>> TcpReassembler::Stats::named() con
           {"data_after_fin_bytes", data_after_fin_bytes},
           {"rst_payload_bytes", rst_payload_bytes},
           {"syn_retransmits", syn_retransmits},
-          {"orphan_rst", orphan_rst},
+          {"orphan_packets", orphan_packets},
           {"ooo_held_bytes", ooo_held_bytes},
           {"peak_ooo_held_bytes", peak_ooo_held_bytes},
           {"buffered_bytes", buffered_bytes},
@@ -641,8 +641,10 @@ void TcpReassembler::feed(const Packet& p, const Decoded& d) {
     }
   }
   if (!s) {
-    if (rst) {
-      ++stats_.orphan_rst;
+    // A session starts with a SYN or with data: the final ACK (or a retransmitted FIN or
+    // RST) after a session ended must not open an empty one.
+    if (rst || (!syn && d.payload_len == 0)) {
+      ++stats_.orphan_packets;
       return;
     }
     s = new_session(canon, flipped, p, d);

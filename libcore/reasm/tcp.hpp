@@ -84,7 +84,8 @@ class TcpReassembler {
     uint64_t data_after_fin_bytes = 0;  // payload past a FIN (ignored)
     uint64_t rst_payload_bytes = 0;     // payload carried by RST segments (ignored)
     uint64_t syn_retransmits = 0;
-    uint64_t orphan_rst = 0;            // RST on no known session (ignored: no session made)
+    uint64_t orphan_packets = 0;        // no session and no SYN or payload (a late ACK/FIN/RST
+                                        // after the session ended): ignored, no session made
     uint64_t ooo_held_bytes = 0;        // held now (with per-segment overhead)
     uint64_t peak_ooo_held_bytes = 0;
     uint64_t buffered_bytes = 0;        // monologue buffers now

@@ -361,6 +361,12 @@ TEST_CASE("reasm: FIN both ways ends the session without the final ACK") {
   CHECK(rec.ends[0].second.closed_by == Dir::s2c);
   CHECK(rec.ends[0].second.c2s.packets == 4);
   CHECK(rec.ends[0].second.s2c.packets == 3);
+  // The final ACK (and a retransmitted FIN) open no new session.
+  c.send(r, {false, 506, 106, ACK, "", 7});
+  c.send(r, {true, 105, 506, FIN | ACK, "", 8});
+  CHECK(rec.starts.size() == 1);
+  CHECK(r.live_sessions() == 0);
+  CHECK(r.stats().orphan_packets == 2);
   // Data after a FIN is ignored and counted.
   Recorder rec2;
   TcpReassembler r2(rec2);
