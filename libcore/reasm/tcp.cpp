@@ -188,6 +188,14 @@ struct Ctx {
     }
   }
 
+  // Where the stream ends: at the FIN, or at max_session_size if that comes first.
+  uint64_t stream_end(const Half& me) const {
+    return opt.max_session_size ? std::min<uint64_t>(me.fin_off, opt.max_session_size) : me.fin_off;
+  }
+  bool complete(const Half& me) const {
+    return me.fin && me.next >= stream_end(me) && me.held.empty();
+  }
+
   void gap(Half& me, uint64_t n) {
     me.pending_gap += n;
     me.next += n;
@@ -251,9 +259,10 @@ struct Ctx {
         }
         return;
       }
-      if (me.fin && me.next < me.fin_off && me.ack_hi >= me.fin_off) {
+      uint64_t end = stream_end(me);
+      if (me.fin && me.next < end && me.ack_hi >= me.fin_off) {
         ++st.ack_releases;
-        gap(me, me.fin_off - me.next);
+        gap(me, end - me.next);
       }
       return;
     }
@@ -738,9 +747,7 @@ void TcpReassembler::process(Session* s, Dir dir, const Packet& p, const Decoded
       c.ack_release(s, dir);
     }
   }
-  if (s->h[0].fin && s->h[1].fin && s->h[0].next >= s->h[0].fin_off &&
-      s->h[1].next >= s->h[1].fin_off && s->h[0].held.empty() && s->h[1].held.empty())
-    end_session(s, EndReason::fin);
+  if (c.complete(s->h[0]) && c.complete(s->h[1])) end_session(s, EndReason::fin);
 }
 
 void TcpReassembler::finish() {

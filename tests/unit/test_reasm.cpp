@@ -463,6 +463,26 @@ TEST_CASE("reasm: max_session_size truncates each direction") {
   CHECK(r.stats().truncated_by_max_session_size == 10);
 }
 
+TEST_CASE("reasm: a truncated session still ends on FIN both ways") {
+  Recorder rec;
+  TcpOptions o;
+  o.max_session_size = 4;
+  TcpReassembler r(rec, o);
+  Conn c;
+  handshake(c, r, 100, 500);
+  c.send(r, {true, 101, 501, ACK | PSH, "request", 3});
+  c.send(r, {false, 501, 108, ACK | PSH | FIN, "response", 4});
+  c.send(r, {true, 108, 510, ACK | FIN, "", 5});
+  REQUIRE(rec.ends.size() == 1);
+  CHECK(rec.ends[0].second.reason == EndReason::fin);
+  CHECK(rec.ends[0].second.c2s.truncated == 3);
+  CHECK(rec.ends[0].second.s2c.truncated == 4);
+  CHECK(rec.ends[0].second.c2s.missing == 0);
+  CHECK(rec.ends[0].second.s2c.missing == 0);
+  CHECK(rec.stream(1, Dir::c2s) == "requ");
+  CHECK(rec.stream(1, Dir::s2c) == "resp");
+}
+
 TEST_CASE("reasm: max_sessions bounds live sessions (100k SYNs, cap 1000)") {
   Counter cnt;
   TcpOptions o;
