@@ -108,3 +108,44 @@ void init(int, char**, std::string name) {
 }
 
 }  // namespace nl::cli
+
+namespace nl::cli {
+
+bool parse_size(const std::string& s, uint64_t& out) {
+  if (s.empty()) return false;
+  size_t i = 0;
+  uint64_t v = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+    if (v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + uint64_t(s[i++] - '0');
+  }
+  if (i == 0) return false;
+  int shift = 0;
+  if (i < s.size()) {
+    switch (s[i]) {
+      case 'k': case 'K': shift = 10; break;
+      case 'm': case 'M': shift = 20; break;
+      case 'g': case 'G': shift = 30; break;
+      default: return false;
+    }
+    ++i;
+    if (i < s.size() && (s[i] == 'i' || s[i] == 'I')) ++i;
+    if (i < s.size() && (s[i] == 'b' || s[i] == 'B')) ++i;
+  }
+  if (i != s.size()) return false;
+  if (shift && v > (UINT64_MAX >> shift)) return false;
+  out = v << shift;
+  return true;
+}
+
+CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& target, const std::string& help) {
+  return app.add_option_function<std::string>(
+             name,
+             [&target, name](const std::string& v) {
+               if (!parse_size(v, target)) throw CLI::ValidationError(name, "expected a size like 65536, 64k, 1M or 2G, got '" + v + "'");
+             },
+             help)
+      ->type_name("SIZE");
+}
+
+}  // namespace nl::cli

@@ -53,3 +53,10 @@ void add_version_flag(CLI::App& app);
 void init(int argc, char** argv, std::string name);
 
 }  // namespace nl::cli
+
+namespace nl::cli {
+// "1048576", "64k", "1M", "2G" (binary multiples). False on anything else.
+bool parse_size(const std::string& s, uint64_t& out);
+// Adds an option taking a size ("1M"); the value is checked when parsed.
+CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& target, const std::string& help);
+}  // namespace nl::cli

@@ -64,8 +64,11 @@ LineReader::Status LineReader::next(std::string_view& line) {
       buf_.clear();
       start_ = 0;
     }
-    scan = buf_.size();
-    if (!fill()) {
+    // fill() may move the unread bytes to the front: keep scan relative to start_.
+    size_t scanned = buf_.size() - start_;
+    bool more = fill();
+    scan = start_ + scanned;
+    if (!more) {
       if (!error_.empty()) return Status::error;
       if (skipping) {
         ++line_no_;

@@ -133,7 +133,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
             break;
           }
           case PktReadStatus::not_pkt:
-            if (h.other_line) h.other_line(line);
+            if (h.other_line) h.other_line(line, shown, line_no);
             break;
           case PktReadStatus::no_ip:
             ++number;

@@ -28,8 +28,9 @@ struct PacketLoopOptions {
 struct PacketLoopHandlers {
   // Every decoded packet, in input order.
   std::function<void(const Packet&, Decoded&)> packet;
-  // JSON lines of other record types (for --pass); may be empty.
-  std::function<void(std::string_view line)> other_line;
+  // JSON lines of other record types (the next stage's, or for --pass), with the
+  // input's display name and line number for messages; may be empty.
+  std::function<void(std::string_view line, const std::string& file, uint64_t line_no)> other_line;
   // Called between inputs and at the end (e.g. to flush output).
   std::function<void()> idle;
 };

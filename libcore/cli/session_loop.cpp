@@ -1,0 +1,73 @@
+#include "libcore/cli/session_loop.hpp"
+
+#include "libcore/cli/common.hpp"
+#include "libcore/cli/input.hpp"
+#include "libcore/record/session_record.hpp"
+
+namespace nl {
+
+void TcpPipeline::feed(const Packet& p, const Decoded& d) {
+  if (!d.ip.fragment) {
+    tcp_.feed(p, d);
+    return;
+  }
+  if (!defrag_.feed(p, d, whole_)) return;
+  // The whole datagram continues as one packet with the link layer of the last fragment.
+  inner_ = d;
+  decode_ip(whole_.bytes(), inner_);
+  Packet q = p;
+  q.ts = whole_.ts;
+  q.data = whole_.bytes();
+  q.caplen = q.origlen = uint32_t(whole_.datagram.size());
+  tcp_.feed(q, inner_);
+}
+
+void SessionLoopStats::describe(std::string& out) const {
+  decode.describe(out);
+  auto line = [&out](const std::string& k, uint64_t v) { out += "  " + k + ": " + std::to_string(v) + "\n"; };
+  if (session_records) line("session_records_read", session_records);
+  for (auto& [k, v] : defrag.named()) line(std::string("defrag.") + k, v);
+  for (auto& [k, v] : tcp.named()) line(std::string("tcp.") + k, v);
+}
+
+int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h, SessionLoopStats& stats) {
+  TcpPipeline pipeline(*h.sink, opt.tcp, opt.defrag);
+  SessionRecordReader reader(*h.sink);
+  int reader_status = cli::kExitOk;
+  std::string type, message;
+
+  PacketLoopOptions popt = opt.packets;
+  popt.need_payload = true;
+  PacketLoopHandlers ph;
+  ph.packet = [&](const Packet& p, Decoded& d) {
+    if (h.packet) h.packet(p, d);
+    pipeline.feed(p, d);
+  };
+  ph.idle = h.idle;
+  // Lines that are not pkt records: tcpflow-reasm records, or others to pass through.
+  ph.other_line = [&](std::string_view line, const std::string& file, uint64_t line_no) {
+    if (!opt.accept_session_jsonl) {
+      if (h.other_line) h.other_line(line);
+      return;
+    }
+    switch (reader.read(line, type, message)) {
+      case SessionRecordReader::Status::ok: ++stats.session_records; break;
+      case SessionRecordReader::Status::not_session:
+        if (h.other_line) h.other_line(line);
+        break;
+      case SessionRecordReader::Status::error:
+        cli::error(file, line_no, message);
+        reader_status = cli::kExitInput;
+        break;
+    }
+  };
+  int status = run_packet_loop(popt, ph, stats.decode);
+  pipeline.finish();
+  reader.finish();
+  if (h.idle) h.idle();
+  stats.tcp = pipeline.tcp().stats();
+  stats.defrag = pipeline.defrag().stats();
+  return status != cli::kExitOk ? status : reader_status;
+}
+
+}  // namespace nl

@@ -1,0 +1,39 @@
+// tcpflow-reasm's records (session_start, monologue, session_end) and the way back:
+// a reader that turns those JSON lines into the same SessionSink calls the
+// reassembly engine makes, so httpextract and tlssni give the same records whether
+// they read a capture or tcpflow-reasm's output.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "libcore/json/writer.hpp"
+#include "libcore/reasm/session.hpp"
+
+namespace nl {
+
+enum class DataMode { b64, none };
+
+void write_session_start(std::string& out, const SessionView& s, TimeFormat tf);
+void write_monologue(std::string& out, const SessionView& s, const MonologuePiece& p, DataMode data,
+                     TimeFormat tf);
+void write_session_end(std::string& out, const SessionView& s, const SessionEnd& e, TimeFormat tf);
+
+class SessionRecordReader {
+ public:
+  enum class Status { ok, not_session, error };
+  explicit SessionRecordReader(SessionSink& sink);
+  ~SessionRecordReader();
+  // One JSON line. ok: consumed (a sink call may have been made); not_session: a
+  // record of another type (`type` set); error: `message` says what was wrong.
+  Status read(std::string_view line, std::string& type, std::string& message);
+  // End of input: sessions that never saw their session_end get one (reason eof).
+  void finish();
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace nl
