@@ -15,6 +15,25 @@ namespace {
 
 int64_t to_nsec(double seconds) { return int64_t(std::llround(seconds * 1e9)); }
 
+// Seconds: positive (or, with zero_ok, non-negative) and at most ~30 years, so ns fit int64.
+CLI::Validator seconds(bool zero_ok) {
+  return CLI::Validator(
+      [zero_ok](std::string& s) -> std::string {
+        double v = 0;
+        try {
+          size_t pos = 0;
+          v = std::stod(s, &pos);
+          if (pos != s.size()) return "expected a number of seconds, got '" + s + "'";
+        } catch (...) {
+          return "expected a number of seconds, got '" + s + "'";
+        }
+        if (!(v > 0 || (zero_ok && v == 0)) || v > 1e9)
+          return std::string(zero_ok ? "must be 0 or more" : "must be more than 0") + " seconds (and at most 1e9)";
+        return {};
+      },
+      "SECONDS");
+}
+
 class OutputSink : public nl::FlowSink {
  public:
   OutputSink(nl::cli::Output& out, nl::FlowRecordOptions opt) : out_(out), opt_(opt) {}
@@ -59,24 +78,24 @@ int main(int argc, char** argv) {
   app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
   app.add_flag("--checksums", loop.decode.verify_checksums, "Verify checksums (a bad TCP checksum adds 'C' to the history)");
   app.add_option("--tcp-timeout", tcp_timeout, "Seconds without packets after which a TCP flow ends (default 300, as Zeek)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--udp-timeout", udp_timeout, "Idle seconds for UDP flows (default 60)")->check(CLI::PositiveNumber);
-  app.add_option("--icmp-timeout", icmp_timeout, "Idle seconds for ICMP/ICMPv6 flows (default 60)")->check(CLI::PositiveNumber);
-  app.add_option("--other-timeout", other_timeout, "Idle seconds for other IP protocols (default 60)")->check(CLI::PositiveNumber);
+      ->check(seconds(false));
+  app.add_option("--udp-timeout", udp_timeout, "Idle seconds for UDP flows (default 60)")->check(seconds(false));
+  app.add_option("--icmp-timeout", icmp_timeout, "Idle seconds for ICMP/ICMPv6 flows (default 60)")->check(seconds(false));
+  app.add_option("--other-timeout", other_timeout, "Idle seconds for other IP protocols (default 60)")->check(seconds(false));
   app.add_option("--close-grace", close_grace, "Seconds a TCP flow is kept after FIN both ways or RST, for late packets (default 5)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds(true));
   app.add_option("--max-flows", max_flows, "Most flows held at once (default 262144); from 90% on, short emergency\n"
                                            "timeouts apply; at the cap the least recently seen flow is written (reason evicted)")
       ->check(CLI::Range(size_t(1), size_t(1) << 28));
   app.add_option("--interval", interval, "Every SECONDS of capture time, write an \"interval\" summary record and\n"
                                          "partial \"flow\" records (reason interval) of long-lived flows")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds(true));
   app.add_flag("--no-partial", no_partial, "With --interval: write the interval summaries only, no partial flow records");
   app.add_option("--local", local, "CIDR[,CIDR...]: local networks; flows get direction inbound/outbound/internal/external");
   app.add_flag("--dedup", dedup, "Drop frames that repeat an IP packet seen within --dedup-window (mirror-port copies;\n"
                                  "TTL/hop limit and IPv4 header checksum ignored)");
   app.add_option("--dedup-window", dedup_window, "Seconds within which a repeat counts as a duplicate (default 0.05)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds(true));
   app.add_flag("--no-defrag", no_defrag, "Count IP fragments as packets of their own instead of reassembling them");
   app.add_flag("--stats", stats, "Print a summary on stderr at the end: packets, flows by end reason, limits hit");
   nl::cli::add_version_flag(app);
