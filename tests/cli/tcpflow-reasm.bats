@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# tcpflow-reasm as a user runs it.
+
+load helpers
+
+@test "--help and --version; a bad option value is a usage error" {
+  run tcpflow-reasm --help
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"--max-chunk"* ]]
+  run tcpflow-reasm --version
+  [ "$status" -eq 0 ]
+  run tcpflow-reasm --overlap=middle "$DATA/sample.pcapng"
+  [ "$status" -eq 2 ]
+  run tcpflow-reasm --max-chunk=lots "$DATA/sample.pcapng"
+  [ "$status" -eq 2 ]
+}
+
+@test "every fixture: each connection reassembled byte for byte as the truth says" {
+  for t in "$FIXTURES"/truth/*.json; do
+    name=$(basename "${t%.json}")
+    f=$(ls "$FIXTURES/$name".pcap* | head -1)
+    tcpflow-reasm "$f" | python3 "$NETLINES_SRC/tests/tools/check_streams.py" "$t"
+  done
+}
+
+@test "every fixture: the piped path gives the same records as the direct path" {
+  for f in "$FIXTURES"/*.pcap "$FIXTURES"/*.pcapng; do
+    diff <(tcpflow-reasm "$f") <(pcap2pkt "$f" | tcpflow-reasm) >/dev/null || { echo "differs: $f"; return 1; }
+  done
+}
+
+@test "records: start, monologues alternating direction, end; EVE tuple client to server" {
+  run bash -c "tcpflow-reasm '$FIXTURES/http_keepalive.pcapng' | jq -r '[.type, .dir // \"-\", .src_port, .dest_port] | @tsv'"
+  [ "${lines[0]%%$'\t'*}" = "session_start" ]
+  [ "${lines[-1]%%$'\t'*}" = "session_end" ]
+  dirs=$(tcpflow-reasm "$FIXTURES/http_keepalive.pcapng" | jq -r 'select(.type=="monologue") | .dir' | tr '\n' ' ')
+  [ "$dirs" = "c2s s2c c2s s2c c2s s2c " ]
+  run bash -c "tcpflow-reasm '$FIXTURES/http_keepalive.pcapng' | jq -r 'select(.type==\"session_start\") | .dest_port'"
+  [ "$output" = "80" ]
+}
+
+@test "missing handshake: the client is inferred and the record says so" {
+  run bash -c "tcpflow-reasm '$FIXTURES/crafted_missing_syn_rawip.pcap' | jq -r 'select(.type==\"session_start\") | \"\(.client_rule) \(.handshake) \(.dest_port)\"'"
+  [ "$output" = "port false 80" ]
+}
+
+@test "--max-chunk splits monologues into pieces with offsets and a last flag" {
+  out=$(tcpflow-reasm --max-chunk=1k "$FIXTURES/http_keepalive.pcapng" | jq -c 'select(.type=="monologue" and .dir=="s2c") | [.monologue, .piece, .offset, .len, .last]')
+  [ "$(grep -c . <<<"$out")" -gt 3 ]
+  # Pieces of one monologue are contiguous and only the final one is last.
+  python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in sys.argv[1].splitlines()]
+by = {}
+for m, p, off, ln, last in rows:
+    by.setdefault(m, []).append((p, off, ln, last))
+for m, ps in by.items():
+    assert all(ln <= 1024 for _, _, ln, _ in ps), ps
+    assert [p for p, *_ in ps] == list(range(len(ps))), ps
+    for a, b in zip(ps, ps[1:]):
+        assert a[1] + a[2] == b[1] and not a[3], ps
+    assert ps[-1][3], ps
+PY
+}
+
+@test "--max-session-size counts what it does not keep" {
+  run bash -c "tcpflow-reasm --max-session-size=100 '$FIXTURES/http_keepalive.pcapng' | jq -c 'select(.type==\"session_end\") | [.s2c.bytes, .s2c.truncated_bytes]'"
+  [ "$output" = "[100,5801]" ]
+}
+
+@test "--dump writes each direction's stream as tcpflow names it" {
+  d="$BATS_TEST_TMPDIR/dump"; mkdir -p "$d"
+  tcpflow-reasm --dump "$d" --data=none "$FIXTURES/http_get_basic.pcap" > /dev/null
+  c2s=$(jq -r '.connections[0] | "\(.client.ip) \(.client.port) \(.server.ip) \(.server.port) \(.c2s_sha256) \(.s2c_sha256)"' "$FIXTURES/truth/http_get_basic.json")
+  read -r cip cport sip sport csha ssha <<<"$c2s"
+  name=$(printf '%03d.%03d.%03d.%03d.%05d' ${cip//./ } "$cport")-$(printf '%03d.%03d.%03d.%03d.%05d' ${sip//./ } "$sport")
+  [ "$(sha256sum < "$d/$name" | cut -d' ' -f1)" = "$csha" ]
+  back=$(printf '%03d.%03d.%03d.%03d.%05d' ${sip//./ } "$sport")-$(printf '%03d.%03d.%03d.%03d.%05d' ${cip//./ } "$cport")
+  [ "$(sha256sum < "$d/$back" | cut -d' ' -f1)" = "$ssha" ]
+}
+
+@test "--dump on a full disk: write error, exit 1" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs"
+  d="$BATS_TEST_TMPDIR/full"; mkdir -p "$d"
+  mount -t tmpfs -o size=8k tmpfs "$d" 2>/dev/null || skip "cannot mount tmpfs here"
+  run --separate-stderr tcpflow-reasm --dump "$d" "$FIXTURES/tcp_zero_window.pcap"
+  umount "$d"
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *"write error: No space left on device"* ]]
+}
+
+@test "pcap2pkt output without payloads is refused with a clear message" {
+  run --separate-stderr bash -c "pcap2pkt --payload=none '$FIXTURES/http_get_basic.pcap' | tcpflow-reasm"
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == "tcpflow-reasm: (stdin): record "*": no payload in pkt record"* ]]
+}
+
+@test "JSON input errors name the line; the rest is still processed" {
+  { pcap2pkt "$FIXTURES/http_get_basic.pcap" | head -5; echo 'not json'; echo '{"type":"pkt","n":6}'; pcap2pkt "$FIXTURES/http_get_basic.pcap" | tail -n +6; } > "$BATS_TEST_TMPDIR/in.jsonl"
+  run --separate-stderr tcpflow-reasm "$BATS_TEST_TMPDIR/in.jsonl"
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *"in.jsonl: record 6: not valid JSON"* ]]
+  [[ "$stderr" == *"in.jsonl: record 7: missing field"* ]]
+  [ "$(grep -c '"type":"session_end"' <<<"$output")" -eq 1 ]
+  run --separate-stderr tcpflow-reasm --strict "$BATS_TEST_TMPDIR/in.jsonl"
+  [ "$status" -eq 1 ]
+  [ "$(grep -c . <<<"$stderr")" -eq 1 ]
+}
+
+@test "--stats lists the engine's counters on stderr" {
+  run --separate-stderr tcpflow-reasm --stats "$FIXTURES/crafted_ooo_retrans.pcap"
+  [ "$status" -eq 0 ]
+  [[ "$stderr" == *"tcp.retransmitted_bytes: "* ]]
+  [[ "$stderr" == *"tcp.sessions: 1"* ]]
+}
+
+@test "IP fragments are reassembled before TCP" {
+  run bash -c "tcpflow-reasm '$FIXTURES/crafted_ip_fragments.pcap' | jq -r 'select(.type==\"monologue\" and .dir==\"c2s\") | .data | @base64d' | head -1"
+  [[ "$output" == "GET /frag/"* ]]
+}
