@@ -1,9 +1,13 @@
 // Live capture through libpcap: pcap_create + options + pcap_activate, then
-// pcap_dispatch in a loop that checks the stop flag between batches. The 100 ms
-// read timeout bounds how long a stop request waits when no traffic arrives.
+// non-blocking pcap_dispatch in a loop that checks the stop flag between batches
+// and waits in poll() for at most 100 ms: a stop request is seen within that time
+// even when no traffic arrives.
 #include "libcore/capture/live.hpp"
 
 #include <pcap/pcap.h>
+
+#include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -125,6 +129,14 @@ bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
   ctx.pkt.linktype = uint32_t(pcap_datalink(p));
   ctx.pkt.interface = -1;
 
+  // Non-blocking dispatch plus our own poll(): libpcap's blocking read keeps
+  // waiting past the timeout when no packet comes (Linux TPACKET), which would
+  // leave a stop request unanswered on an idle interface.
+  if (pcap_setnonblock(p, 1, errbuf) != 0) {
+    error = dev + ": " + errbuf;
+    return false;
+  }
+  const int sfd = pcap_get_selectable_fd(p);
   bool ok = true;
   while (!stop.load(std::memory_order_relaxed)) {
     int want = opt.count > 0 ? int(std::min<int64_t>(opt.count - ctx.seen, 1 << 30)) : -1;
@@ -135,6 +147,14 @@ bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
       break;
     }
     if (opt.count > 0 && ctx.seen >= opt.count) break;
+    if (n == 0) {
+      if (sfd >= 0) {
+        pollfd pfd{sfd, POLLIN, 0};
+        ::poll(&pfd, 1, 100);  // EINTR (a signal setting `stop`) just ends the wait
+      } else {
+        ::usleep(10000);
+      }
+    }
   }
   pcap_stat ps{};
   if (pcap_stats(p, &ps) == 0) {

@@ -1,10 +1,14 @@
 // Capture readers (pcap, pcapng) through both the mmap and the buffered path,
 // truncation at every byte, real fixtures against their truth, and BPF filters.
 #include <doctest/doctest.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -713,4 +717,62 @@ TEST_CASE("live: a missing interface gives a clear error") {
   CHECK_FALSE(ok);
   CHECK(err.find("nl_no_such_if0") == 0);
   MESSAGE("live error: " << err);
+}
+
+TEST_CASE("live: loopback capture, count and stop (root only)") {
+  if (::geteuid() != 0 || !std::filesystem::exists("/sys/class/net/lo")) {
+    MESSAGE("skipped: needs root and a loopback interface");
+    return;
+  }
+  // A UDP datagram to a port nothing listens on, sent until the capture has it.
+  std::atomic<bool> done{false};
+  std::thread sender([&] {
+    int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(39999);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    while (!done) {
+      ::sendto(s, "netlines", 8, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+      ::usleep(20000);
+    }
+    ::close(s);
+  });
+  std::atomic<bool> stop{false};
+  LiveStats st;
+  std::string err;
+  LiveOptions opt;
+  opt.interface = "lo";
+  opt.filter = "udp dst port 39999";
+  opt.count = 2;
+  std::vector<Packet> got;
+  bool ok = live_capture(opt, stop, [&](const Packet& p) { got.push_back(p); }, st, err);
+  done = true;
+  sender.join();
+  CHECK(ok);
+  CHECK(err.empty());
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].linktype == linktype::ethernet);  // Linux loopback is DLT_EN10MB
+  CHECK(got[0].caplen == 14 + 20 + 8 + 8);
+  CHECK(got[0].ts.sec > 1600000000);
+  CHECK(st.received >= 2);
+
+  // The stop flag ends a capture that sees nothing.
+  std::atomic<bool> stop2{false};
+  std::thread stopper([&] {
+    ::usleep(300000);
+    stop2 = true;
+  });
+  opt.filter = "udp dst port 39998";
+  opt.count = 0;
+  got.clear();
+  ok = live_capture(opt, stop2, [&](const Packet& p) { got.push_back(p); }, st, err);
+  stopper.join();
+  CHECK(ok);
+  CHECK(got.empty());
+
+  // A filter that does not compile.
+  opt.filter = "udp dst port";
+  CHECK_FALSE(live_capture(opt, stop2, [](const Packet&) {}, st, err));
+  CHECK_FALSE(err.empty());
 }
