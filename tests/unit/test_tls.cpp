@@ -768,22 +768,23 @@ TEST_CASE("tls: JA3 of fixture ClientHellos matches tshark 4.0.17") {
     const char* file;
     const char* ja3_full;
     const char* ja3;
+    const char* ja4;  // independent Python implementation of FoxIO JA4.md on the same bytes
   };
   const Case cases[] = {
       {"tls13_sni_alpn.pcap",
        "771,4865-4867-255,0-11-10-35-16-22-23-13-43-45-51,29-23-30-25-24-256-257-258-259-260,0-1-2",
-       "a497f186a5dac50fbdbbaefb276cd35e"},
+       "a497f186a5dac50fbdbbaefb276cd35e", "t13d0311h2_cee661580557_78f1d400d464"},
       {"tls12_curl_v6_rawip.pcap",
        "771,49196-49200-159-52393-52392-52394-49195-49199-158-49188-49192-107-49187-49191-103-49162-"
        "49172-57-49161-49171-51-157-156-61-60-53-47-255,0-11-10-16-22-23-13,29-23-30-25-24,0-1-2",
-       "87b9bfc7da97115ed2276737b09f8d74"},
+       "87b9bfc7da97115ed2276737b09f8d74", "t12d2807h2_d943125447b4_a44c6288192a"},
       {"tls12_vlan100.pcapng", "771,49195-49196-49199-255,0-11-10-35-16-22-23-13,29-23-30-25-24,0-1-2",
-       "2c8025f4ea5a91ca3701a43475851a59"},
+       "2c8025f4ea5a91ca3701a43475851a59", "t12d0408h1_de5ad4f2d3a7_e7e480e5a997"},
       {"mixed_dns_http_https.pcapng",
        "771,4866-4867-4865-49196-49200-159-52393-52392-52394-49195-49199-158-49188-49192-107-49187-"
        "49191-103-49162-49172-57-49161-49171-51-157-156-61-60-53-47-255,0-11-10-16-22-23-49-13-43-45-"
        "51-21,29-23-30-25-24-256-257-258-259-260,0-1-2",
-       "0149f47eabf9a20d0893e2a44e5a6323"},
+       "0149f47eabf9a20d0893e2a44e5a6323", "t13d3112h2_e8f1e7e78f70_b26ce05bbdd6"},
   };
   for (const auto& c : cases) {
     auto f = read_file(std::string(NETLINES_FIXTURES) + "/" + c.file);
@@ -796,6 +797,7 @@ TEST_CASE("tls: JA3 of fixture ClientHellos matches tshark 4.0.17") {
     std::string ja3 = ja3_string(ch);
     CHECK(ja3 == c.ja3_full);
     CHECK(md5_hex(ja3) == c.ja3);
+    CHECK(ja4_fingerprint(ch).ja4 == c.ja4);
   }
   // tls13_sni_alpn: ServerHello's JA3S from tshark.
   std::map<std::string, MiniSession> sessions;
@@ -880,6 +882,17 @@ TEST_CASE("tls: fixture truth (tls[]) through the session parser") {
         CHECK(std::string(tls_version_name(r.server.selected_version)) == nv);
       }
     }
+    // Every result writes valid JSON.
+    for (auto* s : ss)
+      for (auto& r : s->results) {
+        std::string out;
+        JsonWriter w(out);
+        SessionView v;
+        write_tls_record(w, v, r, TimeFormat::iso);
+        auto j = nlohmann::json::parse(out);
+        CHECK(j["tls"]["sslv2"] == r.client.sslv2);
+        if (r.client.sslv2) CHECK(j["tls"]["ja3"].is_null());
+      }
     // The non-TLS connection in the SSLv2 fixture is rejected.
     if (base == "crafted_sslv2_junk_443_vlan") {
       REQUIRE(by_conn.count(1));
@@ -887,4 +900,35 @@ TEST_CASE("tls: fixture truth (tls[]) through the session parser") {
       CHECK(by_conn[1]->results.empty());
     }
   }
+}
+
+TEST_CASE("tls: mutated hellos in random pieces: no crash, bounded, valid JSON") {
+  auto good = from_hex(kChromeHex);
+  uint32_t x = 12345;  // deterministic LCG
+  auto rnd = [&] { x = x * 1103515245u + 12345u; return x >> 8; };
+  size_t results = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    auto m = good;
+    int flips = 1 + int(rnd() % 6);
+    for (int k = 0; k < flips; ++k) m[rnd() % m.size()] = uint8_t(rnd());
+    if (rnd() % 4 == 0) m.resize(rnd() % m.size());
+    TlsSessionParser p;
+    size_t off = 0;
+    while (off < m.size()) {
+      size_t n = 1 + rnd() % 200;
+      n = std::min(n, m.size() - off);
+      p.piece(piece(Dir::c2s, Bytes(m).subspan(off, n), off));
+      off += n;
+    }
+    p.end();
+    p.drain([&](const TlsHandshakeResult& r) {
+      ++results;
+      std::string out;
+      JsonWriter w(out);
+      write_tls_record(w, SessionView{}, r, TimeFormat::epoch);
+      CHECK(nlohmann::json::accept(out));
+      CHECK(r.client.extensions.size() <= 1024);
+    });
+  }
+  CHECK(results > 1000);
 }
