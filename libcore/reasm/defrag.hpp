@@ -9,8 +9,9 @@
 //         before the Fragment header), the Fragment header removed (the next-header field
 //         that named it now names what it named), payload length set; then the payload.
 // The caller runs nl::decode_ip(out.bytes(), decoded) and goes on as if it were one
-// packet captured at out.ts (the timestamp of the fragment that completed it); decode_ip
-// knows nothing of the link layer, so copy the VLAN tags over (out.vlan is the key's).
+// packet captured at out.ts (the timestamp of the fragment that completed it). decode_ip
+// resets only the network layer on, so decode into a copy of the last fragment's Decoded
+// to keep its link-layer fields (VLAN tags; out.vlan is the key's outer VLAN).
 //
 // Overlap policy: FIRST WINS. A byte already held is never overwritten by a later
 // fragment (BSD-like; also what most IDS "first" policies do). Overlapping bytes are

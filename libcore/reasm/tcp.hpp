@@ -2,7 +2,10 @@
 // (session_start, monologue pieces, session_end; see session.hpp).
 //
 // Policies (each documented where it is implemented in tcp.cpp):
-// - Sessions are keyed by the canonical 5-tuple + outer VLAN (flow/key.hpp).
+// - Sessions are keyed by the canonical 5-tuple + outer VLAN (flow/key.hpp). A session
+//   starts with a SYN or a segment with payload; a bare ACK/FIN/RST on no session (the
+//   final ACK after a close) opens none (Stats::orphan_packets). IP fragments are not
+//   handled here: run them through Defragmenter (defrag.hpp) first.
 // - Client: the sender of a SYN without ACK; else the receiver of a SYN-ACK; else
 //   ClientRule::port: the side with the lower port is the server (equal ports: the
 //   first packet's destination is the server).
