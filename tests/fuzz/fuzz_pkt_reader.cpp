@@ -1,0 +1,34 @@
+// PktReader (pcap2pkt's JSON Lines read back): every line of the input, with and
+// without a required payload; a rebuilt frame is decoded.
+#include <string>
+#include <string_view>
+
+#include "libcore/record/pkt.hpp"
+#include "tests/fuzz/fuzz_common.hpp"
+
+using namespace nl;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view all(reinterpret_cast<const char*>(data), size);
+  PktReader reader;
+  RebuiltPacket rb;
+  std::string type, msg;
+  bool need = size & 1;
+  size_t start = 0;
+  while (start <= all.size()) {
+    size_t nl = all.find('\n', start);
+    std::string_view line = all.substr(start, nl == std::string_view::npos ? std::string_view::npos
+                                                                             : nl - start);
+    PktReadStatus st = reader.read(line, need, rb, type, msg);
+    if (st == PktReadStatus::ok) {
+      FUZZ_CHECK(rb.packet.data.size() == rb.packet.caplen);
+      Decoded d;
+      decode_frame(rb.packet.linktype, rb.packet.data, rb.packet.origlen, d);
+    } else if (st == PktReadStatus::error) {
+      FUZZ_CHECK(!msg.empty());
+    }
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  return 0;
+}
