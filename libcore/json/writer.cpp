@@ -131,18 +131,51 @@ bool decode_base64(std::string_view in, std::string& out) {
   return true;
 }
 
-void JsonWriter::number(uint64_t v) {
+void JsonWriter::long_key(std::string_view k) {
   sep();
+  out_ += '"';
+  out_ += k;
+  out_ += "\":";
+  first_ = true;
+}
+
+void JsonWriter::field_int(std::string_view k, uint64_t v, bool negative) {
+  if (k.size() > kSmall) {
+    long_key(k);
+    if (negative) out_ += '-';
+    number(v);
+    return;
+  }
+  char buf[kSmall + 28];
+  char* p = buf;
+  if (!first_) *p++ = ',';
+  first_ = false;
+  *p++ = '"';
+  std::memcpy(p, k.data(), k.size());
+  p += k.size();
+  *p++ = '"';
+  *p++ = ':';
+  if (negative) *p++ = '-';
+  p = std::to_chars(p, buf + sizeof buf, v).ptr;
+  out_.append(buf, size_t(p - buf));
+}
+
+void JsonWriter::number(uint64_t v) {
   char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  char* p = buf;
+  if (!first_) *p++ = ',';
+  first_ = false;
+  p = std::to_chars(p, buf + sizeof buf, v).ptr;
+  out_.append(buf, size_t(p - buf));
 }
 
 void JsonWriter::number(int64_t v) {
-  sep();
   char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  char* p = buf;
+  if (!first_) *p++ = ',';
+  first_ = false;
+  p = std::to_chars(p, buf + sizeof buf, v).ptr;
+  out_.append(buf, size_t(p - buf));
 }
 
 void JsonWriter::number(double v) {
@@ -153,6 +186,29 @@ void JsonWriter::number(double v) {
 }
 
 void JsonWriter::string(std::string_view s) {
+  // Short strings that need no escaping (addresses, names) go out in one append.
+  if (s.size() <= kSmall) {
+    bool plain = true;
+    for (char c : s) {
+      auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      char buf[kSmall + 3];
+      char* p = buf;
+      if (!first_) *p++ = ',';
+      first_ = false;
+      *p++ = '"';
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+      *p++ = '"';
+      out_.append(buf, size_t(p - buf));
+      return;
+    }
+  }
   sep();
   append_json_string(out_, s);
 }

@@ -117,13 +117,13 @@ void write_arp(JsonWriter& w, const Decoded& d, std::string& s) {
   w.end_object();
 }
 
-void write_ip(JsonWriter& w, const Decoded& d, std::string& s) {
+void write_ip(JsonWriter& w, const Decoded& d, const std::string& src, const std::string& dst) {
   const IpInfo& ip = d.ip;
   w.key("ip");
   w.begin_object();
   w.field("version", uint64_t(ip.version));
-  ip_field(w, "src", ip.src, s);
-  ip_field(w, "dst", ip.dst, s);
+  w.field_str("src", src);
+  w.field_str("dst", dst);
   w.field("hdr_len", uint64_t(ip.header_len));
   w.field("total_len", uint64_t(ip.total_len));
   w.field("ttl", uint64_t(ip.ttl));
@@ -195,7 +195,9 @@ void write_tcp(JsonWriter& w, const TcpInfo& t, std::string& s) {
 
 void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, const PktOptions& opt) {
   JsonWriter w(out);
-  static thread_local std::string s;  // address formatting, reused across records
+  // Scratch strings reused across records: formatting, and the two addresses,
+  // which appear twice (ip.src and the EVE src_ip).
+  static thread_local std::string s, src, dst;
   w.begin_object();
   w.field_str("type", "pkt");
   w.field("n", pkt.number);
@@ -207,15 +209,21 @@ void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, con
   write_link(w, d, s);
   write_vlan_mpls(w, d);
   if (d.has_arp) write_arp(w, d, s);
-  if (d.ip.version) write_ip(w, d, s);
+  if (d.ip.version) {
+    src.clear();
+    append_ip(src, d.ip.src);
+    dst.clear();
+    append_ip(dst, d.ip.dst);
+    write_ip(w, d, src, dst);
+  }
 
   // EVE 5-tuple: always present, null when the packet has no IP layer.
   if (d.ip.version) {
-    ip_field(w, "src_ip", d.ip.src, s);
+    w.field_str("src_ip", src);
     bool ports = d.l4 == L4::tcp || d.l4 == L4::udp;
     w.key("src_port");
     if (ports) w.number(uint64_t(d.ports_src())); else w.null();
-    ip_field(w, "dest_ip", d.ip.dst, s);
+    w.field_str("dest_ip", dst);
     w.key("dest_port");
     if (ports) w.number(uint64_t(d.ports_dst())); else w.null();
     w.key("proto");
