@@ -1,8 +1,11 @@
 // flowstat: flow statistics, one "flow" JSON line per flow when it ends (and
 // "interval" summaries with --interval), from captures, pcap2pkt JSON Lines or a
 // live interface. Record schema: libcore/flow/flow_record.hpp.
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "libcore/cli/common.hpp"
@@ -33,6 +36,54 @@ CLI::Validator seconds(bool zero_ok) {
       },
       "SECONDS");
 }
+
+// Frame bytes of the fragments of each datagram in progress, so a reassembled
+// datagram's link_bytes is what its fragments took on the wire (every fragment
+// repeats the link framing and an IP header). Bounded like the defragmenter
+// (30 s, 4096 datagrams); a datagram forgotten here falls back to an estimate.
+class FragmentFrameBytes {
+ public:
+  void add(const nl::Packet& p, const nl::Decoded& d) {
+    int64_t now = p.ts.total_nsec();
+    if (map_.size() >= kMax) {
+      std::erase_if(map_, [now](const auto& e) { return now - e.second.first_nsec > kTimeout; });
+      if (map_.size() >= kMax) map_.clear();
+    }
+    Entry& e = map_[key(d)];
+    if (e.bytes == 0) e.first_nsec = now;
+    e.bytes += p.origlen;
+  }
+  // The frame bytes of the datagram `d` (its last fragment) completed; 0 if unknown.
+  uint64_t take(const nl::Decoded& d) {
+    auto it = map_.find(key(d));
+    if (it == map_.end()) return 0;
+    uint64_t b = it->second.bytes;
+    map_.erase(it);
+    return b;
+  }
+
+ private:
+  static constexpr size_t kMax = 4096;
+  static constexpr int64_t kTimeout = 30'000'000'000LL;
+  struct Entry {
+    uint64_t bytes = 0;
+    int64_t first_nsec = 0;
+  };
+  // FNV-1a over what identifies a datagram (RFC 791 / RFC 8200: src, dst, id; plus the VLAN).
+  static uint64_t key(const nl::Decoded& d) {
+    uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](const uint8_t* b, size_t n) {
+      for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ULL;
+    };
+    uint8_t head[7] = {d.ip.version, uint8_t(d.ip.id >> 24), uint8_t(d.ip.id >> 16), uint8_t(d.ip.id >> 8),
+                       uint8_t(d.ip.id), uint8_t(d.outer_vlan() >> 8), uint8_t(d.outer_vlan())};
+    mix(head, sizeof head);
+    mix(d.ip.src.bytes, d.ip.src.size());
+    mix(d.ip.dst.bytes, d.ip.dst.size());
+    return h;
+  }
+  std::unordered_map<uint64_t, Entry> map_;
+};
 
 class OutputSink : public nl::FlowSink {
  public:
@@ -146,6 +197,7 @@ int main(int argc, char** argv) {
   nl::FlowTable table(topt, sink);
   nl::FrameDedup dd(to_nsec(dedup_window));
   nl::Defragmenter defrag;
+  FragmentFrameBytes frag_bytes;
   nl::Reassembled whole;
   nl::Decoded wd;
   uint64_t reassembled = 0;
@@ -157,7 +209,9 @@ int main(int argc, char** argv) {
     if (dedup && dd.duplicate(p, d)) return;
     if (!no_defrag && d.ip.fragment) {
       // A datagram counts once, when its last missing fragment arrives.
+      frag_bytes.add(p, d);
       if (!defrag.feed(p, d, whole)) return;
+      uint64_t frames = frag_bytes.take(d);
       ++reassembled;
       wd = nl::Decoded{};
       nl::decode_ip(whole.bytes(), wd, loop.decode);
@@ -166,15 +220,36 @@ int main(int argc, char** argv) {
       for (int i = 0; i < d.n_vlan; ++i) wd.vlan[i] = d.vlan[i];
       nl::Packet rp = p;
       rp.ts = whole.ts;
-      // Link bytes: the datagram plus each fragment's link framing (taken from this one).
-      uint32_t framing = p.origlen > d.ip.total_len ? p.origlen - d.ip.total_len : 0;
-      rp.origlen = uint32_t(whole.datagram.size()) + framing * whole.fragments;
+      // Link bytes: the fragments' frames as they were on the wire; if those were
+      // forgotten, the datagram plus this fragment's framing and IP header per fragment.
+      if (frames == 0) {
+        uint32_t framing = p.origlen > d.ip.total_len ? p.origlen - d.ip.total_len : 0;
+        uint64_t payload = whole.datagram.size() > wd.ip.header_len ? whole.datagram.size() - wd.ip.header_len : 0;
+        frames = payload + uint64_t(framing + d.ip.header_len) * whole.fragments;
+      }
+      rp.origlen = uint32_t(std::min<uint64_t>(frames, UINT32_MAX));
       table.add(rp, wd);
       return;
     }
     table.add(p, d);
   };
   h.idle = [&] { out.flush(); };
+  // Live capture on a quiet interface: flows (and intervals) would otherwise only end
+  // when the next packet comes. Once a second of wall time, advance the table's clock
+  // to now minus a 1 s margin (packets still in the kernel buffer carry slightly older
+  // timestamps; they must not count as time running backwards), and flush.
+  int64_t last_tick = 0;
+  h.live_idle = [&] {
+    if (table.stats().packets == 0) return;
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t ns = int64_t(now.tv_sec) * 1000000000LL + now.tv_nsec;
+    if (ns - last_tick < 1000000000LL) return;
+    last_tick = ns;
+    int64_t at = ns - 1000000000LL;
+    table.advance(nl::Timestamp{at / 1000000000LL, uint32_t(at % 1000000000LL), 9});
+    out.flush();
+  };
   int status = nl::run_packet_loop(loop, h, dstats, &lstats);
   table.finish();
   out.finish();

@@ -70,7 +70,7 @@ struct HandleCloser {
 
 bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
                   const std::function<void(const Packet&)>& on_packet, LiveStats& stats,
-                  std::string& error) {
+                  std::string& error, const std::function<void()>& on_idle) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::string dev = opt.interface;
   if (dev.empty()) {  // like tcpdump: the first device libpcap lists
@@ -154,6 +154,7 @@ bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
       } else {
         ::usleep(10000);
       }
+      if (on_idle) on_idle();
     }
   }
   pcap_stat ps{};

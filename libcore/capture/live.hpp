@@ -61,10 +61,12 @@ struct LiveStats {
 };
 
 // Captures until `count` packets, `stop` becomes true (set it from SIGINT/SIGTERM),
-// or an error. Calls `on_packet` per packet. Returns false and sets error (e.g.
+// or an error. Calls `on_packet` per packet, and `on_idle` (if set) after each wait
+// of up to 100 ms in which no packet came, so a caller can act on wall time (expire
+// flows, flush output) on a quiet interface. Returns false and sets error (e.g.
 // "eth9: No such device exists", "you don't have permission to capture on that device").
 bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
                   const std::function<void(const Packet&)>& on_packet, LiveStats& stats,
-                  std::string& error);
+                  std::string& error, const std::function<void()>& on_idle = {});
 
 }  // namespace nl

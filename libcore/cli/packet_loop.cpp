@@ -56,7 +56,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
           stats.count(q, d);
           h.packet(q, d);
         },
-        ls, err);
+        ls, err, h.live_idle);
     if (h.idle) h.idle();
     if (live_stats) *live_stats = ls;
     if (!ok) {

@@ -33,6 +33,8 @@ struct PacketLoopHandlers {
   std::function<void(std::string_view line, const std::string& file, uint64_t line_no)> other_line;
   // Called between inputs and at the end (e.g. to flush output).
   std::function<void()> idle;
+  // Live capture only: called after each wait (up to 100 ms) in which no packet came.
+  std::function<void()> live_idle;
 };
 
 // Runs to the end of all inputs. Returns the exit status: 0, or 1 when any input
