@@ -1,0 +1,141 @@
+// tlssni: one JSON line per TLS ClientHello (SNI, ALPN, versions, ciphers, JA3,
+// JA4) with the ServerHello's answer, from a capture or tcpflow-reasm output.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libcore/cli/common.hpp"
+#include "libcore/cli/session_loop.hpp"
+#include "libcore/proto/tls_record.hpp"
+
+namespace {
+
+struct TlsCounters {
+  uint64_t sessions = 0, tls_sessions = 0, not_tls = 0, hellos = 0, sslv2 = 0, with_sni = 0,
+           with_anomalies = 0;
+};
+
+// One TlsSessionParser per open session; parsers are reused between sessions.
+class TlsSink : public nl::SessionSink {
+ public:
+  TlsSink(nl::cli::Output& out, nl::TimeFormat tf) : out_(out), tf_(tf) {}
+
+  void session_start(const nl::SessionView& s) override {
+    ++c_.sessions;
+    std::unique_ptr<nl::TlsSessionParser> p;
+    if (!pool_.empty()) {
+      p = std::move(pool_.back());
+      pool_.pop_back();
+      p->reset();
+    } else {
+      p = std::make_unique<nl::TlsSessionParser>();
+    }
+    parsers_[s.session_no] = std::move(p);
+  }
+  void monologue(const nl::SessionView& s, const nl::MonologuePiece& piece) override {
+    auto it = parsers_.find(s.session_no);
+    if (it == parsers_.end() || it->second->done()) return;
+    it->second->piece(piece);
+    write_ready(s, *it->second);
+  }
+  void session_end(const nl::SessionView& s, const nl::SessionEnd&) override {
+    auto it = parsers_.find(s.session_no);
+    if (it == parsers_.end()) return;
+    nl::TlsSessionParser& p = *it->second;
+    p.end();
+    write_ready(s, p);
+    if (p.not_tls()) ++c_.not_tls;
+    else if (p.hellos_seen()) ++c_.tls_sessions;
+    pool_.push_back(std::move(it->second));
+    parsers_.erase(it);
+  }
+  const TlsCounters& counters() const { return c_; }
+
+ private:
+  void write_ready(const nl::SessionView& s, nl::TlsSessionParser& p) {
+    p.drain([&](const nl::TlsHandshakeResult& r) {
+      ++c_.hellos;
+      if (r.client.sslv2) ++c_.sslv2;
+      if (r.client.has_sni) ++c_.with_sni;
+      if (r.anomalies.bits) ++c_.with_anomalies;
+      nl::JsonWriter w(out_.buffer());
+      nl::write_tls_record(w, s, r, tf_);
+      out_.buffer() += '\n';
+      out_.maybe_flush();
+    });
+  }
+  nl::cli::Output& out_;
+  nl::TimeFormat tf_;
+  std::map<uint64_t, std::unique_ptr<nl::TlsSessionParser>> parsers_;
+  std::vector<std::unique_ptr<nl::TlsSessionParser>> pool_;
+  TlsCounters c_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  nl::cli::init(argc, argv, "tlssni");
+  CLI::App app{"One JSON line (type \"tls\") per TLS ClientHello: SNI, ALPN, versions, cipher suites, extensions,\n"
+               "JA3 and JA4, with the server's choice from the ServerHello. TLS is found by content, on any port.\n"
+               "Reads captures, pcap2pkt output or tcpflow-reasm output ('-' or no FILE: stdin).",
+               "tlssni"};
+  nl::SessionLoopOptions opt;
+  std::string time = "iso";
+  bool stats = false, pass = false;
+  app.add_option("FILE", opt.packets.inputs, "Inputs to read ('-' for standard input)");
+  app.add_option("-f,--filter", opt.packets.filter, "BPF filter expression applied to every packet of a capture");
+  app.add_option("-i,--interface", opt.packets.live.interface, "Capture live from this interface");
+  app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch");
+  app.add_flag("--pass", pass, "Copy input records of other types (e.g. http, flow) to the output unchanged");
+  app.add_flag("--strict", opt.packets.strict, "Stop at the first malformed input line");
+  app.add_flag("--stats", stats, "Print counters on stderr at the end");
+  nl::cli::add_version_flag(app);
+  app.footer("Exit status: 0 on success, 1 if an input had problems, 2 on usage errors.");
+  nl::cli::parse_or_exit(app, argc, argv);
+
+  nl::TimeFormat tf;
+  if (!nl::parse_time_format(time, tf)) {
+    nl::cli::error("--time: expected iso or epoch, got '" + time + "'");
+    return nl::cli::kExitUsage;
+  }
+  opt.packets.live.filter = opt.packets.filter;
+  if (!opt.packets.filter.empty()) {
+    std::string err;
+    nl::BpfFilterSet check(opt.packets.filter);
+    if (!check.check(err)) {
+      nl::cli::error("bad filter expression: " + err);
+      return nl::cli::kExitUsage;
+    }
+  }
+  nl::cli::Output& out = nl::cli::Output::stdout_();
+  TlsSink sink(out, tf);
+  nl::SessionLoopHandlers h;
+  h.sink = &sink;
+  h.idle = [&] { out.flush(); };
+  if (pass) {
+    h.other_line = [&](std::string_view line) {
+      out.buffer().append(line);
+      out.buffer() += '\n';
+      out.maybe_flush();
+    };
+  }
+  nl::SessionLoopStats st;
+  int status = nl::run_session_loop(opt, h, st);
+  out.finish();
+  if (stats) {
+    const TlsCounters& c = sink.counters();
+    std::string s = "summary:\n";
+    st.describe(s);
+    auto line = [&s](const char* k, uint64_t v) { s += std::string("  tls.") + k + ": " + std::to_string(v) + "\n"; };
+    line("sessions", c.sessions);
+    line("tls_sessions", c.tls_sessions);
+    line("not_tls", c.not_tls);
+    line("client_hellos", c.hellos);
+    line("sslv2_hellos", c.sslv2);
+    line("with_sni", c.with_sni);
+    line("with_anomalies", c.with_anomalies);
+    nl::cli::error(s.substr(0, s.size() - 1));
+  }
+  return status;
+}
