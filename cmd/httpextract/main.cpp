@@ -1,0 +1,131 @@
+// httpextract: one JSON line per HTTP/1.x transaction (request, response, timings,
+// bodies), found by content on any port, from a capture, pcap2pkt or tcpflow-reasm output.
+#include <map>
+#include <memory>
+#include <string>
+
+#include "libcore/cli/common.hpp"
+#include "libcore/cli/session_loop.hpp"
+#include "libcore/proto/http_record.hpp"
+
+namespace {
+
+// One HttpSessionParser per open session.
+class HttpSink : public nl::SessionSink {
+ public:
+  HttpSink(nl::cli::Output& out, const nl::HttpOptions& opt, nl::TimeFormat tf)
+      : out_(out), opt_(opt), tf_(tf) {}
+
+  void session_start(const nl::SessionView& s) override {
+    parsers_[s.session_no] = std::make_unique<nl::HttpSessionParser>(
+        opt_,
+        [this, s](const nl::HttpTransaction& t) {
+          nl::JsonWriter w(out_.buffer());
+          nl::write_http_record(w, s, t, opt_, tf_);
+          out_.buffer() += '\n';
+          out_.maybe_flush();
+        },
+        &stats_);
+  }
+  void monologue(const nl::SessionView& s, const nl::MonologuePiece& p) override {
+    auto it = parsers_.find(s.session_no);
+    if (it == parsers_.end() || it->second->done()) return;
+    it->second->feed(p);
+  }
+  void session_end(const nl::SessionView& s, const nl::SessionEnd& e) override {
+    auto it = parsers_.find(s.session_no);
+    if (it == parsers_.end()) return;
+    it->second->finish(e.reason);
+    parsers_.erase(it);
+  }
+  const nl::HttpStats& stats() const { return stats_; }
+
+ private:
+  nl::cli::Output& out_;
+  const nl::HttpOptions& opt_;
+  nl::TimeFormat tf_;
+  std::map<uint64_t, std::unique_ptr<nl::HttpSessionParser>> parsers_;
+  nl::HttpStats stats_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  nl::cli::init(argc, argv, "httpextract");
+  CLI::App app{"One JSON line (type \"http\") per HTTP/1.x transaction: request and response lines, headers,\n"
+               "body sizes and hashes, timings. HTTP is found by content, on any port. Reads captures,\n"
+               "pcap2pkt output or tcpflow-reasm output ('-' or no FILE: stdin).",
+               "httpextract"};
+  nl::SessionLoopOptions opt;
+  nl::HttpOptions hopt;
+  std::string time = "iso", body = "sha256";
+  bool stats = false, pass = false, decode = false;
+  uint64_t decode_cap = hopt.body.decode_cap;
+  app.add_option("FILE", opt.packets.inputs, "Inputs to read ('-' for standard input)");
+  app.add_option("-f,--filter", opt.packets.filter, "BPF filter expression applied to every packet of a capture");
+  app.add_option("-i,--interface", opt.packets.live.interface, "Capture live from this interface");
+  app.add_option("--body", body, "Bodies: none, sha256 (default), preview:N (first N bytes too), full (base64, capped)");
+  app.add_flag("--decode", decode, "Also inflate gzip/deflate bodies and hash the decoded bytes");
+  nl::cli::add_size_option(app, "--decode-cap", decode_cap, "Stop inflating a body after this many bytes (default 64M)");
+  app.add_flag("--show-secrets", hopt.show_secrets, "Include the password of HTTP Basic authorization");
+  app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch");
+  app.add_flag("--pass", pass, "Copy input records of other types (e.g. tls, flow) to the output unchanged");
+  app.add_flag("--strict", opt.packets.strict, "Stop at the first malformed input line");
+  app.add_flag("--stats", stats, "Print counters on stderr at the end");
+  nl::cli::add_version_flag(app);
+  app.footer("Exit status: 0 on success, 1 if an input had problems, 2 on usage errors.");
+  nl::cli::parse_or_exit(app, argc, argv);
+
+  nl::TimeFormat tf;
+  if (!nl::parse_time_format(time, tf)) {
+    nl::cli::error("--time: expected iso or epoch, got '" + time + "'");
+    return nl::cli::kExitUsage;
+  }
+  if (!nl::parse_body_mode(body, hopt.body)) {
+    nl::cli::error("--body: expected none, sha256, preview:N or full, got '" + body + "'");
+    return nl::cli::kExitUsage;
+  }
+  hopt.body.decode = decode;
+  hopt.body.decode_cap = decode_cap;
+  opt.packets.live.filter = opt.packets.filter;
+  if (!opt.packets.filter.empty()) {
+    std::string err;
+    nl::BpfFilterSet check(opt.packets.filter);
+    if (!check.check(err)) {
+      nl::cli::error("bad filter expression: " + err);
+      return nl::cli::kExitUsage;
+    }
+  }
+  nl::cli::Output& out = nl::cli::Output::stdout_();
+  HttpSink sink(out, hopt, tf);
+  nl::SessionLoopHandlers h;
+  h.sink = &sink;
+  h.idle = [&] { out.flush(); };
+  if (pass) {
+    h.other_line = [&](std::string_view line) {
+      out.buffer().append(line);
+      out.buffer() += '\n';
+      out.maybe_flush();
+    };
+  }
+  nl::SessionLoopStats st;
+  int status = nl::run_session_loop(opt, h, st);
+  out.finish();
+  if (stats) {
+    const nl::HttpStats& c = sink.stats();
+    std::string s = "summary:\n";
+    st.describe(s);
+    auto line = [&s](const char* k, uint64_t v) { s += std::string("  http.") + k + ": " + std::to_string(v) + "\n"; };
+    line("sessions", c.sessions);
+    line("http_sessions", c.http_sessions);
+    line("non_http", c.non_http);
+    line("transactions", c.transactions);
+    line("pipeline_overflow", c.pipeline_overflow);
+    line("headers_dropped", c.headers_dropped);
+    line("tunnels", c.tunnels);
+    line("directions_stopped", c.directions_stopped);
+    line("bytes_ignored", c.bytes_ignored);
+    nl::cli::error(s.substr(0, s.size() - 1));
+  }
+  return status;
+}
