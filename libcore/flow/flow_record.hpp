@@ -46,7 +46,7 @@
 //
 // "interval" (with --interval N, one per interval with packets, at its end):
 //   type "interval", ts (interval start, aligned to a multiple of N since the epoch),
-//   interval (N, seconds), packets, bytes (link), l3_bytes, flows_started,
+//   interval (N, seconds), packets (IP only), bytes (link), l3_bytes, flows_started,
 //   flows_active (flows with a packet in it), flows_ended (final flow records
 //   written in it), by_app {"http","tls","dns","ssh","unknown": link bytes}.
 #pragma once

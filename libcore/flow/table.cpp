@@ -427,6 +427,13 @@ void FlowTable::advance(const Timestamp& now) { tick(now.total_nsec()); }
 
 void FlowTable::add(const Packet& pkt, const Decoded& d) {
   ++stats_.packets;
+  // Non-IP frames (ARP, ...) belong to no flow, and neither move the clock nor
+  // count in intervals: pcap2pkt's records of them carry nothing to rebuild, so
+  // this keeps `pcap2pkt F | flowstat` equal to `flowstat F`.
+  if (d.ip.version != 4 && d.ip.version != 6) {
+    ++stats_.non_ip;
+    return;
+  }
   int64_t ts = pkt.ts.total_nsec();
   if (clock_ != INT64_MIN && ts < clock_) ++stats_.ts_backwards;
   if (opt_.interval > 0 && iv_start_ == INT64_MIN) iv_digits_ = pkt.ts.digits;
@@ -434,11 +441,7 @@ void FlowTable::add(const Packet& pkt, const Decoded& d) {
   if (opt_.interval > 0) {
     ++iv_.packets;
     iv_.link_bytes += pkt.origlen;
-    if (d.ip.version == 4 || d.ip.version == 6) iv_.l3_bytes += d.ip.total_len;
-  }
-  if (d.ip.version != 4 && d.ip.version != 6) {
-    ++stats_.non_ip;
-    return;
+    iv_.l3_bytes += d.ip.total_len;
   }
   if (d.ip.fragment) ++stats_.fragments;
 

@@ -133,7 +133,7 @@ struct Flow {
 struct IntervalStats {
   Timestamp start;
   int64_t interval_nsec = 0;
-  uint64_t packets = 0;        // every frame, IP or not (deduplicated frames excluded)
+  uint64_t packets = 0;        // IP packets (non-IP frames and deduplicated ones excluded)
   uint64_t link_bytes = 0;
   uint64_t l3_bytes = 0;
   uint64_t flows_started = 0;
