@@ -132,61 +132,48 @@ bool decode_base64(std::string_view in, std::string& out) {
 }
 
 void JsonWriter::long_key(std::string_view k) {
-  sep();
+  sep_direct();
   out_ += '"';
   out_ += k;
   out_ += "\":";
   first_ = true;
 }
 
-void JsonWriter::field_int(std::string_view k, uint64_t v, bool negative) {
-  if (k.size() > kSmall) {
-    long_key(k);
-    if (negative) out_ += '-';
-    number(v);
-    return;
-  }
-  char buf[kSmall + 28];
-  char* p = buf;
+void JsonWriter::integer(uint64_t v, bool negative) {
+  char* p = room(22);
+  char* start = p;
   if (!first_) *p++ = ',';
-  first_ = false;
-  *p++ = '"';
-  std::memcpy(p, k.data(), k.size());
-  p += k.size();
-  *p++ = '"';
-  *p++ = ':';
   if (negative) *p++ = '-';
-  p = std::to_chars(p, buf + sizeof buf, v).ptr;
-  out_.append(buf, size_t(p - buf));
-}
-
-void JsonWriter::number(uint64_t v) {
-  char buf[24];
-  char* p = buf;
-  if (!first_) *p++ = ',';
+  p = std::to_chars(p, p + 20, v).ptr;
+  n_ += size_t(p - start);
   first_ = false;
-  p = std::to_chars(p, buf + sizeof buf, v).ptr;
-  out_.append(buf, size_t(p - buf));
-}
-
-void JsonWriter::number(int64_t v) {
-  char buf[24];
-  char* p = buf;
-  if (!first_) *p++ = ',';
-  first_ = false;
-  p = std::to_chars(p, buf + sizeof buf, v).ptr;
-  out_.append(buf, size_t(p - buf));
 }
 
 void JsonWriter::number(double v) {
-  sep();
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  char* p = room(34);
+  char* start = p;
+  if (!first_) *p++ = ',';
+  p = std::to_chars(p, p + 32, v).ptr;
+  n_ += size_t(p - start);
+  first_ = false;
+}
+
+void JsonWriter::raw(std::string_view json) {
+  if (json.size() > kSmall) {
+    sep_direct();
+    out_ += json;
+    return;
+  }
+  char* p = room(json.size() + 1);
+  char* start = p;
+  if (!first_) *p++ = ',';
+  std::memcpy(p, json.data(), json.size());
+  n_ += size_t(p - start) + json.size();
+  first_ = false;
 }
 
 void JsonWriter::string(std::string_view s) {
-  // Short strings that need no escaping (addresses, names) go out in one append.
+  // Short strings that need no escaping (addresses, names) are copied as they are.
   if (s.size() <= kSmall) {
     bool plain = true;
     for (char c : s) {
@@ -197,31 +184,31 @@ void JsonWriter::string(std::string_view s) {
       }
     }
     if (plain) {
-      char buf[kSmall + 3];
-      char* p = buf;
+      char* p = room(s.size() + 3);
+      char* start = p;
       if (!first_) *p++ = ',';
-      first_ = false;
       *p++ = '"';
       std::memcpy(p, s.data(), s.size());
       p += s.size();
       *p++ = '"';
-      out_.append(buf, size_t(p - buf));
+      n_ += size_t(p - start);
+      first_ = false;
       return;
     }
   }
-  sep();
+  sep_direct();
   append_json_string(out_, s);
 }
 
 void JsonWriter::base64(Bytes b) {
-  sep();
+  sep_direct();
   out_ += '"';
   append_base64(out_, b);
   out_ += '"';
 }
 
 void JsonWriter::hex(Bytes b) {
-  sep();
+  sep_direct();
   out_ += '"';
   for (uint8_t c : b) {
     out_ += kHex[c >> 4];
@@ -231,13 +218,17 @@ void JsonWriter::hex(Bytes b) {
 }
 
 void JsonWriter::hex16(uint16_t v) {
-  sep();
+  char* p = room(9);
+  char* start = p;
+  if (!first_) *p++ = ',';
   char buf[8] = {'"', '0', 'x', kHex[v >> 12], kHex[v >> 8 & 15], kHex[v >> 4 & 15], kHex[v & 15], '"'};
-  out_.append(buf, 8);
+  std::memcpy(p, buf, 8);
+  n_ += size_t(p - start) + 8;
+  first_ = false;
 }
 
 void JsonWriter::text_view(Bytes b) {
-  sep();
+  sep_direct();
   out_ += '"';
   for (uint8_t c : b) {
     if (c == '"' || c == '\\') {
@@ -255,7 +246,7 @@ void JsonWriter::text_view(Bytes b) {
 }
 
 void JsonWriter::timestamp(const Timestamp& t, TimeFormat f) {
-  sep();
+  sep_direct();
   if (f == TimeFormat::iso) out_ += '"';
   append_timestamp(out_, t, f);
   if (f == TimeFormat::iso) out_ += '"';

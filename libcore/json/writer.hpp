@@ -15,37 +15,40 @@ namespace nl {
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
+  ~JsonWriter() { flush(); }
+  JsonWriter(const JsonWriter&) = delete;
+  JsonWriter& operator=(const JsonWriter&) = delete;
 
-  // Structure. Commas are placed automatically. Each call ends in one append of a
-  // small stack buffer: this writer is the hot path of every binary.
-  void begin_object() { put2(first_ ? '\0' : ',', '{'); first_ = true; }
-  void end_object() { out_ += '}'; first_ = false; }
-  void begin_array() { put2(first_ ? '\0' : ',', '['); first_ = true; }
-  void end_array() { out_ += ']'; first_ = false; }
+  // Structure. Commas are placed automatically. Small pieces go to a stack buffer
+  // that is appended to `out` in one go when the outermost object or array closes
+  // (or the buffer fills): this writer is the hot path of every binary.
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
   void key(std::string_view k) {  // k must not need escaping
-    char buf[kSmall + 4];
     if (k.size() > kSmall) return long_key(k);
-    char* p = buf;
+    char* p = room(k.size() + 4);
     if (!first_) *p++ = ',';
     *p++ = '"';
     std::memcpy(p, k.data(), k.size());
     p += k.size();
     *p++ = '"';
     *p++ = ':';
-    out_.append(buf, size_t(p - buf));
+    n_ = size_t(p - stage_);
     first_ = true;  // the value that follows takes no comma
   }
 
   // Values.
   void null() { literal(",null", 5); }
   void boolean(bool v) { v ? literal(",true", 5) : literal(",false", 6); }
-  void number(uint64_t v);
-  void number(int64_t v);
-  void number(uint32_t v) { number(uint64_t(v)); }
+  void number(uint64_t v) { integer(v, false); }
+  void number(int64_t v) { v < 0 ? integer(uint64_t(0) - uint64_t(v), true) : integer(uint64_t(v), false); }
+  void number(uint32_t v) { integer(v, false); }
   void number(int v) { number(int64_t(v)); }
   void number(double v);
   void string(std::string_view s);        // escaped; invalid UTF-8 becomes U+FFFD
-  void raw(std::string_view json) { sep(); out_ += json; }  // pre-formatted JSON value
+  void raw(std::string_view json);        // a pre-formatted JSON value
   void base64(Bytes b);
   void hex(Bytes b);                      // "0a1b..."
   void hex16(uint16_t v);                 // "0x0303"
@@ -53,41 +56,72 @@ class JsonWriter {
   void timestamp(const Timestamp& t, TimeFormat f);
 
   // key + value shorthands.
-  // key and integer in one append (the most common pair in every record).
-  void field(std::string_view k, uint64_t v) { field_int(k, v, false); }
-  void field(std::string_view k, int64_t v) {
-    v < 0 ? field_int(k, uint64_t(0) - uint64_t(v), true) : field_int(k, uint64_t(v), false);
-  }
-  void field(std::string_view k, uint32_t v) { field_int(k, v, false); }
-  void field(std::string_view k, int v) { field(k, int64_t(v)); }
-  void field(std::string_view k, double v) { key(k); number(v); }
+  template <class T>
+  void field(std::string_view k, T v) { key(k); number(v); }
   void field_str(std::string_view k, std::string_view v) { key(k); string(v); }
   void field_bool(std::string_view k, bool v) { key(k); boolean(v); }
   void field_null(std::string_view k) { key(k); null(); }
 
-  std::string& buffer() { return out_; }
+  // The output so far (flushes the stack buffer first).
+  std::string& buffer() {
+    flush();
+    return out_;
+  }
+  void flush() {
+    if (n_) {
+      out_.append(stage_, n_);
+      n_ = 0;
+    }
+  }
 
  private:
   static constexpr size_t kSmall = 64;
-  void sep() {
-    if (!first_) out_ += ',';
+  static constexpr size_t kStage = 4096;
+  // A pointer to at least n free bytes in the stack buffer (n <= kStage).
+  char* room(size_t n) {
+    if (n_ + n > kStage) flush();
+    return stage_ + n_;
+  }
+  // Places the separator and leaves the stack buffer empty, for large values
+  // written straight to out_.
+  void sep_direct() {
+    if (!first_) {
+      char* p = room(1);
+      *p = ',';
+      ++n_;
+    }
     first_ = false;
+    flush();
+  }
+  void open(char c) {
+    char* p = room(2);
+    if (!first_) *p++ = ',';
+    *p++ = c;
+    n_ = size_t(p - stage_);
+    first_ = true;
+    ++depth_;
+  }
+  void close(char c) {
+    *room(1) = c;
+    ++n_;
+    first_ = false;
+    if (--depth_ <= 0) flush();
   }
   // `text` starts with a comma, used only when a separator is due.
   void literal(const char* text, size_t n) {
-    if (first_) out_.append(text + 1, n - 1);
-    else out_.append(text, n);
+    if (first_) ++text, --n;
+    std::memcpy(room(n), text, n);
+    n_ += n;
     first_ = false;
   }
-  void put2(char comma, char c) {
-    char buf[2] = {comma, c};
-    if (comma) out_.append(buf, 2);
-    else out_ += c;
-  }
+  void integer(uint64_t v, bool negative);
   void long_key(std::string_view k);
-  void field_int(std::string_view k, uint64_t v, bool negative);
+
   std::string& out_;
   bool first_ = true;
+  int depth_ = 0;
+  size_t n_ = 0;
+  char stage_[kStage];
 };
 
 // Standalone helpers used by the writer and by tests.
