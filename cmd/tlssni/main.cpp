@@ -38,6 +38,8 @@ class TlsSink : public nl::SessionSink {
     if (it == parsers_.end() || it->second->done()) return;
     it->second->piece(piece);
     write_ready(s, *it->second);
+    // Past the hellos (or not TLS): the engine need not keep the rest of the session.
+    if (it->second->done() || it->second->not_tls()) s.want_data = false;
   }
   void session_end(const nl::SessionView& s, const nl::SessionEnd&) override {
     auto it = parsers_.find(s.session_no);

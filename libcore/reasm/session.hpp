@@ -33,6 +33,11 @@ struct SessionView {
   Timestamp start;            // first packet seen
   ClientRule client_rule = ClientRule::syn;
   bool handshake_seen = false;
+  // A sink may clear this (in session_start or monologue) when it needs no more of
+  // the session's bytes: the engine then only counts (no buffering, no further
+  // pieces); session_end still comes, with the same totals. Other producers (the
+  // tcpflow-reasm record reader) may ignore it, so a sink must not rely on it.
+  mutable bool want_data = true;
 };
 
 struct MonologuePiece {

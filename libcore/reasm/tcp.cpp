@@ -18,6 +18,7 @@ constexpr int64_t kExpireEveryNsec = 1'000'000'000LL;
 struct Seg {
   uint64_t end = 0;
   bool lost = false;       // bytes known to be absent from the capture (snap length)
+  bool skip = false;       // bytes captured but not kept: the sink wants no data
   uint32_t pkts = 0;
   Timestamp first, last;
   std::string data;        // end - start bytes unless lost
@@ -59,6 +60,7 @@ struct TcpReassembler::Session {
   int64_t last_nsec = 0;
   bool closed_set = false;
   Dir closed_by = Dir::c2s;
+  bool stopped = false;    // the sink cleared want_data: count only
 
   // The open monologue and its current piece.
   bool mono_open = false;
@@ -116,15 +118,38 @@ struct Ctx {
     s->buf.clear();
     s->buf_gap = 0;
     s->buf_pkts = 0;
+    if (!s->view.want_data) stop(s);
+  }
+
+  // The sink wants no more bytes: drop the open monologue and the bytes held out of
+  // order (their ranges stay, so ordering and totals are unaffected).
+  void stop(Session* s) {
+    if (s->stopped) return;
+    s->stopped = true;
+    ++st.data_stopped_sessions;
+    st.buffered_bytes -= s->buf.size();
+    s->buf.clear();
+    s->mono_open = false;
+    for (Half& me : s->h) {
+      me.pending_gap = 0;
+      for (auto& [start, seg] : me.held) {
+        if (seg.lost || seg.skip) continue;
+        me.held_bytes -= seg.data.size();
+        st.ooo_held_bytes -= seg.data.size();
+        std::string().swap(seg.data);
+        seg.skip = true;
+      }
+    }
   }
 
   // Ends the open monologue. A hole released at its very end (nothing after it) goes
   // on an empty last piece, so consumers learn the monologue lost its tail.
   void close_mono(Session* s) {
-    if (!s->mono_open) return;
+    if (!s->mono_open || s->stopped) return;
     Half& me = s->half(s->mono_dir);
     if (me.pending_gap) {
       if (!s->buf.empty()) emit_piece(s, false);
+      if (s->stopped) return;
       s->buf_off = me.next;
       s->buf_gap = me.pending_gap;
       me.pending_gap = 0;
@@ -139,6 +164,10 @@ struct Ctx {
                Timestamp last) {
     if (n == 0) return;
     Half& me = s->half(dir);
+    if (s->stopped) {
+      count_only(s, dir, n);
+      return;
+    }
     if (!s->mono_open || s->mono_dir != dir) {
       close_mono(s);
       s->mono_open = true;
@@ -165,6 +194,10 @@ struct Ctx {
           counted = false;
         }
       }
+      if (s->stopped) {
+        count_only(s, dir, n);
+        return;
+      }
       if (s->buf.empty()) {
         s->buf_off = me.next;
         s->buf_first = first;
@@ -188,6 +221,15 @@ struct Ctx {
     }
   }
 
+  // In-order bytes of a stopped session: counted, not kept.
+  void count_only(Session* s, Dir dir, size_t n) {
+    Half& me = s->half(dir);
+    me.pending_gap = 0;
+    me.next += n;
+    me.tot.bytes += n;
+    st.bytes_not_delivered += n;
+  }
+
   // Where the stream ends: at the FIN, or at max_session_size if that comes first.
   uint64_t stream_end(const Half& me) const {
     return opt.max_session_size ? std::min<uint64_t>(me.fin_off, opt.max_session_size) : me.fin_off;
@@ -204,7 +246,7 @@ struct Ctx {
   }
 
   void unhold(Half& me, std::map<uint64_t, Seg>::iterator it) {
-    size_t cost = kSegOverhead + (it->second.lost ? 0 : it->second.data.size());
+    size_t cost = kSegOverhead + it->second.data.size();
     me.held_bytes -= cost;
     st.ooo_held_bytes -= cost;
     me.held.erase(it);
@@ -218,7 +260,7 @@ struct Ctx {
       uint64_t start = it->first;
       if (start > me.next) break;
       Seg seg = std::move(it->second);
-      size_t cost = kSegOverhead + (seg.lost ? 0 : seg.data.size());
+      size_t cost = kSegOverhead + seg.data.size();
       me.held_bytes -= cost;
       st.ooo_held_bytes -= cost;
       me.held.erase(it);
@@ -229,6 +271,8 @@ struct Ctx {
       if (seg.lost) {
         st.snaplen_cut_bytes += seg.end - me.next;
         gap(me, seg.end - me.next);
+      } else if (seg.skip) {
+        count_only(s, dir, size_t(seg.end - me.next));
       } else {
         deliver(s, dir, reinterpret_cast<const uint8_t*>(seg.data.data()) + skip,
                 seg.data.size() - skip, seg.pkts, seg.first, seg.last);
@@ -268,15 +312,17 @@ struct Ctx {
     }
   }
 
+  // Holds [a, b): data, or (data null) lost bytes, or with `skip` bytes not kept.
   void add_seg(Half& me, uint64_t a, uint64_t b, const uint8_t* data, const Timestamp& ts,
-               bool& counted) {
+               bool& counted, bool skip = false) {
+    const bool lost = data == nullptr && !skip;
     // Coalesce with a held segment ending exactly at a (a hole followed by in-order
     // segments then stays one block).
     if (!me.held.empty()) {
       auto it = me.held.lower_bound(a);
       if (it != me.held.begin()) {
         auto pv = std::prev(it);
-        if (pv->second.end == a && pv->second.lost == (data == nullptr)) {
+        if (pv->second.end == a && pv->second.lost == lost && pv->second.skip == skip) {
           Seg& s = pv->second;
           if (data) s.data.append(reinterpret_cast<const char*>(data), size_t(b - a));
           s.end = b;
@@ -292,7 +338,8 @@ struct Ctx {
     }
     Seg s;
     s.end = b;
-    s.lost = data == nullptr;
+    s.lost = lost;
+    s.skip = skip;
     s.first = s.last = ts;
     s.pkts = counted ? 0 : 1;
     counted = true;
@@ -304,7 +351,9 @@ struct Ctx {
   }
 
   // Holds [a, b) (data, or lost when data is null), resolving overlaps with what is held.
-  void insert(Half& me, uint64_t a, uint64_t b, const uint8_t* data, const Timestamp& ts) {
+  void insert(Half& me, uint64_t a, uint64_t b, const uint8_t* data, const Timestamp& ts,
+              bool skip = false) {
+    const bool real = data != nullptr || skip;  // captured bytes (kept or not)
     bool counted = false;
     uint64_t pos = a;
     while (pos < b) {
@@ -314,23 +363,23 @@ struct Ctx {
         if (pv->second.end > pos) it = pv;
       }
       if (it == me.held.end() || it->first >= b) {
-        add_seg(me, pos, b, data ? data + (pos - a) : nullptr, ts, counted);
+        add_seg(me, pos, b, data ? data + (pos - a) : nullptr, ts, counted, skip);
         return;
       }
       if (it->first > pos) {
-        add_seg(me, pos, it->first, data ? data + (pos - a) : nullptr, ts, counted);
+        add_seg(me, pos, it->first, data ? data + (pos - a) : nullptr, ts, counted, skip);
         pos = it->first;
         continue;
       }
       uint64_t ov_end = std::min(b, it->second.end);
-      if (data && it->second.lost) {
+      if (real && it->second.lost) {
         // Real bytes replace a range known to be missing, whatever the policy.
         uint64_t s0 = it->first, e0 = it->second.end;
         Timestamp f0 = it->second.first, l0 = it->second.last;
         unhold(me, it);
         bool c2 = true;
         if (s0 < pos) add_seg(me, s0, pos, nullptr, f0, c2);
-        add_seg(me, pos, ov_end, data + (pos - a), ts, counted);
+        add_seg(me, pos, ov_end, data ? data + (pos - a) : nullptr, ts, counted, skip);
         if (ov_end < e0) {
           Seg rest;
           rest.end = e0;
@@ -341,6 +390,10 @@ struct Ctx {
           st.ooo_held_bytes += kSegOverhead;
           me.held.emplace(ov_end, std::move(rest));
         }
+      } else if (real && (!data || it->second.skip)) {
+        // Bytes not kept on one side: a duplicate, content not compared.
+        me.tot.retransmitted += ov_end - pos;
+        st.retransmitted_bytes += ov_end - pos;
       } else if (data) {
         size_t n = size_t(ov_end - pos);
         uint8_t* old = reinterpret_cast<uint8_t*>(it->second.data.data()) + (pos - it->first);
@@ -427,7 +480,7 @@ struct Ctx {
       return;
     }
     if (a > me.next) ++st.ooo_segments;
-    if (cap_end > a) insert(me, a, cap_end, p, ts);
+    if (cap_end > a) insert(me, a, cap_end, s->stopped ? nullptr : p, ts, s->stopped);
     if (b > cap_end) insert(me, cap_end, b, nullptr, ts);
     st.peak_ooo_held_bytes = std::max(st.peak_ooo_held_bytes, st.ooo_held_bytes);
     drain(s, dir);
@@ -484,7 +537,9 @@ std::vector<std::pair<const char*, uint64_t>> TcpReassembler::Stats::named() con
           {"ooo_held_bytes", ooo_held_bytes},
           {"peak_ooo_held_bytes", peak_ooo_held_bytes},
           {"buffered_bytes", buffered_bytes},
-          {"peak_buffered_bytes", peak_buffered_bytes}};
+          {"peak_buffered_bytes", peak_buffered_bytes},
+          {"data_stopped_sessions", data_stopped_sessions},
+          {"bytes_not_delivered", bytes_not_delivered}};
 }
 
 TcpReassembler::TcpReassembler(SessionSink& sink, const TcpOptions& opt) : sink_(sink), opt_(opt) {
@@ -558,6 +613,10 @@ TcpReassembler::Session* TcpReassembler::new_session(const FlowKey& canon, bool 
   stats_.live_sessions = table_.size();
   stats_.peak_sessions = std::max<uint64_t>(stats_.peak_sessions, table_.size());
   sink_.session_start(s->view);
+  if (!s->view.want_data) {
+    Ctx c{sink_, opt_, stats_};
+    c.stop(s);
+  }
   return s;
 }
 
@@ -735,7 +794,7 @@ void TcpReassembler::process(Session* s, Dir dir, const Packet& p, const Decoded
           c.unhold(me, last);
         } else {
           size_t keep = size_t(me.fin_off - last->first);
-          if (!last->second.lost) {
+          if (!last->second.lost && !last->second.skip) {
             size_t drop = last->second.data.size() - keep;
             last->second.data.resize(keep);
             me.held_bytes -= drop;

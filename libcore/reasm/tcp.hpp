@@ -26,6 +26,9 @@
 //   one ends with reason fin if it saw a FIN, else evicted), idle timeout in capture
 //   time (idle; reason fin if both FINs were seen), the max_sessions bound (evicted:
 //   the least recently active session goes), and finish() (eof, in session_no order).
+// - A sink that clears SessionView::want_data gets no further pieces of that session;
+//   its bytes are then only counted (ordering, gaps, retransmissions, FIN/RST as
+//   before, held out-of-order ranges without their bytes), so session_end is unchanged.
 // Memory per session direction <= max_chunk (monologue buffer, one per session) +
 // max_ooo_per_dir; in total <= max_buffered_total + max_chunk and max_ooo_total.
 #pragma once
@@ -93,6 +96,8 @@ class TcpReassembler {
     uint64_t peak_ooo_held_bytes = 0;
     uint64_t buffered_bytes = 0;        // monologue buffers now
     uint64_t peak_buffered_bytes = 0;
+    uint64_t data_stopped_sessions = 0; // sessions whose sink cleared want_data
+    uint64_t bytes_not_delivered = 0;   // stream bytes counted but not handed over (want_data)
     std::vector<std::pair<const char*, uint64_t>> named() const;
   };
 
