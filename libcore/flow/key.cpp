@@ -73,7 +73,7 @@ uint64_t hash_key(const FlowKey& k) {
   return h;
 }
 
-std::string community_id(const FlowKey& k, uint16_t seed) {
+std::string community_id(const FlowKey& k, uint16_t seed, bool ports) {
   IpAddress sa = k.src, da = k.dst;
   uint16_t sp = k.sport, dp = k.dport;
   if (is_icmp(k.proto)) {
@@ -96,7 +96,7 @@ std::string community_id(const FlowKey& k, uint16_t seed) {
   std::memcpy(buf + n, da.bytes, da.size()); n += da.size();
   buf[n++] = k.proto;
   buf[n++] = 0;
-  bool has_ports = k.proto == 6 || k.proto == 17 || k.proto == 132 || is_icmp(k.proto);
+  bool has_ports = ports && (k.proto == 6 || k.proto == 17 || k.proto == 132 || is_icmp(k.proto));
   if (has_ports) {
     buf[n++] = uint8_t(sp >> 8); buf[n++] = uint8_t(sp);
     buf[n++] = uint8_t(dp >> 8); buf[n++] = uint8_t(dp);

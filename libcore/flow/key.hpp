@@ -32,7 +32,9 @@ uint64_t hash_key(const FlowKey& k);
 
 // Community ID v1 (https://github.com/corelight/community-id-spec), seed 0:
 // "1:" + base64(sha1(seed, saddr, daddr, proto, 0, sport, dport)).
-std::string community_id(const FlowKey& k, uint16_t seed = 0);
+// `ports` false: the packet carried no transport header (a non-first IP fragment),
+// so the port-less form is used even for TCP/UDP, as the spec and tshark do.
+std::string community_id(const FlowKey& k, uint16_t seed = 0, bool ports = true);
 
 // flow_id: a number below 2^53 (exact in JSON doubles and jq), from the canonical
 // key and the time the flow was first seen, so records of one flow carry the same

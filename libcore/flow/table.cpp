@@ -483,6 +483,7 @@ void FlowTable::add(const Packet& pkt, const Decoded& d) {
     if (synack_first) f->history[f->history_len++] = '^';
     f->has_vlan = d.n_vlan > 0;
     f->ip_version = d.ip.version;
+    f->no_ports = d.l4 != L4::tcp && d.l4 != L4::udp && d.l4 != L4::icmp && d.l4 != L4::icmpv6;
     f->serial = ++serial_;
     f->first = f->last = pkt.ts;
     f->id = flow_id(f->key, pkt.ts);

@@ -101,6 +101,7 @@ struct Flow {
   FlowKey key;                 // originator -> responder; ICMP: the originator's first type/code
   bool has_vlan = false;
   uint8_t ip_version = 0;
+  bool no_ports = false;       // keyed without a transport header (--no-defrag fragments, ...)
   uint64_t serial = 0;         // 1-based creation order in this run
   uint64_t id = 0;             // flow_id(key, first)
   Timestamp first, last;       // earliest and latest packet timestamps

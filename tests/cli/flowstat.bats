@@ -321,4 +321,7 @@ PY
   # --no-defrag: fragments count on their own; the non-first ones have no ports.
   run bash -c "flowstat --no-defrag '$FIXTURES/udp_ip_fragments.pcap' | jq -r 'select(.proto == \"UDP\") | .src_port' | sort -n | tr '\n' ' '"
   [ "$output" = "0 0 36963 57238 " ]
+  # A port-less fragment flow hashes without ports, as tshark's communityid does.
+  run bash -c "flowstat --no-defrag '$FIXTURES/udp_ip_fragments.pcap' | jq -r 'select(.src_ip == \"10.99.0.1\" and .src_port == 0) | .community_id'"
+  [ "$output" = "1:z8Qh75jp8LXF5VHf/2WbcQuVLjc=" ]
 }
