@@ -53,7 +53,7 @@ for want in truth["tls"]:
             eq(k, g[k])
     if "negotiated_version" in want:
         eq("negotiated_version", g["server"]["version_name"])
-    # TLS 1.3 sends the server's ALPN in EncryptedExtensions: not visible.
+    # TLS 1.3 sends the selected ALPN in EncryptedExtensions: not visible.
     if "server_selected_alpn" in want and want.get("negotiated_version") != "TLSv1.3":
         eq("server_selected_alpn", g["server"]["alpn"])
     assert not problems, (sys.argv[1], problems)
