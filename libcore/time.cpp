@@ -1,6 +1,9 @@
 #include "libcore/time.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
+#include <cstring>
 #include <string_view>
 
 namespace nl {
@@ -80,6 +83,17 @@ void append_timestamp(std::string& out, const Timestamp& t, TimeFormat f) {
     put_fraction(out, t.nsec, t.digits);
     return;
   }
+  // Packets come in bursts within one second: reuse the formatted seconds.
+  static thread_local int64_t cached_sec = INT64_MIN;
+  static thread_local char cached[24];
+  static thread_local size_t cached_len = 0;
+  if (t.sec == cached_sec) {
+    out.append(cached, cached_len);
+    put_fraction(out, t.nsec, t.digits);
+    out += 'Z';
+    return;
+  }
+  size_t start = out.size();
   int64_t days = t.sec >= 0 ? t.sec / 86400 : -((-t.sec + 86399) / 86400);
   int64_t secs = t.sec - days * 86400;
   int64_t y;
@@ -96,6 +110,9 @@ void append_timestamp(std::string& out, const Timestamp& t, TimeFormat f) {
   put_digits(out, uint64_t(secs / 60 % 60), 2);
   out += ':';
   put_digits(out, uint64_t(secs % 60), 2);
+  cached_len = std::min(out.size() - start, sizeof cached);
+  std::memcpy(cached, out.data() + start, cached_len);
+  cached_sec = t.sec;
   put_fraction(out, t.nsec, t.digits);
   out += 'Z';
 }

@@ -83,10 +83,16 @@ void append_u8_dec(std::string& out, uint8_t v) {
 }
 
 void append_quad(std::string& out, const uint8_t* p) {
+  char buf[16];  // one append: this runs twice per packet in every record
+  char* o = buf;
   for (int i = 0; i < 4; ++i) {
-    if (i) out.push_back('.');
-    append_u8_dec(out, p[i]);
+    if (i) *o++ = '.';
+    uint8_t v = p[i];
+    if (v >= 100) *o++ = char('0' + v / 100);
+    if (v >= 10) *o++ = char('0' + v / 10 % 10);
+    *o++ = char('0' + v % 10);
   }
+  out.append(buf, size_t(o - buf));
 }
 
 void append_hex16(std::string& out, uint16_t v) {  // no leading zeros (RFC 5952 4.1)

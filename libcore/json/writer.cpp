@@ -139,7 +139,7 @@ void JsonWriter::long_key(std::string_view k) {
   first_ = true;
 }
 
-void JsonWriter::integer(uint64_t v, bool negative) {
+void JsonWriter::big_integer(uint64_t v, bool negative) {
   char* p = room(22);
   char* start = p;
   if (!first_) *p++ = ',';

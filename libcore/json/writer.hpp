@@ -26,7 +26,8 @@ class JsonWriter {
   void end_object() { close('}'); }
   void begin_array() { open('['); }
   void end_array() { close(']'); }
-  void key(std::string_view k) {  // k must not need escaping
+  // Inlined so that the length of a literal key is a constant at the call site.
+  [[gnu::always_inline]] void key(std::string_view k) {  // k must not need escaping
     if (k.size() > kSmall) return long_key(k);
     char* p = room(k.size() + 4);
     if (!first_) *p++ = ',';
@@ -114,7 +115,21 @@ class JsonWriter {
     n_ += n;
     first_ = false;
   }
-  void integer(uint64_t v, bool negative);
+  void integer(uint64_t v, bool negative) {
+    // Most fields are small (flags, lengths of headers, TTLs): two digits inline.
+    if (v < 100 && !negative) {
+      char* p = room(3);
+      char* start = p;
+      if (!first_) *p++ = ',';
+      if (v >= 10) *p++ = char('0' + v / 10);
+      *p++ = char('0' + v % 10);
+      n_ += size_t(p - start);
+      first_ = false;
+      return;
+    }
+    big_integer(v, negative);
+  }
+  void big_integer(uint64_t v, bool negative);
   void long_key(std::string_view k);
 
   std::string& out_;
