@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bitset>
 #include <cstring>
+#include <memory>
 
 namespace nl {
 
@@ -385,10 +386,33 @@ void append_dec_list(std::string& s, const std::vector<uint16_t>& v) {
   }
 }
 
-std::string digest_hex(const EVP_MD* md, std::string_view s) {
+// OpenSSL 3 fetches an implementation on every EVP_Digest with EVP_md5()/EVP_sha256()
+// (a provider lookup costing more than hashing a JA3 string): fetch once, reuse one
+// context per thread.
+const EVP_MD* fetched_md(const char* name) {
+  if (std::string_view(name) == "MD5") {
+    static EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    return md5;
+  }
+  static EVP_MD* sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return sha256;
+}
+
+std::string digest_hex(const char* name, std::string_view s) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  EVP_Digest(s.data(), s.size(), out, &n, md, nullptr);
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+  const EVP_MD* md = fetched_md(name);
+  if (!md || !ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), s.data(), s.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &n) != 1) {
+    // Fallback: the implicit-fetch path.
+    EVP_Digest(s.data(), s.size(), out, &n,
+               std::string_view(name) == "MD5" ? EVP_md5() : EVP_sha256(), nullptr);
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string h(n * 2, '0');
   for (unsigned i = 0; i < n; ++i) {
@@ -434,7 +458,7 @@ bool is_alnum(uint8_t c) {
 
 }  // namespace
 
-std::string md5_hex(std::string_view s) { return digest_hex(EVP_md5(), s); }
+std::string md5_hex(std::string_view s) { return digest_hex("MD5", s); }
 
 std::string ja3_string(const ClientHello& ch) {
   std::string s = std::to_string(ch.legacy_version);
@@ -518,7 +542,7 @@ Ja4 ja4_fingerprint(const ClientHello& ch, char transport) {
   Ja4 out;
   out.ja4_r = a + '_' + cipher_raw + '_' + ext_raw;
   auto h12 = [](const std::string& s, bool empty) {
-    return empty ? std::string(12, '0') : digest_hex(EVP_sha256(), s).substr(0, 12);
+    return empty ? std::string(12, '0') : digest_hex("SHA256", s).substr(0, 12);
   };
   out.ja4 = a + '_' + h12(cipher_raw, ciphers.empty()) + '_' + h12(ext_raw, exts.empty());
   return out;
