@@ -357,7 +357,7 @@ size_t HttpSessionParser::consume_line(Side& s, Dir d, Bytes b, const MonologueP
   }
   size_t content = eol ? take - 1 : take;
   if (s.line.size() + content > opts_.max_header_line) {
-    s.line.clear();
+    std::string().swap(s.line);
     s.skipping = !eol;
     if (eol) s.line_started = false;
     on_line_too_long(s, d);
@@ -385,7 +385,8 @@ size_t HttpSessionParser::consume_line(Side& s, Dir d, Bytes b, const MonologueP
     if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
     s.line_started = false;
     on_line(s, d, v, p);
-    s.line.clear();
+    if (s.line.capacity() > 8192) std::string().swap(s.line);  // do not keep a big buffer per session
+    else s.line.clear();
   }
   return take;
 }
@@ -859,7 +860,7 @@ void HttpSessionSink::monologue(const SessionView& s, const MonologuePiece& p) {
   if (!it->second) return;
   cur_ = &s;
   it->second->feed(p);
-  if (it->second->non_http()) it->second.reset();  // nothing pending: free it now
+  if (it->second->done()) it->second.reset();  // non-HTTP or tunnel: all emitted, free it now
 }
 
 void HttpSessionSink::session_end(const SessionView& s, const SessionEnd& e) {
