@@ -11,7 +11,15 @@ struct Timestamp {
   uint32_t nsec = 0;
   uint8_t digits = 6;
 
-  int64_t total_nsec() const { return sec * 1000000000LL + nsec; }
+  // Saturates at +-kMaxNsecSec seconds (about year 2106): a corrupt or crafted capture can
+  // carry any 64-bit time, and sec * 1e9 must not overflow; the headroom keeps
+  // now + timeout arithmetic on the result from overflowing too.
+  static constexpr int64_t kMaxNsecSec = int64_t(1) << 32;
+  int64_t total_nsec() const {
+    if (sec >= kMaxNsecSec) return kMaxNsecSec * 1000000000LL;
+    if (sec <= -kMaxNsecSec) return -kMaxNsecSec * 1000000000LL;
+    return sec * 1000000000LL + nsec;
+  }
   double seconds() const { return double(sec) + nsec / 1e9; }
   friend bool operator<(const Timestamp& a, const Timestamp& b) {
     return a.sec != b.sec ? a.sec < b.sec : a.nsec < b.nsec;

@@ -2,7 +2,8 @@
 # Installs the Debian packages netlines needs to build and test, if any is missing.
 set -euo pipefail
 PKGS="g++ cmake make pkg-config libpcap-dev nlohmann-json3-dev libcli11-dev doctest-dev bats
-      libssl-dev zlib1g-dev libsimdjson-dev jq python3"
+      libssl-dev zlib1g-dev libsimdjson-dev jq python3
+      clang libclang-rt-dev time"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
