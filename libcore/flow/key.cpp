@@ -1,5 +1,6 @@
 #include "libcore/flow/key.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <cstring>
@@ -102,7 +103,14 @@ std::string community_id(const FlowKey& k, uint16_t seed, bool ports) {
     buf[n++] = uint8_t(dp >> 8); buf[n++] = uint8_t(dp);
   }
   uint8_t digest[SHA_DIGEST_LENGTH];
-  SHA1(buf, n, digest);
+  // OpenSSL 3 looks the algorithm up on every one-shot SHA1() call, which costs more
+  // than hashing 40 bytes: fetch it once and reuse one context per thread.
+  static EVP_MD* sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  static thread_local EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned int len = 0;
+  if (!sha1 || !ctx || !EVP_DigestInit_ex(ctx, sha1, nullptr) || !EVP_DigestUpdate(ctx, buf, n) ||
+      !EVP_DigestFinal_ex(ctx, digest, &len))
+    SHA1(buf, n, digest);
   std::string out = "1:";
   append_base64(out, Bytes(digest, sizeof digest));
   return out;
