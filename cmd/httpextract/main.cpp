@@ -16,20 +16,27 @@ class HttpSink : public nl::SessionSink {
   HttpSink(nl::cli::Output& out, const nl::HttpOptions& opt, nl::TimeFormat tf)
       : out_(out), opt_(opt), tf_(tf) {}
 
-  void session_start(const nl::SessionView& s) override {
-    parsers_[s.session_no] = std::make_unique<nl::HttpSessionParser>(
-        opt_,
-        [this, s](const nl::HttpTransaction& t) {
-          nl::JsonWriter w(out_.buffer());
-          nl::write_http_record(w, s, t, opt_, tf_);
-          out_.buffer() += '\n';
-          out_.maybe_flush();
-        },
-        &stats_);
-  }
+  // A parser is made with a session's first bytes: a SYN flood of sessions that
+  // never carry data costs no parser at all.
+  void session_start(const nl::SessionView&) override {}
   void monologue(const nl::SessionView& s, const nl::MonologuePiece& p) override {
     auto it = parsers_.find(s.session_no);
-    if (it == parsers_.end() || it->second->done()) return;
+    if (it == parsers_.end()) {
+      it = parsers_.emplace(s.session_no, std::make_unique<nl::HttpSessionParser>(
+                                              opt_,
+                                              [this, s](const nl::HttpTransaction& t) {
+                                                nl::JsonWriter w(out_.buffer());
+                                                nl::write_http_record(w, s, t, opt_, tf_);
+                                                out_.buffer() += '\n';
+                                                out_.maybe_flush();
+                                              },
+                                              &stats_))
+               .first;
+    }
+    if (it->second->done()) {
+      s.want_data = false;  // nothing more to parse: the engine may stop buffering
+      return;
+    }
     it->second->feed(p);
   }
   void session_end(const nl::SessionView& s, const nl::SessionEnd& e) override {

@@ -1,5 +1,6 @@
 #include "libcore/proto/http_body.hpp"
 
+#include <memory>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -127,7 +128,10 @@ struct BodyStream::Impl {
   bool z_ended = false;     // Z_STREAM_END seen
   uint8_t head[2]{};        // deflate: first two bytes decide zlib vs raw
   size_t nhead = 0;
-  unsigned char out[16384];
+  // Inflate output, allocated with the first compressed body: a parser exists per
+  // open session, and most sessions never inflate anything.
+  static constexpr size_t kOut = 16384;
+  std::unique_ptr<unsigned char[]> out;
 
   ~Impl() {
     if (z_init) inflateEnd(&z);
@@ -135,6 +139,7 @@ struct BodyStream::Impl {
 
   bool start_inflate(int window_bits) {
     int rc;
+    if (!out) out = std::make_unique<unsigned char[]>(kOut);
     if (!z_init) {
       z = z_stream{};
       rc = inflateInit2(&z, window_bits);
@@ -151,18 +156,18 @@ struct BodyStream::Impl {
     z.next_in = const_cast<Bytef*>(p);
     z.avail_in = uInt(n);
     while (z.avail_in > 0 && status == DecodeStatus::ok && !z_ended) {
-      z.next_out = out;
-      z.avail_out = sizeof out;
+      z.next_out = out.get();
+      z.avail_out = kOut;
       int rc = inflate(&z, Z_NO_FLUSH);
-      size_t produced = sizeof out - z.avail_out;
+      size_t produced = kOut - z.avail_out;
       if (produced) {
         uint64_t room = opts.decode_cap - std::min(opts.decode_cap, dec.d.len);
         if (produced > room) {
-          dec.feed(out, size_t(room));
+          dec.feed(out.get(), size_t(room));
           status = DecodeStatus::limit;
           return;
         }
-        dec.feed(out, produced);
+        dec.feed(out.get(), produced);
       }
       if (rc == Z_STREAM_END) {
         z_ended = true;  // trailing bytes (a second gzip member, junk) are ignored
