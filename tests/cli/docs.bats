@@ -28,3 +28,7 @@ check_tool() {
 @test "httpextract: man page and completions list every option" { check_tool httpextract; }
 @test "tlssni: man page and completions list every option" { check_tool tlssni; }
 @test "flowstat: man page and completions list every option" { check_tool flowstat; }
+
+@test "man 5 netlines is generated from the current docs/schema.md" {
+  python3 "$NETLINES_SRC/scripts/gen-man5.py" --check
+}
