@@ -132,7 +132,7 @@ class Input {
     }
   }
 
-  static constexpr size_t kReleaseStep = 32u << 20;
+  static constexpr size_t kReleaseStep = 8u << 20;  // keeps peak RSS well under 32 MiB
   // mmap mode
   void* map_ = nullptr;
   const uint8_t* released_ = nullptr;
