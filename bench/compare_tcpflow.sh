@@ -16,7 +16,7 @@ for line in open(f"{w}/sessions.jsonl"):
     r = json.loads(line)
     if r["type"] == "session_start":
         start[r["flow_id"]] = r["handshake"]
-    elif r["type"] == "session_end" and start.get(r["flow_id"]) and r["reason"] == "fin" \\
+    elif r["type"] == "session_end" and start.get(r["flow_id"]) and r["reason"] == "fin" \
             and r["c2s"]["missing_bytes"] == 0 and r["s2c"]["missing_bytes"] == 0 and ":" not in r["src_ip"]:
         clean.append((r["src_ip"], r["src_port"], r["dest_ip"], r["dest_port"]))
 def name(a, ap, b, bp):
