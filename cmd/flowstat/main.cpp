@@ -154,10 +154,7 @@ int main(int argc, char** argv) {
   nl::cli::parse_or_exit(app, argc, argv);
 
   nl::FlowRecordOptions ropt;
-  if (!nl::parse_time_format(time, ropt.time)) {
-    nl::cli::error("--time: expected iso or epoch, got '" + time + "'");
-    return nl::cli::kExitUsage;
-  }
+  if (!nl::check_time_option(time, ropt.time)) return nl::cli::kExitUsage;
   nl::LocalNets nets;
   if (!local.empty()) {
     std::string err;
@@ -172,14 +169,7 @@ int main(int argc, char** argv) {
   }
   loop.live.promiscuous = !no_promisc;
   loop.live.filter = loop.filter;
-  if (!loop.filter.empty()) {
-    std::string err;
-    nl::BpfFilterSet check(loop.filter);
-    if (!check.check(err)) {
-      nl::cli::error("bad filter expression: " + err);
-      return nl::cli::kExitUsage;
-    }
-  }
+  if (!nl::check_filter_option(loop.filter)) return nl::cli::kExitUsage;
 
   nl::FlowTableOptions topt;
   topt.tcp_timeout = to_nsec(tcp_timeout);

@@ -84,10 +84,7 @@ int main(int argc, char** argv) {
   nl::cli::parse_or_exit(app, argc, argv);
 
   nl::TimeFormat tf;
-  if (!nl::parse_time_format(time, tf)) {
-    nl::cli::error("--time: expected iso or epoch, got '" + time + "'");
-    return nl::cli::kExitUsage;
-  }
+  if (!nl::check_time_option(time, tf)) return nl::cli::kExitUsage;
   if (!nl::parse_body_mode(body, hopt.body)) {
     nl::cli::error("--body: expected none, sha256, preview:N or full, got '" + body + "'");
     return nl::cli::kExitUsage;
@@ -95,14 +92,7 @@ int main(int argc, char** argv) {
   hopt.body.decode = decode;
   hopt.body.decode_cap = decode_cap;
   opt.packets.live.filter = opt.packets.filter;
-  if (!opt.packets.filter.empty()) {
-    std::string err;
-    nl::BpfFilterSet check(opt.packets.filter);
-    if (!check.check(err)) {
-      nl::cli::error("bad filter expression: " + err);
-      return nl::cli::kExitUsage;
-    }
-  }
+  if (!nl::check_filter_option(opt.packets.filter)) return nl::cli::kExitUsage;
   nl::cli::Output& out = nl::cli::Output::stdout_();
   HttpSink sink(out, hopt, tf);
   nl::SessionLoopHandlers h;

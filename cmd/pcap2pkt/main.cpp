@@ -55,20 +55,10 @@ int main(int argc, char** argv) {
     nl::cli::error("--payload: expected b64, none, text or head:N, got '" + payload + "'");
     return nl::cli::kExitUsage;
   }
-  if (!nl::parse_time_format(time, opt.time)) {
-    nl::cli::error("--time: expected iso or epoch, got '" + time + "'");
-    return nl::cli::kExitUsage;
-  }
+  if (!nl::check_time_option(time, opt.time)) return nl::cli::kExitUsage;
   loop.live.promiscuous = !no_promisc;
   loop.live.filter = loop.filter;
-  if (!loop.filter.empty()) {
-    std::string err;
-    nl::BpfFilterSet check(loop.filter);
-    if (!check.check(err)) {
-      nl::cli::error("bad filter expression: " + err);
-      return nl::cli::kExitUsage;
-    }
-  }
+  if (!nl::check_filter_option(loop.filter)) return nl::cli::kExitUsage;
 
   nl::cli::Output& out = nl::cli::Output::stdout_();
   nl::DecodeStats dstats;

@@ -168,10 +168,7 @@ int main(int argc, char** argv) {
   nl::cli::parse_or_exit(app, argc, argv);
 
   nl::TimeFormat tf;
-  if (!nl::parse_time_format(time, tf)) {
-    nl::cli::error("--time: expected iso or epoch, got '" + time + "'");
-    return nl::cli::kExitUsage;
-  }
+  if (!nl::check_time_option(time, tf)) return nl::cli::kExitUsage;
   if (overlap != "first" && overlap != "last") {
     nl::cli::error("--overlap: expected first or last, got '" + overlap + "'");
     return nl::cli::kExitUsage;
@@ -190,14 +187,7 @@ int main(int argc, char** argv) {
   opt.tcp.max_session_size = max_session_size;
   opt.tcp.max_sessions = size_t(max_sessions);
   opt.packets.live.filter = opt.packets.filter;
-  if (!opt.packets.filter.empty()) {
-    std::string err;
-    nl::BpfFilterSet check(opt.packets.filter);
-    if (!check.check(err)) {
-      nl::cli::error("bad filter expression: " + err);
-      return nl::cli::kExitUsage;
-    }
-  }
+  if (!nl::check_filter_option(opt.packets.filter)) return nl::cli::kExitUsage;
   std::unique_ptr<StreamDumper> dumper;
   if (!dump_dir.empty()) {
     struct stat st;

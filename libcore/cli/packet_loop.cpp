@@ -35,6 +35,21 @@ bool parse_time_format(const std::string& s, TimeFormat& f) {
   return true;
 }
 
+bool check_time_option(const std::string& value, TimeFormat& f) {
+  if (parse_time_format(value, f)) return true;
+  cli::error("--time: expected iso or epoch, got '" + value + "'");
+  return false;
+}
+
+bool check_filter_option(const std::string& expr) {
+  if (expr.empty()) return true;
+  std::string err;
+  BpfFilterSet check(expr);
+  if (check.check(err)) return true;
+  cli::error("bad filter expression: " + err);
+  return false;
+}
+
 int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, DecodeStats& stats,
                     LiveStats* live_stats) {
   int status = cli::kExitOk;

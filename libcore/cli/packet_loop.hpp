@@ -44,5 +44,10 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
 
 // Parses "iso" / "epoch".
 bool parse_time_format(const std::string& s, TimeFormat& f);
+// Option checks every binary makes before reading input; on failure they print
+// the usage message ("--time: expected iso or epoch, got 'x'", "bad filter
+// expression: ...") and return false (exit 2).
+bool check_time_option(const std::string& value, TimeFormat& f);
+bool check_filter_option(const std::string& expr);
 
 }  // namespace nl

@@ -12,8 +12,10 @@ namespace {
 
 bool is_icmp(uint8_t proto) { return proto == 1 || proto == 58; }
 
+}  // namespace
+
 // Community ID maps ICMP request types to their reply (and back) so that both
-// directions hash alike; `one_way` types keep the code as the "port".
+// directions hash alike; one-way types keep the code as the "port".
 bool icmp_counterpart(uint8_t proto, uint8_t type, uint8_t& other) {
   static const uint8_t v4[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15},
                                   {10, 9}, {9, 10}, {17, 18}, {18, 17}};
@@ -22,14 +24,12 @@ bool icmp_counterpart(uint8_t proto, uint8_t type, uint8_t& other) {
   if (proto == 1) {
     for (auto& p : v4)
       if (p[0] == type) { other = p[1]; return true; }
-  } else {
+  } else if (proto == 58) {
     for (auto& p : v6)
       if (p[0] == type) { other = p[1]; return true; }
   }
   return false;
 }
-
-}  // namespace
 
 FlowKey flow_key_of(const Decoded& d) {
   FlowKey k;

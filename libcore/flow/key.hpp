@@ -18,6 +18,10 @@ struct FlowKey {
   friend bool operator==(const FlowKey& a, const FlowKey& b) = default;
 };
 
+// Community ID's ICMP/ICMPv6 request/reply pairing: true and the counterpart type
+// for two-way types (echo 8 <-> 0, ...), false for one-way types.
+bool icmp_counterpart(uint8_t proto, uint8_t type, uint8_t& other);
+
 // The key of a decoded packet, oriented as the packet travels (src -> dst).
 // ICMP/ICMPv6 put type and code in the port fields, as Community ID does.
 FlowKey flow_key_of(const Decoded& d);

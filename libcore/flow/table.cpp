@@ -12,23 +12,6 @@ inline bool seq_lt(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
 
 bool is_icmp_proto(uint8_t p) { return p == 1 || p == 58; }
 
-// Community ID's ICMP request/reply pairing (community-id-spec, "ICMP"): the
-// table keys a two-way type with its counterpart in the "port" slot so that
-// both directions meet. Same table as key.cpp.
-bool icmp_counterpart(uint8_t proto, uint8_t type, uint8_t& other) {
-  static const uint8_t v4[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15},
-                                  {10, 9}, {9, 10}, {17, 18}, {18, 17}};
-  static const uint8_t v6[][2] = {{128, 129}, {129, 128}, {133, 134}, {134, 133}, {135, 136},
-                                  {136, 135}, {130, 131}, {131, 130}, {144, 145}, {145, 144}};
-  if (proto == 1) {
-    for (auto& p : v4)
-      if (p[0] == type) { other = p[1]; return true; }
-  } else if (proto == 58) {
-    for (auto& p : v6)
-      if (p[0] == type) { other = p[1]; return true; }
-  }
-  return false;
-}
 
 // Direction-free table key: the smaller (address, port) endpoint first.
 FlowKey table_key(const FlowKey& k) {
