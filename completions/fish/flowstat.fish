@@ -19,5 +19,6 @@ complete -c flowstat -l local -r -d 'CIDR[,CIDR...]: local networks; flows get d
 complete -c flowstat -l dedup -d 'Drop frames that repeat an IP packet seen within --dedup-window (mirror-port copies;'
 complete -c flowstat -l dedup-window -r -d 'Seconds within which a repeat counts as a duplicate (default 0.05)'
 complete -c flowstat -l no-defrag -d 'Count IP fragments as packets of their own instead of reassembling them'
+complete -c flowstat -l strict -d 'Stop at the first malformed input line'
 complete -c flowstat -l stats -d 'Print a summary on stderr at the end: packets, flows by end reason, limits hit'
 complete -c flowstat -l version -d 'Print the version and exit'
