@@ -73,15 +73,6 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-void append_u8_dec(std::string& out, uint8_t v) {
-  char buf[3];
-  int n = 0;
-  if (v >= 100) buf[n++] = char('0' + v / 100);
-  if (v >= 10) buf[n++] = char('0' + v / 10 % 10);
-  buf[n++] = char('0' + v % 10);
-  out.append(buf, size_t(n));
-}
-
 void append_quad(std::string& out, const uint8_t* p) {
   char buf[16];  // one append: this runs twice per packet in every record
   char* o = buf;
