@@ -99,6 +99,19 @@ void write_interval_record(std::string& out, const IntervalStats& s, const FlowR
   for (size_t a = 1; a < size_t(App::count_); ++a) w.field(app_name(App(a)), s.by_app[a]);
   w.field("unknown", s.by_app[0]);
   w.end_object();
+  w.key("by_src");
+  w.begin_array();
+  std::string ip;
+  for (size_t i = 0; i < s.n_top_src; ++i) {
+    w.begin_object();
+    ip.clear();
+    append_ip(ip, s.top_src[i].ip);
+    w.field_str("ip", ip);
+    w.field("bytes", s.top_src[i].bytes);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("by_src_other", s.src_other);
   w.end_object();
   out += '\n';
 }

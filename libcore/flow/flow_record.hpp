@@ -48,7 +48,10 @@
 //   type "interval", ts (interval start, aligned to a multiple of N since the epoch),
 //   interval (N, seconds), packets (IP only), bytes (link), l3_bytes, flows_started,
 //   flows_active (flows with a packet in it), flows_ended (final flow records
-//   written in it), by_app {"http","tls","dns","ssh","unknown": link bytes}.
+//   written in it), by_app {"http","tls","dns","ssh","unknown": link bytes},
+//   by_src [{"ip", "bytes"}: the 10 largest senders by link bytes, bytes descending
+//   then address], by_src_other (link bytes of every other source, including
+//   sources beyond the per-interval cap): sum(by_src) + by_src_other == bytes.
 #pragma once
 #include <string>
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <random>
 
 namespace nl {
 namespace {
@@ -291,7 +292,8 @@ FlowDirection LocalNets::classify(const IpAddress& orig, const IpAddress& resp) 
 
 // ---- FlowTable ----
 
-FlowTable::FlowTable(const FlowTableOptions& opt, FlowSink& sink) : opt_(opt), sink_(sink) {
+FlowTable::FlowTable(const FlowTableOptions& opt, FlowSink& sink)
+    : opt_(opt), sink_(sink), iv_src_(opt.interval_max_sources) {
   if (opt_.max_flows == 0) opt_.max_flows = 1;
 }
 
@@ -376,7 +378,22 @@ void FlowTable::interval_flush() {
       ++stats_.ended[size_t(FlowEnd::interval)];
     }
   }
-  if (iv_.packets) sink_.interval(iv_);
+  if (iv_.packets) interval_emit();
+}
+
+void FlowTable::interval_emit() {
+  iv_.n_top_src = iv_src_.top(iv_.top_src, IntervalStats::kTopSources);
+  uint64_t top = 0;
+  for (size_t i = 0; i < iv_.n_top_src; ++i) top += iv_.top_src[i].bytes;
+  iv_.src_other = iv_.link_bytes - top;
+  sink_.interval(iv_);
+}
+
+void FlowTable::interval_reset() {
+  iv_ = IntervalStats{};
+  iv_.start = ts_of(iv_start_, iv_digits_);
+  iv_.interval_nsec = opt_.interval;
+  iv_src_.reset();
 }
 
 void FlowTable::tick(int64_t now) {
@@ -385,9 +402,7 @@ void FlowTable::tick(int64_t now) {
     if (iv_start_ == INT64_MIN) {
       iv_start_ = align_down(now, opt_.interval);
       iv_no_ = 1;
-      iv_ = IntervalStats{};
-      iv_.start = ts_of(iv_start_, iv_digits_);
-      iv_.interval_nsec = opt_.interval;
+      interval_reset();
     }
     while (now >= iv_start_ + opt_.interval) {
       // Flows that went idle before the boundary end in the interval being closed.
@@ -397,9 +412,7 @@ void FlowTable::tick(int64_t now) {
       iv_start_ = now >= iv_start_ + 2 * opt_.interval ? align_down(now, opt_.interval)
                                                         : iv_start_ + opt_.interval;
       ++iv_no_;
-      iv_ = IntervalStats{};
-      iv_.start = ts_of(iv_start_, iv_digits_);
-      iv_.interval_nsec = opt_.interval;
+      interval_reset();
     }
   }
   clock_ = now;
@@ -425,6 +438,10 @@ void FlowTable::add(const Packet& pkt, const Decoded& d) {
     ++iv_.packets;
     iv_.link_bytes += pkt.origlen;
     iv_.l3_bytes += d.ip.total_len;
+    if (!iv_src_.add(d.ip.src, pkt.origlen)) {
+      iv_.src_unattributed += pkt.origlen;
+      ++stats_.interval_src_unattributed_packets;
+    }
   }
   if (d.ip.fragment) ++stats_.fragments;
 
@@ -536,8 +553,97 @@ void FlowTable::finish() {
   std::sort(all.begin(), all.end(), [](Flow* a, Flow* b) { return a->serial < b->serial; });
   // A flow already closed (FIN both ways, RST) keeps its reason; the rest were still open.
   for (Flow* f : all) end_flow(f, f->closing ? (f->rst ? FlowEnd::rst : FlowEnd::fin) : FlowEnd::eof);
-  if (opt_.interval > 0 && iv_start_ != INT64_MIN && iv_.packets) sink_.interval(iv_);
+  if (opt_.interval > 0 && iv_start_ != INT64_MIN && iv_.packets) interval_emit();
   iv_ = IntervalStats{};
+  iv_src_.reset();
+}
+
+// ---- SourceVolume ----
+
+SourceVolume::SourceVolume(size_t cap, uint64_t seed) : cap_(cap ? cap : 1), seed_(seed) {
+  if (cap_ > (size_t(1) << 30)) cap_ = size_t(1) << 30;
+  if (!seed_) {
+    std::random_device rd;
+    seed_ = (uint64_t(rd()) << 32 | rd()) | 1;
+  }
+}
+
+uint64_t SourceVolume::hash(const IpAddress& ip) const {
+  // Only the address's own bytes: the rest of IpAddress::bytes is not guaranteed zero.
+  uint8_t b[16] = {};
+  std::memcpy(b, ip.bytes, ip.size());
+  uint64_t lo, hi;
+  std::memcpy(&lo, b, 8);
+  std::memcpy(&hi, b + 8, 8);
+  auto mix = [](uint64_t h) {  // splitmix64 finalizer
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+  };
+  return mix(mix(seed_ ^ lo ^ ip.family) ^ hi);
+}
+
+void SourceVolume::grow() {
+  size_t n = slots_.empty() ? 64 : slots_.size() * 2;
+  slots_.assign(n, Slot{});
+  gen_ = 1;
+  size_t mask = n - 1;
+  for (uint32_t i = 0; i < entries_.size(); ++i) {
+    size_t p = hash(entries_[i].ip) & mask;
+    while (slots_[p].gen == gen_) p = (p + 1) & mask;
+    slots_[p] = {gen_, i};
+  }
+}
+
+bool SourceVolume::add(const IpAddress& ip, uint64_t bytes) {
+  if (slots_.empty()) grow();
+  size_t mask = slots_.size() - 1;
+  size_t p = hash(ip) & mask;
+  for (; slots_[p].gen == gen_; p = (p + 1) & mask) {
+    SourceBytes& e = entries_[slots_[p].idx];
+    if (e.ip == ip) {
+      e.bytes += bytes;
+      return true;
+    }
+  }
+  if (entries_.size() >= cap_) return false;
+  if ((entries_.size() + 1) * 2 > slots_.size()) {
+    grow();
+    mask = slots_.size() - 1;
+    p = hash(ip) & mask;
+    while (slots_[p].gen == gen_) p = (p + 1) & mask;
+  }
+  slots_[p] = {gen_, uint32_t(entries_.size())};
+  entries_.push_back({ip, bytes});
+  return true;
+}
+
+void SourceVolume::reset() {
+  entries_.clear();  // keeps its capacity: the next interval reuses it
+  if (++gen_ == 0) {  // wrapped: stale slots could look current
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    gen_ = 1;
+  }
+}
+
+size_t SourceVolume::top(SourceBytes* out, size_t n) const {
+  auto before = [](const SourceBytes& a, const SourceBytes& b) {
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.ip < b.ip;
+  };
+  size_t k = 0;
+  if (n == 0) return 0;
+  for (const SourceBytes& e : entries_) {  // insertion into a sorted array of n: O(entries * n)
+    if (k == n && !before(e, out[k - 1])) continue;
+    size_t i = k < n ? k++ : k - 1;
+    while (i > 0 && before(e, out[i - 1])) {
+      out[i] = out[i - 1];
+      --i;
+    }
+    out[i] = e;
+  }
+  return k;
 }
 
 // ---- FrameDedup ----

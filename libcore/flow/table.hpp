@@ -130,6 +130,43 @@ struct Flow {
   uint64_t interval_bytes = 0; // link bytes in that interval
 };
 
+// Bytes sent by one source address (the interval record's by_src).
+struct SourceBytes {
+  IpAddress ip;
+  uint64_t bytes = 0;
+};
+
+// Bytes sent per source address within one interval: an open-addressing table of at
+// most `cap` addresses (slots grow by doubling, load <= 1/2), cleared in O(1) by a
+// generation counter, so no allocation per packet beyond the table's growth and
+// memory bounded by the cap. A new address met when the table is full is not stored:
+// add() returns false and the caller counts its bytes as unattributed. The hash is
+// seeded per table, so crafted addresses cannot aim at long probe chains.
+class SourceVolume {
+ public:
+  explicit SourceVolume(size_t cap = 65536, uint64_t seed = 0);  // seed 0: a random one
+  bool add(const IpAddress& ip, uint64_t bytes);
+  void reset();
+  size_t size() const { return entries_.size(); }
+  size_t cap() const { return cap_; }
+  // The (at most n) largest senders, by bytes descending then address ascending
+  // (IPv4 before IPv6, then by address bytes); returns how many were written.
+  size_t top(SourceBytes* out, size_t n) const;
+
+ private:
+  struct Slot {
+    uint32_t gen = 0;  // occupied in this interval iff gen == gen_
+    uint32_t idx = 0;  // into entries_
+  };
+  uint64_t hash(const IpAddress& ip) const;
+  void grow();
+  size_t cap_;
+  uint64_t seed_;
+  uint32_t gen_ = 1;
+  std::vector<Slot> slots_;           // power of two
+  std::vector<SourceBytes> entries_;  // this interval's sources, in order of first packet
+};
+
 // One --interval summary: everything seen in [start, start + interval).
 struct IntervalStats {
   Timestamp start;
@@ -141,6 +178,14 @@ struct IntervalStats {
   uint64_t flows_active = 0;   // distinct flows with a packet in the interval
   uint64_t flows_ended = 0;    // flows whose final record was emitted in the interval
   uint64_t by_app[size_t(App::count_)] = {};  // link bytes by the flow's app label
+  // Link bytes by source address: the kTopSources largest senders (filled when the
+  // interval is written), and the rest (smaller senders, plus the bytes of sources
+  // beyond FlowTableOptions::interval_max_sources), so that sum + src_other == link_bytes.
+  static constexpr size_t kTopSources = 10;
+  SourceBytes top_src[kTopSources];
+  size_t n_top_src = 0;
+  uint64_t src_other = 0;
+  uint64_t src_unattributed = 0;  // the part of src_other from sources beyond the cap
 };
 
 // Where flows and intervals go. `partial` is true for reason interval (the flow is
@@ -170,6 +215,7 @@ struct FlowTableOptions {
   bool interval_partial_flows = true;     // "flow" records with reason interval
   const LocalNets* local = nullptr;       // for Flow::direction; nullptr: none
   int app_packets = 4;                    // payload packets per direction tried by detect_app
+  size_t interval_max_sources = 65536;    // source addresses tracked per interval (by_src)
 };
 
 struct FlowTableStats {
@@ -182,6 +228,9 @@ struct FlowTableStats {
   uint64_t emergency_expired = 0;  // idle/close expirations that used emergency timeouts
   uint64_t port_reuse = 0;       // a SYN on a closed flow ended it and started a new one
   uint64_t max_live = 0;         // high-water mark of live flows
+  // --interval: packets whose source address was not tracked because the interval
+  // already had interval_max_sources sources (their bytes are in by_src_other).
+  uint64_t interval_src_unattributed_packets = 0;
 };
 
 class FlowTable {
@@ -216,6 +265,8 @@ class FlowTable {
   void push_back(Flow* f, uint8_t list);
   int64_t timeout_of(uint8_t list, bool emerg) const;
   void interval_flush();
+  void interval_emit();
+  void interval_reset();
   void interval_account(Flow* f, const Packet& pkt, const Decoded& d, bool new_flow);
 
   FlowTableOptions opt_;
@@ -231,6 +282,7 @@ class FlowTable {
   uint64_t iv_no_ = 0;
   uint8_t iv_digits_ = 6;
   IntervalStats iv_;
+  SourceVolume iv_src_;
 };
 
 // --dedup: drops a frame whose IP packet repeats one seen within `window`, ignoring
