@@ -8,13 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-TOOLS = ["pcap2pkt", "tcpflow-reasm", "httpextract", "tlssni", "flowstat"]
+TOOLS = ["pcap2pkt", "tcpflow-reasm", "httpextract", "tlssni", "flowstat", "netlines-chart"]
+SCRIPTS = {"netlines-chart"}  # run from tools/ in the source tree, not from the build dir
 # Values worth offering for options whose help lists fixed choices.
 CHOICES = {
     "--payload": "b64 none text head:",
     "--time": "iso epoch",
     "--overlap": "first last",
     "--body": "none sha256 preview: full",
+    "--by": "app src",
+    "--metric": "bytes bits",
 }
 
 
@@ -117,7 +120,7 @@ def main():
     build = Path(sys.argv[1] if len(sys.argv) > 1 else "build")
     root = Path(__file__).resolve().parent.parent
     for tool in TOOLS:
-        exe = build / tool
+        exe = (root / "tools" if tool in SCRIPTS else build) / tool
         if not exe.exists():
             continue
         opts = options(subprocess.run([str(exe), "--help"], capture_output=True, text=True).stdout)

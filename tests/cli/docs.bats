@@ -5,10 +5,10 @@
 load helpers
 
 check_tool() {
-  local tool=$1 missing=""
-  [ -x "$NETLINES_BIN/$tool" ] || skip "$tool not built"
+  local tool=$1 bin=${2:-$NETLINES_BIN} missing=""
+  [ -x "$bin/$tool" ] || skip "$tool not built"
   local opts
-  opts=$("$NETLINES_BIN/$tool" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+  opts=$("$bin/$tool" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
   [ -n "$opts" ]
   for o in $opts; do
     local roff=${o//-/\\-}
@@ -28,6 +28,7 @@ check_tool() {
 @test "httpextract: man page and completions list every option" { check_tool httpextract; }
 @test "tlssni: man page and completions list every option" { check_tool tlssni; }
 @test "flowstat: man page and completions list every option" { check_tool flowstat; }
+@test "netlines-chart: man page and completions list every option" { check_tool netlines-chart "$NETLINES_SRC/tools"; }
 
 @test "man 5 netlines is generated from the current docs/schema.md" {
   python3 "$NETLINES_SRC/scripts/gen-man5.py" --check
