@@ -76,59 +76,90 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+namespace {
+
+// Two output characters per 12 input bits: one table lookup per half of a
+// 3-byte group instead of four.
+const std::array<uint16_t, 4096>& b64_pairs() {
+  static const auto table = [] {
+    std::array<uint16_t, 4096> t{};
+    for (unsigned i = 0; i < 4096; ++i) {
+      char two[2] = {kB64[i >> 6], kB64[i & 63]};
+      std::memcpy(&t[i], two, 2);
+    }
+    return t;
+  }();
+  return table;
+}
+
+// For each character, its 6-bit value shifted into place for each of the four
+// positions of a quantum; invalid characters set bit 24 in every table, so one
+// test per input tells whether any character was bad.
+struct B64Decode {
+  std::array<uint32_t, 256> d[4];
+  B64Decode() {
+    for (auto& t : d) t.fill(1u << 24);
+    for (unsigned i = 0; i < 64; ++i) {
+      auto c = uint8_t(kB64[i]);
+      d[0][c] = i << 18;
+      d[1][c] = i << 12;
+      d[2][c] = i << 6;
+      d[3][c] = i;
+    }
+  }
+};
+
+}  // namespace
+
 void append_base64(std::string& out, Bytes b) {
+  const auto& pairs = b64_pairs();
   size_t start = out.size();
   out.resize(start + (b.size() + 2) / 3 * 4);
   char* o = out.data() + start;
-  size_t i = 0;
-  for (; i + 3 <= b.size(); i += 3) {
-    uint32_t v = uint32_t(b[i]) << 16 | uint32_t(b[i + 1]) << 8 | b[i + 2];
-    *o++ = kB64[v >> 18];
-    *o++ = kB64[v >> 12 & 63];
-    *o++ = kB64[v >> 6 & 63];
-    *o++ = kB64[v & 63];
+  const uint8_t* p = b.data();
+  size_t n = b.size(), i = 0;
+  for (; i + 3 <= n; i += 3, o += 4) {
+    uint32_t v = uint32_t(p[i]) << 16 | uint32_t(p[i + 1]) << 8 | p[i + 2];
+    std::memcpy(o, &pairs[v >> 12], 2);
+    std::memcpy(o + 2, &pairs[v & 4095], 2);
   }
-  if (size_t rest = b.size() - i) {
-    uint32_t v = uint32_t(b[i]) << 16 | (rest == 2 ? uint32_t(b[i + 1]) << 8 : 0);
-    *o++ = kB64[v >> 18];
-    *o++ = kB64[v >> 12 & 63];
-    *o++ = rest == 2 ? kB64[v >> 6 & 63] : '=';
-    *o++ = '=';
+  if (size_t rest = n - i) {
+    uint32_t v = uint32_t(p[i]) << 16 | (rest == 2 ? uint32_t(p[i + 1]) << 8 : 0);
+    o[0] = kB64[v >> 18];
+    o[1] = kB64[v >> 12 & 63];
+    o[2] = rest == 2 ? kB64[v >> 6 & 63] : '=';
+    o[3] = '=';
   }
 }
 
 bool decode_base64(std::string_view in, std::string& out) {
-  static const auto table = [] {
-    std::array<int8_t, 256> t{};
-    t.fill(-1);
-    for (int i = 0; i < 64; ++i) t[uint8_t(kB64[i])] = int8_t(i);
-    return t;
-  }();
-  if (in.size() % 4 != 0) return false;
+  static const B64Decode t;
   out.clear();
-  out.reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = in[i + k];
-      if (c == '=') {
-        // Padding only in the last quantum, only in its last two places.
-        if (i + 4 != in.size() || k < 2) return false;
-        v[k] = 0;
-        ++pad;
-      } else {
-        if (pad) return false;
-        v[k] = table[uint8_t(c)];
-        if (v[k] < 0) return false;
-      }
-    }
-    uint32_t w = uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 | uint32_t(v[3]);
-    out += char(w >> 16);
-    if (pad < 2) out += char(w >> 8 & 255);
-    if (pad < 1) out += char(w & 255);
+  if (in.size() % 4 != 0) return false;
+  if (in.empty()) return true;
+  // Padding only in the last quantum, only in its last two places.
+  size_t pad = in.back() == '=' ? (in[in.size() - 2] == '=' ? 2 : 1) : 0;
+  out.resize(in.size() / 4 * 3);
+  const auto* s = reinterpret_cast<const uint8_t*>(in.data());
+  auto* o = reinterpret_cast<uint8_t*>(out.data());
+  size_t whole = in.size() - (pad ? 4 : 0);
+  uint32_t bad = 0;
+  for (size_t i = 0; i < whole; i += 4, o += 3) {
+    uint32_t w = t.d[0][s[i]] | t.d[1][s[i + 1]] | t.d[2][s[i + 2]] | t.d[3][s[i + 3]];
+    bad |= w;
+    o[0] = uint8_t(w >> 16);
+    o[1] = uint8_t(w >> 8);
+    o[2] = uint8_t(w);
   }
-  return true;
+  if (pad) {
+    const uint8_t* q = s + whole;
+    uint32_t w = t.d[0][q[0]] | t.d[1][q[1]] | (pad == 1 ? t.d[2][q[2]] : 0);
+    bad |= w;
+    o[0] = uint8_t(w >> 16);
+    if (pad == 1) o[1] = uint8_t(w >> 8);
+    out.resize(out.size() - pad);
+  }
+  return (bad >> 24) == 0;
 }
 
 void JsonWriter::long_key(std::string_view k) {

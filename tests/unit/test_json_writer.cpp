@@ -50,6 +50,35 @@ TEST_CASE("base64 round trip for every length up to 64") {
   CHECK(dec == "f");
 }
 
+TEST_CASE("base64: every byte value, RFC 4648 vectors, and a bad character anywhere") {
+  std::string raw;
+  for (int i = 0; i < 256 * 3; ++i) raw += char(i * 7);
+  std::string enc, dec;
+  append_base64(enc, as_bytes(raw));
+  REQUIRE(decode_base64(enc, dec));
+  CHECK(dec == raw);
+  const char* vectors[][2] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                              {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  for (auto& v : vectors) {
+    enc.clear();
+    append_base64(enc, as_bytes(v[0]));
+    CHECK(enc == v[1]);
+    REQUIRE(decode_base64(v[1], dec));
+    CHECK(dec == v[0]);
+  }
+  std::string good = "Zm9vYmFyZm9vYmFy";
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (char bad : {'*', '=', '\0', '-', '\xff'}) {
+      std::string s = good;
+      s[i] = bad;
+      if (bad == '=' && i == s.size() - 1) continue;  // valid padding of a shorter input
+      CHECK_FALSE(decode_base64(s, dec));
+    }
+  }
+  CHECK_FALSE(decode_base64("Zm9vYg=a", dec));
+  CHECK_FALSE(decode_base64("Zg==Zg==", dec));
+}
+
 TEST_CASE("timestamps: iso and epoch, lossless, round trip") {
   Timestamp t{1700000000, 123456000, 6};
   std::string s;
