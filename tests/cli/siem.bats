@@ -347,6 +347,33 @@ jq_slowest() {  # duration_ns flow_id tx_id of the slowest transaction
   [ "$output" -eq "$(httpextract "$DATA/sample.pcapng" | wc -l)" ]
 }
 
+# --- docs ---------------------------------------------------------------------------
+
+@test "docs/siem.md: every \$ command line runs (PostgreSQL ones on the test server)" {
+  cd "$BATS_TEST_TMPDIR"
+  cp "$DATA/sample.pcapng" dump.pcap
+  ln -s "$NETLINES_SRC/contrib" contrib
+  local pg=0 n=0 cmd out
+  if [ -f "$BATS_FILE_TMPDIR/pgbin" ]; then
+    use_postgres
+    createdb docs
+    export PGDATABASE=docs
+    pg=1
+  fi
+  while IFS= read -r cmd; do
+    if [[ $cmd == *psql* || $cmd == *load-postgres* ]]; then
+      [ "$pg" = 1 ] || continue
+    fi
+    n=$((n + 1))
+    out=$(bash -o pipefail -c "$cmd" 2>err.txt) || { echo "failed: $cmd"; cat err.txt; return 1; }
+    # queries and mappings print something
+    if [[ $cmd == *SELECT* || $cmd == *jq* ]]; then
+      [ -n "$out" ] || { echo "no output: $cmd"; return 1; }
+    fi
+  done < <(awk '/^```sh$/ {on=1; next} /^```$/ {on=0} on && /^\$ / {print substr($0, 3)}' "$NETLINES_SRC/docs/siem.md")
+  [ "$n" -ge 15 ]
+}
+
 # --- Vector ------------------------------------------------------------------------
 
 @test "contrib/vector.toml is valid TOML with a source, a remap and a sink" {
