@@ -6,7 +6,7 @@ load helpers
 @test "cmake --install puts binaries, man pages and completions in the standard places" {
   p="$BATS_TEST_TMPDIR/prefix"
   cmake --install "$NETLINES_BIN" --prefix "$p" > /dev/null
-  for tool in pcap2pkt tcpflow-reasm httpextract tlssni flowstat; do
+  for tool in pcap2pkt tcpflow-reasm httpextract tlssni flowstat netlines-chart; do
     [ -x "$p/bin/$tool" ]
     [ -f "$p/share/man/man1/$tool.1" ]
     [ -f "$p/share/bash-completion/completions/$tool" ]
@@ -18,6 +18,8 @@ load helpers
   [ "$status" -eq 0 ]
   run bash -c "'$p/bin/httpextract' '$DATA/sample.pcapng' | wc -l"
   [ "$output" -gt 0 ]
+  run bash -c "'$p/bin/flowstat' --interval 1 '$DATA/sample.pcapng' | '$p/bin/netlines-chart' | grep -c '<svg'"
+  [ "$output" -eq 1 ]
   if command -v man > /dev/null; then
     run bash -c "MANPATH='$p/share/man' man -P cat pcap2pkt 2>/dev/null | grep -c 'BPF filter'"
     [ "$output" -gt 0 ]
