@@ -7,6 +7,9 @@ load helpers
 @test "README cookbook lines run and print output" {
   cd "$BATS_TEST_TMPDIR"
   cp "$DATA/sample.pcapng" dump.pcap
+  # Paths as from the top of the source tree.
+  ln -s "$NETLINES_SRC/contrib" contrib
+  PATH="$NETLINES_SRC/tools:$PATH"
   n=0
   while IFS= read -r cmd; do
     n=$((n + 1))
