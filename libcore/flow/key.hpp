@@ -2,6 +2,7 @@
 // direction-free canonical form, the Community ID v1 hash and the flow_id.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "libcore/decode/packet.hpp"
@@ -30,9 +31,31 @@ FlowKey flow_key_of(const Decoded& d);
 // the packet's direction was reversed to get it.
 FlowKey canonical(const FlowKey& k, bool& flipped);
 
-// Hash for hash tables, equal for a key and its canonical form only if the caller
-// canonicalises first.
+// Stable hash of a key (part of flow_id, so it must not change between versions).
 uint64_t hash_key(const FlowKey& k);
+
+// Hash for in-memory tables: a few word loads and multiplies, where hash_key
+// takes a multiply per byte. Not stable across versions; never written out.
+inline uint64_t table_hash(const FlowKey& k) {
+  auto word = [](const uint8_t* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  auto addr = [&word](const IpAddress& a) -> uint64_t {
+    if (a.family == 6) return word(a.bytes) * 0x9e3779b97f4a7c15ULL ^ word(a.bytes + 8);
+    uint32_t w;
+    std::memcpy(&w, a.bytes, 4);
+    return w;
+  };
+  uint64_t h = uint64_t(k.sport) << 48 | uint64_t(k.dport) << 32 | uint64_t(k.proto) << 16 | k.vlan;
+  h ^= addr(k.src) * 0xc2b2ae3d27d4eb4fULL;
+  h ^= addr(k.dst) * 0x165667b19e3779f9ULL;
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  h ^= h >> 32;
+  return h;
+}
 
 // Community ID v1 (https://github.com/corelight/community-id-spec), seed 0:
 // "1:" + base64(sha1(seed, saddr, daddr, proto, 0, sport, dport)).

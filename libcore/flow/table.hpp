@@ -253,7 +253,7 @@ class FlowTable {
 
  private:
   struct KeyHash {
-    size_t operator()(const FlowKey& k) const { return size_t(hash_key(k)); }
+    size_t operator()(const FlowKey& k) const { return size_t(table_hash(k)); }
   };
   enum List : uint8_t { l_tcp, l_udp, l_icmp, l_other, l_closing, l_count };
 

@@ -502,7 +502,7 @@ struct Ctx {
 
 }  // namespace
 
-size_t TcpReassembler::KeyHash::operator()(const FlowKey& k) const { return size_t(hash_key(k)); }
+size_t TcpReassembler::KeyHash::operator()(const FlowKey& k) const { return size_t(table_hash(k)); }
 
 std::vector<std::pair<const char*, uint64_t>> TcpReassembler::Stats::named() const {
   return {{"packets", packets},
