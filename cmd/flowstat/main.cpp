@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-defrag", no_defrag, "Count IP fragments as packets of their own instead of reassembling them");
   app.add_flag("--strict", loop.strict, "Stop at the first malformed input line");
   app.add_flag("--stats", stats, "Print a summary on stderr at the end: packets, flows by end reason, limits hit");
+  nl::cli::add_progress_options(app, loop.progress);
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors.");
   nl::cli::parse_or_exit(app, argc, argv);

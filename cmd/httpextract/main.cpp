@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   app.add_flag("--pass", pass, "Copy input records of other types (e.g. tls, flow) to the output unchanged");
   app.add_flag("--strict", opt.packets.strict, "Stop at the first malformed input line");
   app.add_flag("--stats", stats, "Print counters on stderr at the end");
+  nl::cli::add_progress_options(app, opt.packets.progress);
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input had problems, 2 on usage errors.");
   nl::cli::parse_or_exit(app, argc, argv);

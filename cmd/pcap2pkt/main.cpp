@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
   app.add_flag("--checksums", loop.decode.verify_checksums, "Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)");
   app.add_flag("--stats", stats, "Print a summary on stderr at the end: packets, anomalies, link types");
+  nl::cli::add_progress_options(app, loop.progress);
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors.");
   nl::cli::parse_or_exit(app, argc, argv);

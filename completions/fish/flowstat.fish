@@ -21,4 +21,6 @@ complete -c flowstat -l dedup-window -r -d 'Seconds within which a repeat counts
 complete -c flowstat -l no-defrag -d 'Count IP fragments as packets of their own instead of reassembling them'
 complete -c flowstat -l strict -d 'Stop at the first malformed input line'
 complete -c flowstat -l stats -d 'Print a summary on stderr at the end: packets, flows by end reason, limits hit'
+complete -c flowstat -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
+complete -c flowstat -l no-progress -d 'Never show the progress line'
 complete -c flowstat -l version -d 'Print the version and exit'

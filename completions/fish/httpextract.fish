@@ -10,4 +10,6 @@ complete -c httpextract -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 86
 complete -c httpextract -l pass -d 'Copy input records of other types (e.g. tls, flow) to the output unchanged'
 complete -c httpextract -l strict -d 'Stop at the first malformed input line'
 complete -c httpextract -l stats -d 'Print counters on stderr at the end'
+complete -c httpextract -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
+complete -c httpextract -l no-progress -d 'Never show the progress line'
 complete -c httpextract -l version -d 'Print the version and exit'

@@ -9,4 +9,6 @@ complete -c pcap2pkt -l payload -r -x -a 'b64 none text head:' -d 'Payload in re
 complete -c pcap2pkt -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)'
 complete -c pcap2pkt -l checksums -d 'Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)'
 complete -c pcap2pkt -l stats -d 'Print a summary on stderr at the end: packets, anomalies, link types'
+complete -c pcap2pkt -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
+complete -c pcap2pkt -l no-progress -d 'Never show the progress line'
 complete -c pcap2pkt -l version -d 'Print the version and exit'

@@ -13,4 +13,6 @@ complete -c tcpflow-reasm -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 
 complete -c tcpflow-reasm -s v -l verbose -d 'Log sessions on stderr; twice: also monologues'
 complete -c tcpflow-reasm -l strict -d 'Stop at the first malformed input line'
 complete -c tcpflow-reasm -l stats -d 'Print every counter on stderr at the end'
+complete -c tcpflow-reasm -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
+complete -c tcpflow-reasm -l no-progress -d 'Never show the progress line'
 complete -c tcpflow-reasm -l version -d 'Print the version and exit'

@@ -6,4 +6,6 @@ complete -c tlssni -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 8601 UT
 complete -c tlssni -l pass -d 'Copy input records of other types (e.g. http, flow) to the output unchanged'
 complete -c tlssni -l strict -d 'Stop at the first malformed input line'
 complete -c tlssni -l stats -d 'Print counters on stderr at the end'
+complete -c tlssni -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
+complete -c tlssni -l no-progress -d 'Never show the progress line'
 complete -c tlssni -l version -d 'Print the version and exit'

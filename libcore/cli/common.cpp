@@ -14,6 +14,8 @@
 namespace nl::cli {
 namespace {
 std::string g_program = "netlines";
+void (*g_clear_status)() = nullptr;
+bool g_clear_before_stdout = false;
 
 void write_stderr(const std::string& s) {
   size_t off = 0;
@@ -28,16 +30,27 @@ void write_stderr(const std::string& s) {
 }
 }  // namespace
 
+void set_status_line_hook(void (*clear)(), bool before_stdout) {
+  g_clear_status = clear;
+  g_clear_before_stdout = clear && before_stdout;
+}
+void clear_status_line() {
+  if (g_clear_status) g_clear_status();
+}
+
 void set_program(std::string name) { g_program = std::move(name); }
 const std::string& program() { return g_program; }
 
 void error(std::string_view message) {
+  clear_status_line();
   write_stderr(g_program + ": " + std::string(message) + "\n");
 }
 void error(std::string_view file, std::string_view message) {
+  clear_status_line();
   write_stderr(g_program + ": " + std::string(file) + ": " + std::string(message) + "\n");
 }
 void error(std::string_view file, uint64_t record, std::string_view message) {
+  clear_status_line();
   write_stderr(g_program + ": " + std::string(file) + ": record " + std::to_string(record) + ": " +
                std::string(message) + "\n");
 }
@@ -48,12 +61,16 @@ Output& Output::stdout_() {
 }
 
 void Output::flush() {
+  if (g_clear_before_stdout && !buf_.empty()) g_clear_status();
   size_t off = 0;
   while (off < buf_.size()) {
     ssize_t n = ::write(1, buf_.data() + off, buf_.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EPIPE) std::_Exit(kExitOk);  // reader closed the pipe: a normal end
+      if (errno == EPIPE) {  // reader closed the pipe: a normal end
+        clear_status_line();
+        std::_Exit(kExitOk);
+      }
       error(std::string("write error: ") + std::strerror(errno));
       std::_Exit(kExitInput);
     }
@@ -65,7 +82,10 @@ void Output::flush() {
 void Output::finish() {
   flush();
   if (::close(1) != 0 && errno != EBADF) {
-    if (errno == EPIPE) std::_Exit(kExitOk);
+    if (errno == EPIPE) {
+      clear_status_line();
+      std::_Exit(kExitOk);
+    }
     error(std::string("write error: ") + std::strerror(errno));
     std::_Exit(kExitInput);
   }

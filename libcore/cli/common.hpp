@@ -17,6 +17,12 @@ constexpr int kExitUsage = 2;
 void set_program(std::string name);
 const std::string& program();
 
+// A line drawn on the terminal and redrawn in place (the progress line) registers
+// how to clear it: error() clears it first, and Output::flush() too when
+// before_stdout (stdout is that terminal). nullptr unregisters.
+void set_status_line_hook(void (*clear)(), bool before_stdout);
+void clear_status_line();
+
 // "tool: message" on stderr.
 void error(std::string_view message);
 // "tool: file: message" on stderr.

@@ -86,15 +86,20 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   PktReader pkt_reader;
   RebuiltPacket rebuilt;
   std::string type, message;
-  for (const std::string& name : inputs) {
+  cli::Progress progress(opt.progress, inputs, false);
+  cli::Progress* prog = progress.active() ? &progress : nullptr;  // null: no cost per packet
+  for (size_t index = 0; index < inputs.size(); ++index) {
+    const std::string& name = inputs[index];
     std::string shown = display_name(name);
     bool filter_reported = false;
     StageInput in = open_stage_input(name, opt.accept_pkt_jsonl);
     if (in.kind == StageInput::Kind::failed) {
       cli::error(shown, in.error);
       status = cli::kExitInput;
+      if (prog) prog->end_input(index);
       continue;
     }
+    if (prog) prog->begin_input(index, name, in.capture.get(), in.lines.get());
     if (in.kind == StageInput::Kind::capture) {
       Packet p;
       for (;;) {
@@ -105,6 +110,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
           status = cli::kExitInput;
           break;
         }
+        if (prog) prog->packet();
         p.number = ++number;
         if (!passes(bpf, p, name, filter_reported, status)) {
           ++stats.filtered_out;
@@ -125,6 +131,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
           status = cli::kExitInput;
           break;
         }
+        if (prog) prog->record();
         uint64_t line_no = in.lines->line_number();
         if (ls == LineReader::Status::too_long) {
           cli::error(shown, line_no, "line too long, skipped");
@@ -164,8 +171,10 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         if (stop) break;
       }
     }
+    if (prog) prog->end_input(index);
     if (h.idle) h.idle();
   }
+  if (prog) prog->finish();
   return status;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "libcore/capture/live.hpp"
+#include "libcore/cli/progress.hpp"
 #include "libcore/decode/packet.hpp"
 #include "libcore/decode/stats.hpp"
 
@@ -23,6 +24,7 @@ struct PacketLoopOptions {
   bool need_payload = true;          // JSON input must carry payloads
   bool strict = false;               // stop at the first bad JSON line
   DecodeOptions decode;
+  cli::ProgressMode progress = cli::ProgressMode::automatic;  // reading inputs (never for live capture)
 };
 
 struct PacketLoopHandlers {
