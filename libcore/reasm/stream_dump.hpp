@@ -1,0 +1,49 @@
+// tcpflow-style stream files: each direction of a session written to its own file
+// (010.099.000.001.40004-010.099.000.002.00080), each piece at its stream offset so
+// a gap leaves a hole. Descriptors are cached for the live sessions but never more
+// than kMaxOpen at once, so a capture with a million flows needs no more fds than
+// one with ten.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "libcore/reasm/session.hpp"
+
+namespace nl {
+
+class StreamDumper {
+ public:
+  static constexpr size_t kMaxOpen = 64;
+
+  explicit StreamDumper(std::string dir) : dir_(std::move(dir)) {}
+  ~StreamDumper();
+  StreamDumper(const StreamDumper&) = delete;
+  StreamDumper& operator=(const StreamDumper&) = delete;
+
+  // False after a write error; error() then says which file and why.
+  bool write(const SessionView& s, const MonologuePiece& p);
+  // The session ended: its files are closed. False on a close error.
+  bool end(const SessionView& s);
+  // Closes every file (checking for errors, as close may report a failed write).
+  bool finish();
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Stream {
+    std::string path;
+    int fd = -1;
+  };
+  bool fail(const std::string& path);
+  bool close_stream(Stream& st);
+  bool close_all();
+  std::string unused_name(const FlowKey& k, Dir d) const;
+
+  std::string dir_;
+  std::unordered_map<uint64_t, std::array<Stream, 2>> streams_;  // live sessions only
+  size_t open_ = 0;
+  std::string error_;
+};
+
+}  // namespace nl
