@@ -10,6 +10,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/packet_loop.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/flow/flow_record.hpp"
 #include "libcore/flow/table.hpp"
 #include "libcore/reasm/defrag.hpp"
@@ -251,26 +252,20 @@ int main(int argc, char** argv) {
                    std::to_string(lstats.if_dropped) + " dropped by interface");
   }
   if (stats) {
-    std::string s = "summary:\n";
-    dstats.describe(s);
-    auto line = [&s](const std::string& k, uint64_t v) { s += "  " + k + ": " + std::to_string(v) + "\n"; };
+    nl::cli::Summary s;
+    dstats.describe(s.text());
     const nl::FlowTableStats& ts = table.stats();
-    if (dedup) line("dedup_dropped", dd.dropped());
-    if (!no_defrag) {
-      line("defrag.datagrams_reassembled", reassembled);
-      for (auto& [k, v] : defrag.stats().named()) line(std::string("defrag.") + k, v);
-    }
-    line("flow_packets", ts.packets);
-    line("non_ip", ts.non_ip);
-    if (no_defrag) line("fragments_unreassembled", ts.fragments);
-    line("ts_backwards", ts.ts_backwards);
-    line("flows", ts.flows_created);
-    for (int r = 0; r < 5; ++r) line(std::string("flows_ended.") + nl::flow_end_name(nl::FlowEnd(r)), ts.ended[r]);
-    line("partial_records", ts.ended[size_t(nl::FlowEnd::interval)]);
-    line("emergency_expired", ts.emergency_expired);
-    line("port_reuse", ts.port_reuse);
-    line("max_live_flows", ts.max_live);
-    nl::cli::error(s.substr(0, s.size() - 1));
+    if (dedup) s.add("dedup_dropped", dd.dropped());
+    if (!no_defrag) s.add("defrag.datagrams_reassembled", reassembled).add_all("defrag.", defrag.stats().named());
+    s.add("flow_packets", ts.packets).add("non_ip", ts.non_ip);
+    if (no_defrag) s.add("fragments_unreassembled", ts.fragments);
+    s.add("ts_backwards", ts.ts_backwards).add("flows", ts.flows_created);
+    for (int r = 0; r < 5; ++r) s.add(std::string("flows_ended.") + nl::flow_end_name(nl::FlowEnd(r)), ts.ended[r]);
+    s.add("partial_records", ts.ended[size_t(nl::FlowEnd::interval)])
+        .add("emergency_expired", ts.emergency_expired)
+        .add("port_reuse", ts.port_reuse)
+        .add("max_live_flows", ts.max_live)
+        .print();
   }
   return status;
 }

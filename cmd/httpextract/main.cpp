@@ -6,6 +6,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/session_loop.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/proto/http_record.hpp"
 
 namespace {
@@ -99,31 +100,24 @@ int main(int argc, char** argv) {
   nl::SessionLoopHandlers h;
   h.sink = &sink;
   h.idle = [&] { out.flush(); };
-  if (pass) {
-    h.other_line = [&](std::string_view line) {
-      out.buffer().append(line);
-      out.buffer() += '\n';
-      out.maybe_flush();
-    };
-  }
+  if (pass) h.other_line = nl::pass_lines(out);
   nl::SessionLoopStats st;
   int status = nl::run_session_loop(opt, h, st);
   out.finish();
   if (stats) {
     const nl::HttpStats& c = sink.stats();
-    std::string s = "summary:\n";
-    st.describe(s);
-    auto line = [&s](const char* k, uint64_t v) { s += std::string("  http.") + k + ": " + std::to_string(v) + "\n"; };
-    line("sessions", c.sessions);
-    line("http_sessions", c.http_sessions);
-    line("non_http", c.non_http);
-    line("transactions", c.transactions);
-    line("pipeline_overflow", c.pipeline_overflow);
-    line("headers_dropped", c.headers_dropped);
-    line("tunnels", c.tunnels);
-    line("directions_stopped", c.directions_stopped);
-    line("bytes_ignored", c.bytes_ignored);
-    nl::cli::error(s.substr(0, s.size() - 1));
+    nl::cli::Summary s;
+    st.describe(s.text());
+    s.add("http.sessions", c.sessions)
+        .add("http.http_sessions", c.http_sessions)
+        .add("http.non_http", c.non_http)
+        .add("http.transactions", c.transactions)
+        .add("http.pipeline_overflow", c.pipeline_overflow)
+        .add("http.headers_dropped", c.headers_dropped)
+        .add("http.tunnels", c.tunnels)
+        .add("http.directions_stopped", c.directions_stopped)
+        .add("http.bytes_ignored", c.bytes_ignored)
+        .print();
   }
   return status;
 }

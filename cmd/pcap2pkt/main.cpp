@@ -5,6 +5,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/packet_loop.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/record/pkt.hpp"
 
 namespace {
@@ -78,9 +79,9 @@ int main(int argc, char** argv) {
                    std::to_string(lstats.if_dropped) + " dropped by interface");
   }
   if (stats) {
-    std::string s = "summary:\n";
-    dstats.describe(s);
-    nl::cli::error(s.substr(0, s.size() - 1));
+    nl::cli::Summary s;
+    dstats.describe(s.text());
+    s.print();
   }
   return status;
 }

@@ -11,6 +11,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/session_loop.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/record/session_record.hpp"
 
 namespace {
@@ -215,9 +216,9 @@ int main(int argc, char** argv) {
   int status = nl::run_session_loop(opt, h, st);
   out.finish();
   if (stats) {
-    std::string s = "summary:\n";
-    st.describe(s);
-    nl::cli::error(s.substr(0, s.size() - 1));
+    nl::cli::Summary s;
+    st.describe(s.text());
+    s.print();
   }
   return status;
 }

@@ -7,6 +7,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/session_loop.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/proto/tls_record.hpp"
 
 namespace {
@@ -106,29 +107,22 @@ int main(int argc, char** argv) {
   nl::SessionLoopHandlers h;
   h.sink = &sink;
   h.idle = [&] { out.flush(); };
-  if (pass) {
-    h.other_line = [&](std::string_view line) {
-      out.buffer().append(line);
-      out.buffer() += '\n';
-      out.maybe_flush();
-    };
-  }
+  if (pass) h.other_line = nl::pass_lines(out);
   nl::SessionLoopStats st;
   int status = nl::run_session_loop(opt, h, st);
   out.finish();
   if (stats) {
     const TlsCounters& c = sink.counters();
-    std::string s = "summary:\n";
-    st.describe(s);
-    auto line = [&s](const char* k, uint64_t v) { s += std::string("  tls.") + k + ": " + std::to_string(v) + "\n"; };
-    line("sessions", c.sessions);
-    line("tls_sessions", c.tls_sessions);
-    line("not_tls", c.not_tls);
-    line("client_hellos", c.hellos);
-    line("sslv2_hellos", c.sslv2);
-    line("with_sni", c.with_sni);
-    line("with_anomalies", c.with_anomalies);
-    nl::cli::error(s.substr(0, s.size() - 1));
+    nl::cli::Summary s;
+    st.describe(s.text());
+    s.add("tls.sessions", c.sessions)
+        .add("tls.tls_sessions", c.tls_sessions)
+        .add("tls.not_tls", c.not_tls)
+        .add("tls.client_hellos", c.hellos)
+        .add("tls.sslv2_hellos", c.sslv2)
+        .add("tls.with_sni", c.with_sni)
+        .add("tls.with_anomalies", c.with_anomalies)
+        .print();
   }
   return status;
 }

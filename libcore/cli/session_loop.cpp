@@ -2,6 +2,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/input.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/record/session_record.hpp"
 
 namespace nl {
@@ -24,10 +25,17 @@ void TcpPipeline::feed(const Packet& p, const Decoded& d) {
 
 void SessionLoopStats::describe(std::string& out) const {
   decode.describe(out);
-  auto line = [&out](const std::string& k, uint64_t v) { out += "  " + k + ": " + std::to_string(v) + "\n"; };
-  if (session_records) line("session_records_read", session_records);
-  for (auto& [k, v] : defrag.named()) line(std::string("defrag.") + k, v);
-  for (auto& [k, v] : tcp.named()) line(std::string("tcp.") + k, v);
+  if (session_records) cli::append_counter(out, "session_records_read", session_records);
+  for (auto& [k, v] : defrag.named()) cli::append_counter(out, "defrag.", k, v);
+  for (auto& [k, v] : tcp.named()) cli::append_counter(out, "tcp.", k, v);
+}
+
+std::function<void(std::string_view)> pass_lines(cli::Output& out) {
+  return [&out](std::string_view line) {
+    out.buffer().append(line);
+    out.buffer() += '\n';
+    out.maybe_flush();
+  };
 }
 
 int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h, SessionLoopStats& stats) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string_view>
 
+#include "libcore/cli/common.hpp"
 #include "libcore/cli/packet_loop.hpp"
 #include "libcore/reasm/defrag.hpp"
 #include "libcore/reasm/tcp.hpp"
@@ -51,6 +52,10 @@ struct SessionLoopStats {
   // "  name: value" lines for --stats.
   void describe(std::string& out) const;
 };
+
+// --pass (httpextract, tlssni): a handler for SessionLoopHandlers::other_line that
+// copies the input records the stage does not consume to `out` unchanged.
+std::function<void(std::string_view)> pass_lines(cli::Output& out);
 
 int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h, SessionLoopStats& stats);
 

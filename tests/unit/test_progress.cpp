@@ -100,3 +100,18 @@ TEST_CASE("Progress: off, and live capture, are inactive") {
   Progress live(ProgressMode::on, {}, true);
   CHECK_FALSE(live.active());
 }
+
+// --stats text shared by the binaries (libcore/cli/summary.hpp).
+#include "libcore/cli/summary.hpp"
+
+TEST_CASE("Summary: '  name: value' lines after 'summary:', in the order added") {
+  std::string out;
+  append_counter(out, "packets", 3);
+  append_counter(out, "tcp.", "gaps", 0);
+  CHECK(out == "  packets: 3\n  tcp.gaps: 0\n");
+  Summary s;
+  s.text() += "  from_describe: 1\n";
+  s.add("flows", UINT64_MAX).add_all("defrag.", {{"completed", 2}, {"timed_out", 0}});
+  CHECK(s.text() ==
+        "summary:\n  from_describe: 1\n  flows: 18446744073709551615\n  defrag.completed: 2\n  defrag.timed_out: 0\n");
+}
