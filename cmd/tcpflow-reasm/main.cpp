@@ -1,94 +1,20 @@
 // tcpflow-reasm: TCP sessions reassembled into session_start, monologue and
 // session_end records (Net::Analysis's events), from a capture or pcap2pkt output.
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <map>
 #include <string>
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/session_loop.hpp"
 #include "libcore/cli/summary.hpp"
+#include "libcore/reasm/stream_dump.hpp"
 #include "libcore/record/session_record.hpp"
 
 namespace {
 
-// Each direction's reassembled stream as a file named like tcpflow's
-// (010.099.000.001.40004-010.099.000.002.00080), written at its stream offset so a
-// gap leaves a hole. Files are opened per piece and closed at once: never one open
-// descriptor per flow.
-class StreamDumper {
- public:
-  explicit StreamDumper(std::string dir) : dir_(std::move(dir)) {}
-
-  // False after a write error (already reported).
-  bool write(const nl::SessionView& s, const nl::MonologuePiece& p) {
-    auto& names = names_[s.session_no];
-    std::string& path = names[int(p.dir)];
-    if (path.empty()) path = unused_name(s.key, p.dir);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return fail(path);
-    size_t off = 0;
-    while (off < p.data.size()) {
-      ssize_t n = ::pwrite(fd, p.data.data() + off, p.data.size() - off, off_t(p.offset + off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        int e = n < 0 ? errno : ENOSPC;
-        ::close(fd);
-        errno = e;
-        return fail(path);
-      }
-      off += size_t(n);
-    }
-    if (::close(fd) != 0) return fail(path);
-    return true;
-  }
-  void end(const nl::SessionView& s) { names_.erase(s.session_no); }
-
- private:
-  bool fail(const std::string& path) {
-    nl::cli::error(path, std::string("write error: ") + std::strerror(errno));
-    return false;
-  }
-  static void endpoint(std::string& out, const nl::IpAddress& a, uint16_t port) {
-    char buf[64];
-    if (a.family == 4) {
-      std::snprintf(buf, sizeof buf, "%03u.%03u.%03u.%03u.%05u", a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3], port);
-      out += buf;
-    } else {
-      nl::append_ip(out, a);
-      std::snprintf(buf, sizeof buf, ".%05u", port);
-      out += buf;
-    }
-  }
-  std::string unused_name(const nl::FlowKey& k, nl::Dir d) {
-    std::string base = dir_ + "/";
-    if (d == nl::Dir::c2s) {
-      endpoint(base, k.src, k.sport);
-      base += '-';
-      endpoint(base, k.dst, k.dport);
-    } else {
-      endpoint(base, k.dst, k.dport);
-      base += '-';
-      endpoint(base, k.src, k.sport);
-    }
-    // A reused 5-tuple (or an earlier run) gets c1, c2, ... as tcpflow does.
-    std::string name = base;
-    struct stat st;
-    for (int i = 1; ::stat(name.c_str(), &st) == 0; ++i) name = base + "c" + std::to_string(i);
-    return name;
-  }
-
-  std::string dir_;
-  std::map<uint64_t, std::string[2]> names_;  // live sessions only
-};
-
 class ReasmSink : public nl::SessionSink {
  public:
-  ReasmSink(nl::cli::Output& out, nl::DataMode data, nl::TimeFormat tf, int verbosity, StreamDumper* dumper)
+  ReasmSink(nl::cli::Output& out, nl::DataMode data, nl::TimeFormat tf, int verbosity, nl::StreamDumper* dumper)
       : out_(out), data_(data), tf_(tf), verbosity_(verbosity), dumper_(dumper) {}
 
   void session_start(const nl::SessionView& s) override {
@@ -103,21 +29,24 @@ class ReasmSink : public nl::SessionSink {
       log(s, std::string("monologue ") + std::to_string(p.monologue_no) + "." + std::to_string(p.piece_no) + " " +
                  nl::dir_name(p.dir) + " " + std::to_string(p.data.size()) + " bytes at " + std::to_string(p.offset) +
                  (p.gap_before ? " after a gap of " + std::to_string(p.gap_before) : ""));
-    if (dumper_ && !dumper_->write(s, p)) {
-      out_.finish();
-      std::exit(nl::cli::kExitInput);
-    }
+    if (dumper_ && !dumper_->write(s, p)) dump_failed();
   }
   void session_end(const nl::SessionView& s, const nl::SessionEnd& e) override {
     nl::write_session_end(out_.buffer(), s, e, tf_);
     out_.maybe_flush();
-    if (dumper_) dumper_->end(s);
+    if (dumper_ && !dumper_->end(s)) dump_failed();
     if (verbosity_ >= 1)
       log(s, std::string("end (") + nl::end_reason_name(e.reason) + ") c2s " + std::to_string(e.c2s.bytes) +
                  " bytes, s2c " + std::to_string(e.s2c.bytes) + " bytes");
   }
 
  private:
+  // A full disk ends the run: what follows could not be written either.
+  [[noreturn]] void dump_failed() {
+    nl::cli::error(dumper_->error());
+    out_.finish();
+    std::exit(nl::cli::kExitInput);
+  }
   void log(const nl::SessionView& s, const std::string& what) {
     std::string t;
     nl::append_ip(t, s.key.src);
@@ -130,7 +59,7 @@ class ReasmSink : public nl::SessionSink {
   nl::DataMode data_;
   nl::TimeFormat tf_;
   int verbosity_;
-  StreamDumper* dumper_;
+  nl::StreamDumper* dumper_;
 };
 
 }  // namespace
@@ -190,14 +119,14 @@ int main(int argc, char** argv) {
   opt.tcp.max_sessions = size_t(max_sessions);
   opt.packets.live.filter = opt.packets.filter;
   if (!nl::check_filter_option(opt.packets.filter)) return nl::cli::kExitUsage;
-  std::unique_ptr<StreamDumper> dumper;
+  std::unique_ptr<nl::StreamDumper> dumper;
   if (!dump_dir.empty()) {
     struct stat st;
     if (::stat(dump_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       nl::cli::error(dump_dir, "not a directory");
       return nl::cli::kExitUsage;
     }
-    dumper = std::make_unique<StreamDumper>(dump_dir);
+    dumper = std::make_unique<nl::StreamDumper>(dump_dir);
   }
 
   nl::cli::Output& out = nl::cli::Output::stdout_();
@@ -214,6 +143,10 @@ int main(int argc, char** argv) {
   }
   nl::SessionLoopStats st;
   int status = nl::run_session_loop(opt, h, st);
+  if (dumper && !dumper->finish()) {
+    nl::cli::error(dumper->error());
+    status = nl::cli::kExitInput;
+  }
   out.finish();
   if (stats) {
     nl::cli::Summary s;
