@@ -1,62 +1,11 @@
 // httpextract: one JSON line per HTTP/1.x transaction (request, response, timings,
 // bodies), found by content on any port, from a capture, pcap2pkt or tcpflow-reasm output.
-#include <map>
-#include <memory>
 #include <string>
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/session_loop.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/proto/http_record.hpp"
-
-namespace {
-
-// One HttpSessionParser per open session.
-class HttpSink : public nl::SessionSink {
- public:
-  HttpSink(nl::cli::Output& out, const nl::HttpOptions& opt, nl::TimeFormat tf)
-      : out_(out), opt_(opt), tf_(tf) {}
-
-  // A parser is made with a session's first bytes: a SYN flood of sessions that
-  // never carry data costs no parser at all.
-  void session_start(const nl::SessionView&) override {}
-  void monologue(const nl::SessionView& s, const nl::MonologuePiece& p) override {
-    auto it = parsers_.find(s.session_no);
-    if (it == parsers_.end()) {
-      it = parsers_.emplace(s.session_no, std::make_unique<nl::HttpSessionParser>(
-                                              opt_,
-                                              [this, s](const nl::HttpTransaction& t) {
-                                                nl::JsonWriter w(out_.buffer());
-                                                nl::write_http_record(w, s, t, opt_, tf_);
-                                                out_.buffer() += '\n';
-                                                out_.maybe_flush();
-                                              },
-                                              &stats_))
-               .first;
-    }
-    if (it->second->done()) {
-      s.want_data = false;  // nothing more to parse: the engine may stop buffering
-      return;
-    }
-    it->second->feed(p);
-  }
-  void session_end(const nl::SessionView& s, const nl::SessionEnd& e) override {
-    auto it = parsers_.find(s.session_no);
-    if (it == parsers_.end()) return;
-    it->second->finish(e.reason);
-    parsers_.erase(it);
-  }
-  const nl::HttpStats& stats() const { return stats_; }
-
- private:
-  nl::cli::Output& out_;
-  const nl::HttpOptions& opt_;
-  nl::TimeFormat tf_;
-  std::map<uint64_t, std::unique_ptr<nl::HttpSessionParser>> parsers_;
-  nl::HttpStats stats_;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   nl::cli::init(argc, argv, "httpextract");
@@ -96,7 +45,12 @@ int main(int argc, char** argv) {
   opt.packets.live.filter = opt.packets.filter;
   if (!nl::check_filter_option(opt.packets.filter)) return nl::cli::kExitUsage;
   nl::cli::Output& out = nl::cli::Output::stdout_();
-  HttpSink sink(out, hopt, tf);
+  nl::HttpSessionSink sink(hopt, [&](const nl::SessionView& s, const nl::HttpTransaction& t) {
+    nl::JsonWriter w(out.buffer());
+    nl::write_http_record(w, s, t, hopt, tf);
+    out.buffer() += '\n';
+    out.maybe_flush();
+  });
   nl::SessionLoopHandlers h;
   h.sink = &sink;
   h.idle = [&] { out.flush(); };

@@ -1,81 +1,11 @@
 // tlssni: one JSON line per TLS ClientHello (SNI, ALPN, versions, ciphers, JA3,
 // JA4) with the ServerHello's answer, from a capture or tcpflow-reasm output.
-#include <map>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/session_loop.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/proto/tls_record.hpp"
-
-namespace {
-
-struct TlsCounters {
-  uint64_t sessions = 0, tls_sessions = 0, not_tls = 0, hellos = 0, sslv2 = 0, with_sni = 0,
-           with_anomalies = 0;
-};
-
-// One TlsSessionParser per open session; parsers are reused between sessions.
-class TlsSink : public nl::SessionSink {
- public:
-  TlsSink(nl::cli::Output& out, nl::TimeFormat tf) : out_(out), tf_(tf) {}
-
-  void session_start(const nl::SessionView& s) override {
-    ++c_.sessions;
-    std::unique_ptr<nl::TlsSessionParser> p;
-    if (!pool_.empty()) {
-      p = std::move(pool_.back());
-      pool_.pop_back();
-      p->reset();
-    } else {
-      p = std::make_unique<nl::TlsSessionParser>();
-    }
-    parsers_[s.session_no] = std::move(p);
-  }
-  void monologue(const nl::SessionView& s, const nl::MonologuePiece& piece) override {
-    auto it = parsers_.find(s.session_no);
-    if (it == parsers_.end() || it->second->done()) return;
-    it->second->piece(piece);
-    write_ready(s, *it->second);
-    // Past the hellos (or not TLS): the engine need not keep the rest of the session.
-    if (it->second->done() || it->second->not_tls()) s.want_data = false;
-  }
-  void session_end(const nl::SessionView& s, const nl::SessionEnd&) override {
-    auto it = parsers_.find(s.session_no);
-    if (it == parsers_.end()) return;
-    nl::TlsSessionParser& p = *it->second;
-    p.end();
-    write_ready(s, p);
-    if (p.not_tls()) ++c_.not_tls;
-    else if (p.hellos_seen()) ++c_.tls_sessions;
-    pool_.push_back(std::move(it->second));
-    parsers_.erase(it);
-  }
-  const TlsCounters& counters() const { return c_; }
-
- private:
-  void write_ready(const nl::SessionView& s, nl::TlsSessionParser& p) {
-    p.drain([&](const nl::TlsHandshakeResult& r) {
-      ++c_.hellos;
-      if (r.client.sslv2) ++c_.sslv2;
-      if (r.client.has_sni) ++c_.with_sni;
-      if (r.anomalies.bits) ++c_.with_anomalies;
-      nl::JsonWriter w(out_.buffer());
-      nl::write_tls_record(w, s, r, tf_);
-      out_.buffer() += '\n';
-      out_.maybe_flush();
-    });
-  }
-  nl::cli::Output& out_;
-  nl::TimeFormat tf_;
-  std::map<uint64_t, std::unique_ptr<nl::TlsSessionParser>> parsers_;
-  std::vector<std::unique_ptr<nl::TlsSessionParser>> pool_;
-  TlsCounters c_;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   nl::cli::init(argc, argv, "tlssni");
@@ -103,7 +33,12 @@ int main(int argc, char** argv) {
   opt.packets.live.filter = opt.packets.filter;
   if (!nl::check_filter_option(opt.packets.filter)) return nl::cli::kExitUsage;
   nl::cli::Output& out = nl::cli::Output::stdout_();
-  TlsSink sink(out, tf);
+  nl::TlsSessionSink sink([&](const nl::SessionView& s, const nl::TlsHandshakeResult& r) {
+    nl::JsonWriter w(out.buffer());
+    nl::write_tls_record(w, s, r, tf);
+    out.buffer() += '\n';
+    out.maybe_flush();
+  });
   nl::SessionLoopHandlers h;
   h.sink = &sink;
   h.idle = [&] { out.flush(); };
@@ -112,7 +47,7 @@ int main(int argc, char** argv) {
   int status = nl::run_session_loop(opt, h, st);
   out.finish();
   if (stats) {
-    const TlsCounters& c = sink.counters();
+    const nl::TlsStats& c = sink.stats();
     nl::cli::Summary s;
     st.describe(s.text());
     s.add("tls.sessions", c.sessions)

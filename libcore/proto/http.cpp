@@ -845,31 +845,27 @@ void HttpSessionParser::finish(EndReason reason) {
   try_emit();
 }
 
-void HttpSessionSink::session_start(const SessionView& s) {
-  cur_ = &s;
-  parsers_[s.session_no] = std::make_unique<HttpSessionParser>(
-      opts_, [this](const HttpTransaction& t) { if (emit_) emit_(*cur_, t); }, &stats_);
-}
-
 void HttpSessionSink::monologue(const SessionView& s, const MonologuePiece& p) {
   auto it = parsers_.find(s.session_no);
   if (it == parsers_.end()) {
-    session_start(s);
-    it = parsers_.find(s.session_no);
+    it = parsers_
+             .emplace(s.session_no, std::make_unique<HttpSessionParser>(
+                                        opts_, [this](const HttpTransaction& t) { emit_(*cur_, t); }, &stats_))
+             .first;
   }
-  if (!it->second) return;
+  if (it->second->done()) {
+    s.want_data = false;  // nothing more to parse: the engine may stop buffering
+    return;
+  }
   cur_ = &s;
   it->second->feed(p);
-  if (it->second->done()) it->second.reset();  // non-HTTP or tunnel: all emitted, free it now
 }
 
 void HttpSessionSink::session_end(const SessionView& s, const SessionEnd& e) {
   auto it = parsers_.find(s.session_no);
   if (it == parsers_.end()) return;
-  if (it->second) {
-    cur_ = &s;
-    it->second->finish(e.reason);
-  }
+  cur_ = &s;
+  it->second->finish(e.reason);
   parsers_.erase(it);
 }
 

@@ -555,4 +555,48 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   w.end_object();
 }
 
+void TlsSessionSink::session_start(const SessionView& s) {
+  ++stats_.sessions;
+  std::unique_ptr<TlsSessionParser> p;
+  if (!pool_.empty()) {
+    p = std::move(pool_.back());
+    pool_.pop_back();
+    p->reset();
+  } else {
+    p = std::make_unique<TlsSessionParser>(limits_);
+  }
+  parsers_[s.session_no] = std::move(p);
+}
+
+void TlsSessionSink::monologue(const SessionView& s, const MonologuePiece& piece) {
+  auto it = parsers_.find(s.session_no);
+  if (it == parsers_.end() || it->second->done()) return;
+  it->second->piece(piece);
+  emit_ready(s, *it->second);
+  // Past the hellos (or not TLS): the engine need not keep the rest of the session.
+  if (it->second->done() || it->second->not_tls()) s.want_data = false;
+}
+
+void TlsSessionSink::session_end(const SessionView& s, const SessionEnd&) {
+  auto it = parsers_.find(s.session_no);
+  if (it == parsers_.end()) return;
+  TlsSessionParser& p = *it->second;
+  p.end();
+  emit_ready(s, p);
+  if (p.not_tls()) ++stats_.not_tls;
+  else if (p.hellos_seen()) ++stats_.tls_sessions;
+  pool_.push_back(std::move(it->second));
+  parsers_.erase(it);
+}
+
+void TlsSessionSink::emit_ready(const SessionView& s, TlsSessionParser& p) {
+  p.drain([&](const TlsHandshakeResult& r) {
+    ++stats_.hellos;
+    if (r.client.sslv2) ++stats_.sslv2;
+    if (r.client.has_sni) ++stats_.with_sni;
+    if (r.anomalies.bits) ++stats_.with_anomalies;
+    emit_(s, r);
+  });
+}
+
 }  // namespace nl

@@ -9,6 +9,9 @@
 // is bounded (one record, one hello of at most TlsLimits::max_handshake bytes).
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "libcore/json/writer.hpp"
@@ -99,6 +102,40 @@ class TlsSessionParser {
   bool ended_ = false;
   std::vector<uint8_t> scratch_;
   uint64_t clients_total_ = 0;
+};
+
+// Counters, summed over the sessions a TlsSessionSink saw.
+struct TlsStats {
+  uint64_t sessions = 0;              // sessions started
+  uint64_t tls_sessions = 0;          // ended with at least one ClientHello seen
+  uint64_t not_tls = 0;               // gave up: not TLS
+  uint64_t hellos = 0;                // results emitted (one per ClientHello)
+  uint64_t sslv2 = 0;                 // of which SSLv2-compatible ClientHellos
+  uint64_t with_sni = 0;
+  uint64_t with_anomalies = 0;        // client-side anomalies set
+};
+
+// One TlsSessionParser per open session, driven by the reassembler's calls; parsers
+// are reused between sessions. Once a parser is past the hellos (or not TLS) the
+// sink clears SessionView::want_data: the engine need not keep the rest.
+class TlsSessionSink : public SessionSink {
+ public:
+  using Emit = std::function<void(const SessionView&, const TlsHandshakeResult&)>;
+  explicit TlsSessionSink(Emit emit, const TlsLimits& limits = {}) : emit_(std::move(emit)), limits_(limits) {}
+
+  void session_start(const SessionView& s) override;
+  void monologue(const SessionView& s, const MonologuePiece& p) override;
+  void session_end(const SessionView& s, const SessionEnd& e) override;
+  const TlsStats& stats() const { return stats_; }
+
+ private:
+  void emit_ready(const SessionView& s, TlsSessionParser& p);
+
+  Emit emit_;
+  TlsLimits limits_;
+  TlsStats stats_;
+  std::unordered_map<uint64_t, std::unique_ptr<TlsSessionParser>> parsers_;
+  std::vector<std::unique_ptr<TlsSessionParser>> pool_;
 };
 
 // The "tls" record: {"type":"tls","ts":...,"flow_id":...,"community_id":..., EVE 5-tuple, "tls":{...}}.
