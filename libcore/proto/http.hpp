@@ -207,7 +207,7 @@ class HttpSessionParser {
   uint64_t wait_tx_ = 0;              // c2s wait_tunnel: the CONNECT/Upgrade request's tx_id
   HttpTransaction scratch_req_;       // a dropped request being parsed
   HttpTransaction scratch_resp_;      // response to a dropped request, or unsolicited
-  bool started_ = false, non_http_ = false, finished_ = false;
+  bool non_http_ = false, finished_ = false;
   bool confirmed_ = false;            // first request line parsed
 };
 

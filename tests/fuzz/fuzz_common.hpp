@@ -1,6 +1,7 @@
 // Shared helpers for the libFuzzer harnesses: a cursor over the fuzz input that never
-// reads past its end (missing bytes read as 0), and a SessionSink that checks the
-// contract of session.hpp (start before pieces, pieces contiguous modulo gaps, end last).
+// reads past its end (missing bytes read as 0), the split of an input into monologue
+// pieces (fuzz_http, fuzz_tls), and a SessionSink that checks the contract of
+// session.hpp (start before pieces, pieces contiguous modulo gaps, end last).
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -42,6 +43,56 @@ class Cursor {
   size_t n_;
   size_t pos_ = 0;
 };
+
+// The piece encoding of fuzz_http and fuzz_tls (make_seeds.py piece_stream writes it):
+// per piece a header byte h (bit 0: s2c; bit 1: a gap byte follows; bit 2, if the
+// format has it: the monologue's last piece; the bits above: a short length code,
+// 0 meaning a 16-bit length follows), then the piece's bytes. A monologue also ends
+// where the direction changes.
+struct PieceFormat {
+  bool last_bit = false;    // bit 2 is the last flag; the length code is h >> 3 (else h >> 2)
+  uint64_t min_gap = 0;     // a gap byte g means min_gap + g % 32 missing bytes
+  size_t long_mod = 4096;   // a 16-bit length is taken modulo this
+};
+
+// Calls on_piece(const MonologuePiece&) for each piece until the input is used up.
+template <class F>
+void for_each_piece(Cursor& c, const PieceFormat& f, F&& on_piece) {
+  const unsigned shift = f.last_bit ? 3 : 2;
+  uint64_t off[2] = {0, 0}, mono = 0;
+  int cur = -1;
+  uint32_t piece_no = 0;
+  Timestamp ts{1000, 0, 6};
+  while (!c.empty()) {
+    uint8_t h = c.u8();
+    int dir = h & 1;
+    uint64_t gap = (h & 2) ? f.min_gap + c.u8() % 32 : 0;
+    bool last = f.last_bit && (h & 4);
+    size_t code = h >> shift;
+    size_t len = code ? (code << shift) + c.u8() % (1u << shift) : c.u16() % f.long_mod;
+    Bytes b = c.take(len);
+    if (dir != cur) {
+      ++mono;
+      piece_no = 0;
+      cur = dir;
+    }
+    MonologuePiece p;
+    p.dir = Dir(dir);
+    p.monologue_no = mono;
+    p.piece_no = piece_no++;
+    p.gap_before = gap;
+    p.offset = off[dir] + gap;
+    p.data = b;
+    p.first_ts = ts;
+    ts.nsec += 1000;
+    p.last_ts = ts;
+    p.packets = 1;
+    p.last = last;
+    if (last) cur = -1;
+    off[dir] = p.offset + b.size();
+    on_piece(static_cast<const MonologuePiece&>(p));
+  }
+}
 
 // Checks the SessionSink call order and piece arithmetic.
 class CheckingSink : public SessionSink {

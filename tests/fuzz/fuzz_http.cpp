@@ -39,38 +39,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         write_http_record(w, sv, t, o, TimeFormat::iso);
       },
       &stats);
-  uint64_t off[2] = {0, 0}, mono = 0;
-  int cur = -1;
-  uint32_t piece_no = 0;
-  Timestamp ts{1000, 0, 6};
-  while (!c.empty()) {
-    uint8_t h = c.u8();
-    int dir = h & 1;
-    uint64_t gap = (h & 2) ? (c.u8() % 32) : 0;
-    bool last = h & 4;
-    size_t len = (h >> 3) ? (h >> 3) * 8 + c.u8() % 8 : c.u16() % 4096;
-    Bytes b = c.take(len);
-    if (dir != cur) {
-      ++mono;
-      piece_no = 0;
-      cur = dir;
-    }
-    MonologuePiece p;
-    p.dir = Dir(dir);
-    p.monologue_no = mono;
-    p.piece_no = piece_no++;
-    p.gap_before = gap;
-    p.offset = off[dir] + gap;
-    p.data = b;
-    p.first_ts = ts;
-    ts.nsec += 1000;
-    p.last_ts = ts;
-    p.packets = 1;
-    p.last = last;
-    if (last) cur = -1;
-    off[dir] = p.offset + b.size();
-    parser.feed(p);
-  }
+  fuzz::PieceFormat f;
+  f.last_bit = true;
+  f.min_gap = 0;
+  f.long_mod = 4096;
+  fuzz::for_each_piece(c, f, [&](const MonologuePiece& p) { parser.feed(p); });
   parser.finish(EndReason(size % 5));
   return 0;
 }

@@ -43,31 +43,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     JsonWriter w(out);
     write_tls_record(w, sv, r, TimeFormat::iso);
   };
-  uint64_t off[2] = {0, 0}, mono = 0;
-  int cur = -1;
-  uint32_t piece_no = 0;
-  while (!c.empty()) {
-    uint8_t h = c.u8();
-    int dir = h & 1;
-    uint64_t gap = (h & 2) ? 1 + (c.u8() % 32) : 0;
-    size_t len = (h >> 2) ? (h >> 2) * 4 + c.u8() % 4 : c.u16() % 2048;
-    Bytes b = c.take(len);
-    if (dir != cur) {
-      ++mono;
-      piece_no = 0;
-      cur = dir;
-    }
-    MonologuePiece p;
-    p.dir = Dir(dir);
-    p.monologue_no = mono;
-    p.piece_no = piece_no++;
-    p.gap_before = gap;
-    p.offset = off[dir] + gap;
-    p.data = b;
-    off[dir] = p.offset + b.size();
+  fuzz::PieceFormat f;
+  f.last_bit = false;
+  f.min_gap = 1;
+  f.long_mod = 2048;
+  fuzz::for_each_piece(c, f, [&](const MonologuePiece& p) {
     parser.piece(p);
     parser.drain(write);
-  }
+  });
   parser.end();
   parser.drain(write);
   return 0;
