@@ -45,7 +45,7 @@ class ReasmSink : public nl::SessionSink {
   [[noreturn]] void dump_failed() {
     nl::cli::error(dumper_->error());
     out_.finish();
-    std::exit(nl::cli::kExitInput);
+    std::_Exit(nl::cli::kExitInput);  // finish() flushed; the reading thread may still run
   }
   void log(const nl::SessionView& s, const std::string& what) {
     std::string t;

@@ -66,13 +66,15 @@ class Input {
   // Called once per record, before peek(). The next record's header depends on this
   // one's length, a chain of cache misses on a cold mapping: prefetching ahead
   // breaks it. Consumed mapped pages are dropped from the process (not from the page
-  // cache) so the resident size stays small on big files.
+  // cache) so the resident size stays small on big files; one step behind the read
+  // position, as packets handed out a little earlier may still be in use.
   void prepare() {
     __builtin_prefetch(cur_ + 2048);
     __builtin_prefetch(cur_ + 2048 + 64);
-    if (mapped_ && size_t(cur_ - released_) >= kReleaseStep) release();
+    if (mapped_ && size_t(cur_ - released_) >= 2 * kReleaseStep) release();
   }
   size_t avail() const { return size_t(end_ - cur_); }
+  bool mapped() const { return mapped_; }
   uint64_t offset() const { return base_ + uint64_t(cur_ - begin_); }
   uint64_t total() const { return total_; }
   bool failed() const { return !io_error_.empty(); }
@@ -124,8 +126,8 @@ class Input {
   }
 
   void release() {
-    // Page-aligned start of the mapping up to the page holding cur_ (exclusive).
-    const uint8_t* upto = begin_ + ((cur_ - begin_) & ~uintptr_t(kReleaseStep - 1));
+    // Up to a step boundary at least one step behind cur_.
+    const uint8_t* upto = begin_ + ((cur_ - kReleaseStep - begin_) & ~uintptr_t(kReleaseStep - 1));
     if (upto > released_) {
       ::madvise(const_cast<uint8_t*>(released_), size_t(upto - released_), MADV_DONTNEED);
       released_ = upto;
@@ -165,6 +167,7 @@ class SourceBase : public CaptureSource {
   const std::string& error() const override { return error_; }
   uint64_t bytes_read() const override { return in_->offset(); }
   uint64_t total_bytes() const override { return in_->total(); }
+  bool stable_data() const override { return in_->mapped(); }
   const std::vector<uint32_t>& linktypes() const override { return linktypes_; }
   uint32_t snaplen() const override { return snaplen_; }
 

@@ -31,6 +31,9 @@ class CaptureSource {
   // Bytes consumed so far and total size when known (0 for pipes): for progress.
   virtual uint64_t bytes_read() const = 0;
   virtual uint64_t total_bytes() const { return 0; }
+  // True when pkt.data stays valid for the source's lifetime (a mapped file), not
+  // just until the next call: packets may then be handed on without a copy.
+  virtual bool stable_data() const { return false; }
   // Link types of the interfaces seen so far (one for classic pcap; for pcapng one per
   // Interface Description Block read, across sections, filled as blocks are read).
   virtual const std::vector<uint32_t>& linktypes() const = 0;

@@ -5,26 +5,13 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/input.hpp"
-#include "libcore/record/pkt.hpp"
+#include "libcore/cli/read_ahead.hpp"
 
 namespace nl {
 namespace {
 
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop = true; }
-
-// Applies the filter; a filter that cannot compile for a link type is reported once.
-bool passes(BpfFilterSet& bpf, const Packet& p, const std::string& file, bool& reported, int& status) {
-  if (bpf.empty()) return true;
-  std::string err;
-  if (bpf.matches(p, err)) return true;
-  if (!err.empty() && !reported) {
-    cli::error(display_name(file), "filter: " + err);
-    reported = true;
-    status = cli::kExitInput;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -53,7 +40,6 @@ bool check_filter_option(const std::string& expr) {
 int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, DecodeStats& stats,
                     LiveStats* live_stats) {
   int status = cli::kExitOk;
-  BpfFilterSet bpf(opt.filter);
   Decoded d;
   uint64_t number = 0;
 
@@ -83,96 +69,74 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
 
   std::vector<std::string> inputs = opt.inputs;
   if (inputs.empty()) inputs.push_back("-");
-  PktReader pkt_reader;
-  RebuiltPacket rebuilt;
-  std::string type, message;
   cli::Progress progress(opt.progress, inputs, false);
   cli::Progress* prog = progress.active() ? &progress : nullptr;  // null: no cost per packet
-  for (size_t index = 0; index < inputs.size(); ++index) {
-    const std::string& name = inputs[index];
-    std::string shown = display_name(name);
-    bool filter_reported = false;
-    StageInput in = open_stage_input(name, opt.accept_pkt_jsonl);
-    if (in.kind == StageInput::Kind::failed) {
-      cli::error(shown, in.error);
-      status = cli::kExitInput;
-      if (prog) prog->end_input(index);
-      continue;
+  ReadAheadOptions ropt;
+  ropt.inputs = inputs;
+  ropt.filter = opt.filter;
+  ropt.accept_pkt_jsonl = opt.accept_pkt_jsonl;
+  ropt.need_payload = opt.need_payload;
+  ropt.strict = opt.strict;
+  ropt.decode = opt.decode;
+  ropt.thread = ReadAhead::use_thread();
+  ReadAhead reader(std::move(ropt));
+  std::string shown;
+  using Kind = InputEvent::Kind;
+  while (InputEvent* ev = reader.next()) {
+    if (prog && (ev->kind == Kind::packet || ev->kind == Kind::filtered || ev->kind == Kind::no_ip ||
+                 ev->kind == Kind::other_line || ev->kind == Kind::line_error || ev->kind == Kind::line_too_long)) {
+      ev->from_json ? prog->record(ev->bytes_read) : prog->packet(ev->bytes_read);
     }
-    if (prog) prog->begin_input(index, name, in.capture.get(), in.lines.get());
-    if (in.kind == StageInput::Kind::capture) {
-      Packet p;
-      for (;;) {
-        ReadStatus rs = in.capture->next(p);
-        if (rs == ReadStatus::end) break;
-        if (rs == ReadStatus::error) {
-          cli::error(shown, in.capture->error());
-          status = cli::kExitInput;
-          break;
-        }
-        if (prog) prog->packet();
+    switch (ev->kind) {
+      case Kind::begin_input:
+        shown = ev->text;
+        if (prog) prog->begin_input(ev->input, shown);
+        break;
+      case Kind::open_failed:
+        cli::error(display_name(inputs[ev->input]), ev->text);
+        status = cli::kExitInput;
+        if (prog) prog->end_input(ev->input, 0);
+        break;
+      case Kind::packet: {
+        Packet& p = ev->packet;
         p.number = ++number;
-        if (!passes(bpf, p, name, filter_reported, status)) {
-          ++stats.filtered_out;
-          continue;
-        }
-        decode_frame(p.linktype, p.data, p.origlen, d, opt.decode);
-        stats.count(p, d);
-        h.packet(p, d);
+        stats.count(p, ev->decoded);
+        h.packet(p, ev->decoded);
+        break;
       }
-    } else {
-      std::string_view line;
-      bool stop = false;
-      for (;;) {
-        LineReader::Status ls = in.lines->next(line);
-        if (ls == LineReader::Status::end) break;
-        if (ls == LineReader::Status::error) {
-          cli::error(shown, in.lines->error());
+      case Kind::filtered:
+        ++number;
+        ++stats.filtered_out;
+        if (!ev->text.empty()) {
+          cli::error(shown, ev->text);
           status = cli::kExitInput;
-          break;
         }
-        if (prog) prog->record();
-        uint64_t line_no = in.lines->line_number();
-        if (ls == LineReader::Status::too_long) {
-          cli::error(shown, line_no, "line too long, skipped");
-          status = cli::kExitInput;
-          if (opt.strict) break;
-          continue;
-        }
-        if (line.empty()) continue;
-        PktReadStatus r = pkt_reader.read(line, opt.need_payload, rebuilt, type, message);
-        switch (r) {
-          case PktReadStatus::ok: {
-            Packet& p = rebuilt.packet;
-            ++number;
-            if (!passes(bpf, p, name, filter_reported, status)) {
-              ++stats.filtered_out;
-              break;
-            }
-            decode_frame(p.linktype, p.data, p.origlen, d, opt.decode);
-            stats.count(p, d);
-            h.packet(p, d);
-            break;
-          }
-          case PktReadStatus::not_pkt:
-            if (h.other_line) h.other_line(line, shown, line_no);
-            break;
-          case PktReadStatus::no_ip:
-            ++number;
-            ++stats.packets;
-            ++stats.non_ip_records;
-            break;
-          case PktReadStatus::error:
-            cli::error(shown, line_no, message);
-            status = cli::kExitInput;
-            if (opt.strict) stop = true;
-            break;
-        }
-        if (stop) break;
-      }
+        break;
+      case Kind::no_ip:
+        ++number;
+        ++stats.packets;
+        ++stats.non_ip_records;
+        break;
+      case Kind::other_line:
+        if (h.other_line) h.other_line(ev->text, shown, ev->line_no);
+        break;
+      case Kind::line_error:
+        cli::error(shown, ev->line_no, ev->text);
+        status = cli::kExitInput;
+        break;
+      case Kind::line_too_long:
+        cli::error(shown, ev->line_no, "line too long, skipped");
+        status = cli::kExitInput;
+        break;
+      case Kind::read_error:
+        cli::error(shown, ev->text);
+        status = cli::kExitInput;
+        break;
+      case Kind::end_input:
+        if (prog) prog->end_input(ev->input, ev->bytes_read);
+        if (h.idle) h.idle();
+        break;
     }
-    if (prog) prog->end_input(index);
-    if (h.idle) h.idle();
   }
   if (prog) prog->finish();
   return status;

@@ -9,9 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "libcore/capture/reader.hpp"
 #include "libcore/cli/common.hpp"
-#include "libcore/cli/input.hpp"
 
 namespace nl::cli {
 namespace {
@@ -166,23 +164,20 @@ void Progress::clear_hook() {
   write_all(2, "\r\x1b[K");
 }
 
-void Progress::begin_input(size_t index, const std::string& shown, const CaptureSource* capture,
-                           const LineReader* lines) {
+void Progress::begin_input(size_t index, const std::string& shown) {
   if (!active_) return;
   index_ = index;
   name_ = shown;
-  capture_ = capture;
-  lines_ = lines;
+  cur_bytes_ = 0;
   // On a terminal, show at once which input is being read.
   if (tty_) draw(false);
 }
 
-void Progress::end_input(size_t index) {
+void Progress::end_input(size_t index, uint64_t bytes_read) {
   if (!active_) return;
   if (index < sizes_.size()) done_ += sizes_[index];
-  read_done_ += capture_ ? capture_->bytes_read() : lines_ ? lines_->bytes_read() : 0;
-  capture_ = nullptr;
-  lines_ = nullptr;
+  read_done_ += bytes_read;
+  cur_bytes_ = 0;
 }
 
 ProgressState Progress::state(bool final) const {
@@ -190,7 +185,7 @@ ProgressState Progress::state(bool final) const {
   s.name = name_;
   s.input_index = index_;
   s.input_count = sizes_.size();
-  uint64_t cur = capture_ ? capture_->bytes_read() : lines_ ? lines_->bytes_read() : 0;
+  uint64_t cur = cur_bytes_;
   if (total_known_) {
     s.bytes = done_ + cur;
     s.total = total_;

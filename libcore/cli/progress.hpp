@@ -17,10 +17,6 @@
 
 #include <CLI/CLI.hpp>
 
-namespace nl {
-class CaptureSource;
-class LineReader;
-}  // namespace nl
 
 namespace nl::cli {
 
@@ -62,16 +58,19 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   bool active() const { return active_; }
-  // Before reading input `index`: its reader (one of the two), for the bytes read.
-  void begin_input(size_t index, const std::string& shown, const CaptureSource* capture, const LineReader* lines);
-  // After input `index` ends (also when it failed to open or broke off).
-  void end_input(size_t index);
-  // One packet or one JSON line read.
-  void packet() {
+  // Before reading input `index`.
+  void begin_input(size_t index, const std::string& shown);
+  // After input `index` ends (also when it failed to open or broke off), with the
+  // bytes read from it.
+  void end_input(size_t index, uint64_t bytes_read);
+  // One packet or one JSON line read; `bytes_read`: of the current input so far.
+  void packet(uint64_t bytes_read) {
+    cur_bytes_ = bytes_read;
     ++packets_;
     if ((++ticks_ & 1023) == 0) maybe_update();
   }
-  void record() {
+  void record(uint64_t bytes_read) {
+    cur_bytes_ = bytes_read;
     ++records_;
     if ((++ticks_ & 1023) == 0) maybe_update();
   }
@@ -96,8 +95,7 @@ class Progress {
   uint64_t read_done_ = 0;    // bytes read of the inputs already finished
   size_t index_ = 0;
   std::string name_;
-  const CaptureSource* capture_ = nullptr;
-  const LineReader* lines_ = nullptr;
+  uint64_t cur_bytes_ = 0;    // read of the current input
   uint64_t packets_ = 0, records_ = 0, ticks_ = 0;
   int64_t start_ns_ = 0, last_ns_ = 0, interval_ns_ = 0;
 };

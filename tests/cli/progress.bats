@@ -40,7 +40,7 @@ final_re() { echo "^$1: .+: [0-9.]+ [kMG]?B( / [0-9.]+ [kMG]?B \(100%\))?, [0-9]
 @test "--progress on JSON Lines from a pipe: records, no total, no time left" {
   pcap2pkt "$DATA/sample.pcapng" | tcpflow-reasm --progress >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
   grep -qE "$(final_re tcpflow-reasm)" "$BATS_TEST_TMPDIR/err"
-  grep -qE '^tcpflow-reasm: -: [0-9.]+ kB, 135 records, ' "$BATS_TEST_TMPDIR/err"
+  grep -qE '^tcpflow-reasm: \(stdin\): [0-9.]+ kB, 135 records, ' "$BATS_TEST_TMPDIR/err"
   ! grep -q ' left' "$BATS_TEST_TMPDIR/err"
   pcap2pkt "$DATA/sample.pcapng" | tcpflow-reasm | cmp - "$BATS_TEST_TMPDIR/out"
 }

@@ -1,0 +1,305 @@
+#include "libcore/cli/read_ahead.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include "libcore/capture/live.hpp"
+#include "libcore/cli/input.hpp"
+
+namespace nl {
+
+// Produces the events of all inputs one at a time; owns everything the reading
+// side needs, so that it can run on its own thread.
+namespace {
+constexpr size_t kKeepBytes = 16 << 10;
+}  // namespace
+
+struct ReadAhead::Producer {
+  explicit Producer(ReadAheadOptions o) : opt(std::move(o)), bpf(opt.filter) {
+    if (opt.inputs.empty()) opt.inputs.push_back("-");
+  }
+
+  StageInput finished;  // the input of the last end_input event, for the caller to retire
+
+  // Fills `ev`; false when there is nothing more.
+  bool produce(InputEvent& ev) {
+    // A slot keeps small buffers for reuse, not the memory of a rare huge line.
+    if (ev.text.capacity() > kKeepBytes) std::string().swap(ev.text);
+    if (ev.frame.capacity() > kKeepBytes) std::vector<uint8_t>().swap(ev.frame);
+    ev.from_json = false;
+    ev.text.clear();
+    ev.frame.clear();
+    ev.line_no = 0;
+    for (;;) {
+      if (!open_) {
+        if (index >= opt.inputs.size()) return false;
+        return open_next(ev);
+      }
+      if (ended_) {
+        ev.kind = InputEvent::Kind::end_input;
+        ev.input = index;
+        ev.bytes_read = bytes_read();
+        // Its packets may still be in use on the other side: the caller keeps the
+        // input open until they are handled.
+        finished = std::move(in);
+        in = StageInput{};
+        open_ = ended_ = false;
+        ++index;
+        return true;
+      }
+      ev.input = index;
+      if (in.kind == StageInput::Kind::capture ? read_capture(ev) : read_line(ev)) return true;
+    }
+  }
+
+ private:
+  bool open_next(InputEvent& ev) {
+    const std::string& name = opt.inputs[index];
+    in = open_stage_input(name, opt.accept_pkt_jsonl);
+    ev.input = index;
+    ev.bytes_read = 0;
+    filter_reported = false;
+    if (in.kind == StageInput::Kind::failed) {
+      // No end_input follows a failed open.
+      ev.kind = InputEvent::Kind::open_failed;
+      ev.text = in.error;
+      in = StageInput{};
+      ++index;
+      return true;
+    }
+    open_ = true;
+    ended_ = false;
+    ev.kind = InputEvent::Kind::begin_input;
+    ev.text = display_name(name);
+    return true;
+  }
+
+  uint64_t bytes_read() const {
+    return in.capture ? in.capture->bytes_read() : in.lines ? in.lines->bytes_read() : 0;
+  }
+
+  // Applies the filter; a filter that cannot compile for a link type is reported once.
+  bool passes(const Packet& p, InputEvent& ev) {
+    if (bpf.empty()) return true;
+    std::string err;
+    if (bpf.matches(p, err)) return true;
+    ev.kind = InputEvent::Kind::filtered;
+    if (!err.empty() && !filter_reported) {
+      ev.text = "filter: " + err;
+      filter_reported = true;
+    }
+    return false;
+  }
+
+  void decode(InputEvent& ev) {
+    ev.kind = InputEvent::Kind::packet;
+    Packet& p = ev.packet;
+    decode_frame(p.linktype, p.data, p.origlen, ev.decoded, opt.decode);
+  }
+
+  // False when the input ended without an event (the caller goes on to end_input).
+  bool read_capture(InputEvent& ev) {
+    Packet& p = ev.packet;
+    ReadStatus rs = in.capture->next(p);
+    ev.bytes_read = bytes_read();
+    if (rs == ReadStatus::end) {
+      ended_ = true;
+      return false;
+    }
+    if (rs == ReadStatus::error) {
+      ev.kind = InputEvent::Kind::read_error;
+      ev.text = in.capture->error();
+      ended_ = true;
+      return true;
+    }
+    if (!in.capture->stable_data()) {
+      // Valid only until the next read: the event keeps its own copy.
+      ev.frame.assign(p.data.data(), p.data.data() + p.data.size());
+      p.data = Bytes(ev.frame.data(), ev.frame.size());
+    }
+    if (passes(p, ev)) decode(ev);
+    return true;
+  }
+
+  bool read_line(InputEvent& ev) {
+    std::string_view line;
+    LineReader::Status ls = in.lines->next(line);
+    ev.bytes_read = bytes_read();
+    ev.line_no = in.lines->line_number();
+    ev.from_json = true;
+    switch (ls) {
+      case LineReader::Status::end:
+        ended_ = true;
+        return false;
+      case LineReader::Status::error:
+        ev.kind = InputEvent::Kind::read_error;
+        ev.text = in.lines->error();
+        ended_ = true;
+        return true;
+      case LineReader::Status::too_long:
+        ev.kind = InputEvent::Kind::line_too_long;
+        if (opt.strict) ended_ = true;
+        return true;
+      case LineReader::Status::line:
+        break;
+    }
+    if (line.empty()) return false;
+    switch (pkt_reader.read(line, opt.need_payload, rebuilt, type, message)) {
+      case PktReadStatus::ok:
+        ev.packet = rebuilt.packet;
+        ev.frame.swap(rebuilt.frame);  // the event takes the frame; the reader reuses the old one
+        ev.packet.data = Bytes(ev.frame.data(), ev.frame.size());
+        if (passes(ev.packet, ev)) decode(ev);
+        return true;
+      case PktReadStatus::not_pkt:
+        ev.kind = InputEvent::Kind::other_line;
+        ev.text.assign(line);
+        return true;
+      case PktReadStatus::no_ip:
+        ev.kind = InputEvent::Kind::no_ip;
+        return true;
+      case PktReadStatus::error:
+        ev.kind = InputEvent::Kind::line_error;
+        ev.text = message;
+        if (opt.strict) ended_ = true;
+        return true;
+    }
+    return false;
+  }
+
+  ReadAheadOptions opt;
+  BpfFilterSet bpf;
+  PktReader pkt_reader;
+  RebuiltPacket rebuilt;
+  std::string type, message;
+  size_t index = 0;
+  StageInput in;
+  bool open_ = false;     // `in` is the current input
+  bool ended_ = false;    // it has no more packets: end_input is next
+  bool filter_reported = false;
+};
+
+bool ReadAhead::use_thread() {
+  const char* env = std::getenv("NETLINES_THREADS");
+  if (env && std::strcmp(env, "1") == 0) return false;
+  return std::thread::hardware_concurrency() >= 2;
+}
+
+ReadAhead::ReadAhead(ReadAheadOptions opt) : threaded_(opt.thread) {
+  producer_ = std::make_unique<Producer>(std::move(opt));
+  ring_.resize(threaded_ ? kRing : 1);
+  if (threaded_) thread_ = std::thread([this] { run_producer(); });
+}
+
+ReadAhead::~ReadAhead() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      cancel_.store(true);
+    }
+    room_.notify_one();
+    thread_.join();
+  }
+}
+
+namespace {
+
+// Polls `ready` briefly before the caller sleeps: the other side is usually only
+// a few microseconds away, and a sleep costs two system calls.
+template <class Ready>
+bool spin_until(Ready ready) {
+  for (int i = 0; i < 256; ++i) {
+    if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  return ready();
+}
+
+// A sleeper rechecks at this interval, so a missed wake-up costs at most this much
+// (and a slow pipe upstream never holds packets back for longer).
+constexpr auto kNap = std::chrono::milliseconds(1);
+
+}  // namespace
+
+void ReadAhead::run_producer() {
+  uint64_t head = 0;
+  uint64_t tail = 0;
+  uint64_t produced_bytes = 0;
+  for (;;) {
+    auto held = [&] { return produced_bytes - freed_bytes_.load(std::memory_order_acquire); };
+    if (head - tail >= kRing || held() > kMaxHeld) {
+      tail = tail_.load(std::memory_order_acquire);
+      if (head - tail >= kRing || held() > kMaxHeld) {
+        // Full: the consumer is the slower side. Sleep until half the ring (and of
+        // the byte budget) is free, so that each wake-up buys a long run of work.
+        std::unique_lock<std::mutex> lock(mutex_);
+        producer_sleeping_.store(true, std::memory_order_seq_cst);
+        while ((head - tail_.load(std::memory_order_seq_cst) > kRing / 2 || held() > kMaxHeld / 2) &&
+               !cancel_.load())
+          room_.wait_for(lock, kNap);
+        producer_sleeping_.store(false, std::memory_order_relaxed);
+      }
+      tail = tail_.load(std::memory_order_acquire);
+    }
+    if (cancel_.load(std::memory_order_relaxed)) return;
+    // Inputs whose events have all been handled can be closed now.
+    while (!retired_.empty() && retired_.front().first < tail) retired_.pop_front();
+    InputEvent& ev = ring_[head & (kRing - 1)];
+    bool more = producer_->produce(ev);
+    if (more && ev.kind == InputEvent::Kind::end_input) retired_.emplace_back(head, std::move(producer_->finished));
+    ev.held = ev.text.size() + ev.frame.size();
+    produced_bytes += ev.held;
+    if (more) ++head;
+    head_.store(more ? head : head | kDone, std::memory_order_seq_cst);
+    // Wake a sleeping consumer once a batch is waiting, or at the end.
+    uint64_t wanted = consumer_wants_.load(std::memory_order_seq_cst);
+    if (wanted && (!more || head >= wanted)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_.notify_one();
+    }
+    if (!more) return;
+  }
+}
+
+InputEvent* ReadAhead::next() {
+  if (!threaded_) {
+    producer_->finished = StageInput{};  // the previous event is handled
+    return producer_->produce(ring_[0]) ? &ring_[0] : nullptr;
+  }
+  // Hand back the slots of the events already handled, in batches (to keep the two
+  // threads off each other's cache line) and always before waiting.
+  if (consumed_) freed_local_ += ring_[(consumed_ - 1) & (kRing - 1)].held;
+  if (consumed_ && ((consumed_ & (kBatch - 1)) == 0 || consumed_ == seen_head_ || freed_local_ > kMaxHeld / 8)) {
+    freed_bytes_.fetch_add(freed_local_, std::memory_order_seq_cst);
+    freed_local_ = 0;
+    tail_.store(consumed_, std::memory_order_seq_cst);
+    if (producer_sleeping_.load(std::memory_order_seq_cst)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      room_.notify_one();
+    }
+  }
+  while (consumed_ == seen_head_) {
+    uint64_t h = head_.load(std::memory_order_acquire);
+    if (h & kDone) {
+      h &= ~kDone;
+      if (consumed_ >= h) return nullptr;
+      seen_head_ = h;
+      break;
+    }
+    if (h != consumed_ || spin_until([&] { return head_.load(std::memory_order_acquire) != consumed_; })) {
+      seen_head_ = head_.load(std::memory_order_acquire) & ~kDone;
+      if (seen_head_ != consumed_) break;
+      continue;  // only the end mark changed
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    consumer_wants_.store(consumed_ + kBatch, std::memory_order_seq_cst);
+    if (head_.load(std::memory_order_seq_cst) == consumed_) ready_.wait_for(lock, kNap);
+    consumer_wants_.store(0, std::memory_order_relaxed);
+  }
+  return &ring_[consumed_++ & (kRing - 1)];
+}
+
+}  // namespace nl

@@ -1,0 +1,108 @@
+// The reading half of the packet loop: operands opened, captures read or pcap2pkt
+// lines parsed back into frames, the BPF filter applied and packets decoded, as a
+// stream of events in input order. It runs on a second thread while the caller's
+// handlers (reassembly, parsers, JSON output) run on the first, so the two halves
+// of every binary's work overlap; a bounded ring sits between them. Everything the
+// user sees (messages, counters, handlers) stays on the caller's thread.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <deque>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "libcore/cli/input.hpp"
+#include "libcore/decode/packet.hpp"
+#include "libcore/record/pkt.hpp"
+
+namespace nl {
+
+struct InputEvent {
+  enum class Kind : uint8_t {
+    begin_input,   // input `input` opened (text: its display name)
+    open_failed,   // text: why
+    packet,        // packet + decoded; from_json: it came from a pcap2pkt line
+    filtered,      // a packet the filter rejected; text: a filter error to report once, or empty
+    no_ip,         // a pkt line without an IP layer
+    other_line,    // text: a JSON line of another record type
+    line_error,    // text: what is wrong with JSON line line_no
+    line_too_long, // line line_no was over the cap and skipped
+    read_error,    // text: the capture's or the pipe's error; the input ends here
+    end_input,
+  };
+  Kind kind = Kind::end_input;
+  bool from_json = false;
+  size_t input = 0;
+  uint64_t bytes_read = 0;  // of this input so far
+  uint64_t line_no = 0;
+  Packet packet;            // packet.data points into `frame` or into a mapped capture
+  Decoded decoded;
+  std::vector<uint8_t> frame;
+  std::string text;
+  size_t held = 0;          // bytes of text and frame: counted against the byte budget
+};
+
+struct ReadAheadOptions {
+  std::vector<std::string> inputs;  // "-": stdin
+  std::string filter;
+  bool accept_pkt_jsonl = true;
+  bool need_payload = true;
+  bool strict = false;              // a bad JSON line ends its input
+  DecodeOptions decode;
+  bool thread = true;               // false: everything on the caller's thread
+};
+
+class ReadAhead {
+ public:
+  explicit ReadAhead(ReadAheadOptions opt);
+  ~ReadAhead();
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // The next event, valid until the next call; nullptr after the last.
+  InputEvent* next();
+
+  // Whether a second thread is worth it here (NETLINES_THREADS=1 turns it off).
+  static bool use_thread();
+
+ private:
+  struct Producer;
+  static constexpr size_t kRing = 1024;  // events in flight; a power of two
+
+  void run_producer();
+
+  std::unique_ptr<Producer> producer_;
+  // Ended inputs with the number of their end_input event, kept open (mapped)
+  // until the caller is past it. Producer thread only, then the destructor.
+  std::deque<std::pair<uint64_t, StageInput>> retired_;
+  std::vector<InputEvent> ring_;
+  bool threaded_ = false;
+  // Events produced (with kDone set after the last) and consumed so far; the
+  // ring holds [tail, head). Each side sleeps on a condition variable only after
+  // a short spin, and is woken a batch at a time.
+  static constexpr uint64_t kDone = uint64_t(1) << 63;
+  static constexpr uint64_t kBatch = 256;
+  alignas(64) std::atomic<uint64_t> head_{0};
+  alignas(64) std::atomic<uint64_t> tail_{0};
+  alignas(64) uint64_t consumed_ = 0;  // consumer's count, published to tail_ in batches
+  uint64_t seen_head_ = 0;             // consumer's last read of head_
+  uint64_t freed_local_ = 0;           // consumer: bytes of handled events not yet published
+  // Bytes of lines and copied frames in flight are capped too (a line may be
+  // 100 MB): the producer waits while produced - freed exceeds kMaxHeld.
+  static constexpr uint64_t kMaxHeld = 32u << 20;
+  alignas(64) std::atomic<uint64_t> freed_bytes_{0};
+  // A sleeping consumer's wish: woken once head reaches it (0: not sleeping).
+  alignas(64) std::atomic<uint64_t> consumer_wants_{0};
+  std::atomic<bool> producer_sleeping_{false};
+  std::atomic<bool> cancel_{false};
+  std::mutex mutex_;
+  std::condition_variable ready_;      // events to handle
+  std::condition_variable room_;       // slots to fill
+  std::thread thread_;
+};
+
+}  // namespace nl
