@@ -264,8 +264,9 @@ int main(int argc, char** argv) {
     s.add("partial_records", ts.ended[size_t(nl::FlowEnd::interval)])
         .add("emergency_expired", ts.emergency_expired)
         .add("port_reuse", ts.port_reuse)
-        .add("max_live_flows", ts.max_live)
-        .print();
+        .add("max_live_flows", ts.max_live);
+    if (interval > 0) s.add("interval_src_unattributed_packets", ts.interval_src_unattributed_packets);
+    s.print();
   }
   return status;
 }
