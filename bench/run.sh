@@ -57,7 +57,7 @@ row pkt-netlines-b64  "pcap2pkt (base64 payload)"      "$BIG"   "" "$B/pcap2pkt 
 row pkt-tshark-ek     "tshark -T ek"                   "$SMALL" "" "$TS $SMALL -T ek >/dev/null 2>&1"
 # tcpflow-reasm
 row reasm-netlines    "tcpflow-reasm F"                "$BIG"   "" "$B/tcpflow-reasm $BIG >/dev/null"
-row reasm-netlines-dump "tcpflow-reasm --dump (tmpfs)" "$BIG"   "rm -rf $DUMP; mkdir -p $DUMP" "$B/tcpflow-reasm --dump $DUMP $BIG >/dev/null"
+row reasm-netlines-dump "tcpflow-reasm --dump --data=none (tmpfs)" "$BIG" "rm -rf $DUMP; mkdir -p $DUMP" "$B/tcpflow-reasm --data=none --dump $DUMP $BIG >/dev/null"
 row reasm-netlines-pipe "pcap2pkt F | tcpflow-reasm"   "$BIG"   "" "$B/pcap2pkt $BIG | $B/tcpflow-reasm >/dev/null"
 row reasm-tcpflow     "tcpflow -r F -o tmpfs"          "$BIG"   "rm -rf $TF; mkdir -p $TF" "tcpflow -r $BIG -o $TF >/dev/null 2>&1"
 [ -x "$BIN/nidscount" ] && row reasm-libnids "libnids: reassemble, count" "$BIG" "" "$BIN/nidscount $BIG >/dev/null"

@@ -1,5 +1,8 @@
 #include "libcore/cli/common.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -122,9 +125,23 @@ void parse_or_exit(CLI::App& app, int argc, char** argv) {
   }
 }
 
+namespace {
+
+// Stages talk through pipes of 64 KiB by default: every fill wakes the reader and
+// every drain the writer, which costs more than the copying on virtual machines.
+// A 1 MiB pipe (the default limit for unprivileged processes) cuts that 16 times.
+void grow_pipe(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) (void)::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
+}  // namespace
+
 void init(int, char**, std::string name) {
   set_program(std::move(name));
   std::signal(SIGPIPE, SIG_IGN);
+  grow_pipe(0);
+  grow_pipe(1);
 }
 
 }  // namespace nl::cli

@@ -46,7 +46,7 @@ class Output {
   void finish();
 
  private:
-  static constexpr size_t kFlushAt = 1 << 16;
+  static constexpr size_t kFlushAt = 1 << 18;
   std::string buf_;
 };
 

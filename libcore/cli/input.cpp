@@ -17,6 +17,10 @@ LineReader::~LineReader() {
   if (fd_ > 0) ::close(fd_);
 }
 
+namespace {
+constexpr size_t kReadSize = 1 << 18;  // a quarter of the 1 MiB pipe (cli::init)
+}  // namespace
+
 bool LineReader::fill() {
   if (eof_) return false;
   if (start_ > 0 && start_ >= buf_.size() / 2) {
@@ -24,10 +28,10 @@ bool LineReader::fill() {
     start_ = 0;
   }
   size_t old = buf_.size();
-  buf_.resize(old + (1 << 16));
+  buf_.resize(old + kReadSize);
   ssize_t n;
   do {
-    n = ::read(fd_, buf_.data() + old, 1 << 16);
+    n = ::read(fd_, buf_.data() + old, kReadSize);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     buf_.resize(old);
