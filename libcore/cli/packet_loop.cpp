@@ -79,6 +79,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   ropt.strict = opt.strict;
   ropt.decode = opt.decode;
   ropt.thread = ReadAhead::use_thread();
+  if (ropt.thread && h.format && h.formatted) ropt.format = h.format;
   ReadAhead reader(std::move(ropt));
   std::string shown;
   using Kind = InputEvent::Kind;
@@ -97,15 +98,14 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         status = cli::kExitInput;
         if (prog) prog->end_input(ev->input, 0);
         break;
-      case Kind::packet: {
-        Packet& p = ev->packet;
-        p.number = ++number;
-        stats.count(p, ev->decoded);
-        h.packet(p, ev->decoded);
+      case Kind::packet:
+        stats.count(ev->packet, ev->decoded);
+        if (ev->formatted)
+          h.formatted(ev->packet, ev->output);
+        else
+          h.packet(ev->packet, ev->decoded);
         break;
-      }
       case Kind::filtered:
-        ++number;
         ++stats.filtered_out;
         if (!ev->text.empty()) {
           cli::error(shown, ev->text);
@@ -113,7 +113,6 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         }
         break;
       case Kind::no_ip:
-        ++number;
         ++stats.packets;
         ++stats.non_ip_records;
         break;

@@ -27,6 +27,8 @@ struct ReadAhead::Producer {
     // A slot keeps small buffers for reuse, not the memory of a rare huge line.
     if (ev.text.capacity() > kKeepBytes) std::string().swap(ev.text);
     if (ev.frame.capacity() > kKeepBytes) std::vector<uint8_t>().swap(ev.frame);
+    if (ev.output.capacity() > kKeepBytes) std::string().swap(ev.output);
+    ev.formatted = false;
     ev.from_json = false;
     ev.text.clear();
     ev.frame.clear();
@@ -96,6 +98,13 @@ struct ReadAhead::Producer {
     ev.kind = InputEvent::Kind::packet;
     Packet& p = ev.packet;
     decode_frame(p.linktype, p.data, p.origlen, ev.decoded, opt.decode);
+    // Formats here while the caller is behind (a backlog in the ring), so each
+    // thread ends up with the share of the formatting that keeps both busy.
+    if (opt.format && backlog > kRing / 4) {
+      ev.output.clear();
+      opt.format(p, ev.decoded, ev.output);
+      ev.formatted = true;
+    }
   }
 
   // False when the input ended without an event (the caller goes on to end_input).
@@ -113,6 +122,7 @@ struct ReadAhead::Producer {
       ended_ = true;
       return true;
     }
+    p.number = ++number_;  // filtered packets keep their place in the count
     if (!in.capture->stable_data()) {
       // Valid only until the next read: the event keeps its own copy.
       ev.frame.assign(p.data.data(), p.data.data() + p.data.size());
@@ -148,6 +158,7 @@ struct ReadAhead::Producer {
     switch (pkt_reader.read(line, opt.need_payload, rebuilt, type, message)) {
       case PktReadStatus::ok:
         ev.packet = rebuilt.packet;
+        ev.packet.number = ++number_;
         ev.frame.swap(rebuilt.frame);  // the event takes the frame; the reader reuses the old one
         ev.packet.data = Bytes(ev.frame.data(), ev.frame.size());
         if (passes(ev.packet, ev)) decode(ev);
@@ -157,6 +168,7 @@ struct ReadAhead::Producer {
         ev.text.assign(line);
         return true;
       case PktReadStatus::no_ip:
+        ++number_;
         ev.kind = InputEvent::Kind::no_ip;
         return true;
       case PktReadStatus::error:
@@ -178,6 +190,10 @@ struct ReadAhead::Producer {
   bool open_ = false;     // `in` is the current input
   bool ended_ = false;    // it has no more packets: end_input is next
   bool filter_reported = false;
+  uint64_t number_ = 0;   // packets read so far, all inputs
+
+ public:
+  uint64_t backlog = 0;   // events in the ring not yet handled, as last seen
 };
 
 bool ReadAhead::use_thread() {
@@ -248,9 +264,11 @@ void ReadAhead::run_producer() {
     // Inputs whose events have all been handled can be closed now.
     while (!retired_.empty() && retired_.front().first < tail) retired_.pop_front();
     InputEvent& ev = ring_[head & (kRing - 1)];
+    if ((head & 15) == 0) tail = tail_.load(std::memory_order_acquire);
+    producer_->backlog = head - tail;
     bool more = producer_->produce(ev);
     if (more && ev.kind == InputEvent::Kind::end_input) retired_.emplace_back(head, std::move(producer_->finished));
-    ev.held = ev.text.size() + ev.frame.size();
+    ev.held = ev.text.size() + ev.frame.size() + ev.output.size();
     produced_bytes += ev.held;
     if (more) ++head;
     head_.store(more ? head : head | kDone, std::memory_order_seq_cst);
@@ -272,7 +290,7 @@ InputEvent* ReadAhead::next() {
   // Hand back the slots of the events already handled, in batches (to keep the two
   // threads off each other's cache line) and always before waiting.
   if (consumed_) freed_local_ += ring_[(consumed_ - 1) & (kRing - 1)].held;
-  if (consumed_ && ((consumed_ & (kBatch - 1)) == 0 || consumed_ == seen_head_ || freed_local_ > kMaxHeld / 8)) {
+  if (consumed_ && ((consumed_ & (kTailBatch - 1)) == 0 || consumed_ == seen_head_ || freed_local_ > kMaxHeld / 8)) {
     freed_bytes_.fetch_add(freed_local_, std::memory_order_seq_cst);
     freed_local_ = 0;
     tail_.store(consumed_, std::memory_order_seq_cst);

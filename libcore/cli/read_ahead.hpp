@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <deque>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,7 +26,7 @@ struct InputEvent {
   enum class Kind : uint8_t {
     begin_input,   // input `input` opened (text: its display name)
     open_failed,   // text: why
-    packet,        // packet + decoded; from_json: it came from a pcap2pkt line
+    packet,        // packet (numbered) + decoded; from_json: it came from a pcap2pkt line
     filtered,      // a packet the filter rejected; text: a filter error to report once, or empty
     no_ip,         // a pkt line without an IP layer
     other_line,    // text: a JSON line of another record type
@@ -43,6 +44,9 @@ struct InputEvent {
   Decoded decoded;
   std::vector<uint8_t> frame;
   std::string text;
+  // With ReadAheadOptions::format: the packet's output, made on the reading thread.
+  bool formatted = false;
+  std::string output;
   size_t held = 0;          // bytes of text and frame: counted against the byte budget
 };
 
@@ -54,6 +58,11 @@ struct ReadAheadOptions {
   bool strict = false;              // a bad JSON line ends its input
   DecodeOptions decode;
   bool thread = true;               // false: everything on the caller's thread
+  // A pure function from a decoded packet to its output. When set, the reading
+  // thread formats packets while the caller lags behind (the caller formats the
+  // rest), so that a binary whose work is mostly formatting (pcap2pkt) keeps
+  // both threads busy.
+  std::function<void(const Packet&, const Decoded&, std::string&)> format;
 };
 
 class ReadAhead {
@@ -85,7 +94,8 @@ class ReadAhead {
   // ring holds [tail, head). Each side sleeps on a condition variable only after
   // a short spin, and is woken a batch at a time.
   static constexpr uint64_t kDone = uint64_t(1) << 63;
-  static constexpr uint64_t kBatch = 256;
+  static constexpr uint64_t kBatch = 256;     // a sleeping consumer is woken for this many
+  static constexpr uint64_t kTailBatch = 64;  // handled slots are handed back this many at a time
   alignas(64) std::atomic<uint64_t> head_{0};
   alignas(64) std::atomic<uint64_t> tail_{0};
   alignas(64) uint64_t consumed_ = 0;  // consumer's count, published to tail_ in batches
