@@ -80,10 +80,27 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   ropt.decode = opt.decode;
   ropt.thread = ReadAhead::use_thread();
   if (ropt.thread && h.format && h.formatted) ropt.format = h.format;
+  ropt.share_lines = ropt.thread && !opt.strict && !ropt.format;
+  // Lines handed over unread are parsed here, into `local`.
+  LineDecoder lines(opt.filter, opt.need_payload, opt.decode);
+  InputEvent local;
+  bool filter_reported = false;          // by this thread's decoder, for the current input
+  size_t filter_error_shown = SIZE_MAX;  // input whose filter error is on stderr already
   ReadAhead reader(std::move(ropt));
   std::string shown;
   using Kind = InputEvent::Kind;
   while (InputEvent* ev = reader.next()) {
+    if (ev->kind == Kind::raw_line) {
+      local.kind = Kind::end_input;
+      local.text.clear();
+      local.formatted = false;
+      lines.fill(ev->text, local, filter_reported);
+      local.from_json = true;
+      local.input = ev->input;
+      local.line_no = ev->line_no;
+      local.bytes_read = ev->bytes_read;
+      ev = &local;
+    }
     if (prog && (ev->kind == Kind::packet || ev->kind == Kind::filtered || ev->kind == Kind::no_ip ||
                  ev->kind == Kind::other_line || ev->kind == Kind::line_error || ev->kind == Kind::line_too_long)) {
       ev->from_json ? prog->record(ev->bytes_read) : prog->packet(ev->bytes_read);
@@ -91,6 +108,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
     switch (ev->kind) {
       case Kind::begin_input:
         shown = ev->text;
+        filter_reported = false;
         if (prog) prog->begin_input(ev->input, shown);
         break;
       case Kind::open_failed:
@@ -99,6 +117,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         if (prog) prog->end_input(ev->input, 0);
         break;
       case Kind::packet:
+        ev->packet.number = ++number;
         stats.count(ev->packet, ev->decoded);
         if (ev->formatted)
           h.formatted(ev->packet, ev->output);
@@ -106,13 +125,16 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
           h.packet(ev->packet, ev->decoded);
         break;
       case Kind::filtered:
+        ++number;
         ++stats.filtered_out;
-        if (!ev->text.empty()) {
+        if (!ev->text.empty() && filter_error_shown != ev->input) {
           cli::error(shown, ev->text);
+          filter_error_shown = ev->input;
           status = cli::kExitInput;
         }
         break;
       case Kind::no_ip:
+        ++number;
         ++stats.packets;
         ++stats.non_ip_records;
         break;
@@ -135,6 +157,8 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         if (prog) prog->end_input(ev->input, ev->bytes_read);
         if (h.idle) h.idle();
         break;
+      case Kind::raw_line:
+        break;  // made into `local` above
     }
   }
   if (prog) prog->finish();

@@ -9,14 +9,60 @@
 
 namespace nl {
 
-// Produces the events of all inputs one at a time; owns everything the reading
-// side needs, so that it can run on its own thread.
 namespace {
+
 constexpr size_t kKeepBytes = 16 << 10;
+
+// Applies the filter; a filter that cannot compile for a link type is reported
+// once per input (`reported`).
+bool passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) {
+  if (bpf.empty()) return true;
+  std::string err;
+  if (bpf.matches(p, err)) return true;
+  ev.kind = InputEvent::Kind::filtered;
+  if (!err.empty() && !reported) {
+    ev.text = "filter: " + err;
+    reported = true;
+  }
+  return false;
+}
+
 }  // namespace
 
+LineDecoder::LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode)
+    : bpf_(std::make_unique<BpfFilterSet>(filter)), need_payload_(need_payload), decode_(decode) {}
+LineDecoder::~LineDecoder() = default;
+
+void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_reported) {
+  switch (reader_.read(line, need_payload_, rebuilt_, type_, message_)) {
+    case PktReadStatus::ok:
+      ev.packet = rebuilt_.packet;
+      ev.frame.swap(rebuilt_.frame);  // the event takes the frame; the reader reuses the old one
+      ev.packet.data = Bytes(ev.frame.data(), ev.frame.size());
+      if (passes(*bpf_, ev.packet, ev, filter_reported)) {
+        ev.kind = InputEvent::Kind::packet;
+        decode_frame(ev.packet.linktype, ev.packet.data, ev.packet.origlen, ev.decoded, decode_);
+      }
+      return;
+    case PktReadStatus::not_pkt:
+      ev.kind = InputEvent::Kind::other_line;
+      ev.text.assign(line);
+      return;
+    case PktReadStatus::no_ip:
+      ev.kind = InputEvent::Kind::no_ip;
+      return;
+    case PktReadStatus::error:
+      ev.kind = InputEvent::Kind::line_error;
+      ev.text = message_;
+      return;
+  }
+}
+
+// Produces the events of all inputs one at a time; owns everything the reading
+// side needs, so that it can run on its own thread.
 struct ReadAhead::Producer {
-  explicit Producer(ReadAheadOptions o) : opt(std::move(o)), bpf(opt.filter) {
+  explicit Producer(ReadAheadOptions o)
+      : opt(std::move(o)), bpf(opt.filter), lines(opt.filter, opt.need_payload, opt.decode) {
     if (opt.inputs.empty()) opt.inputs.push_back("-");
   }
 
@@ -81,19 +127,6 @@ struct ReadAhead::Producer {
     return in.capture ? in.capture->bytes_read() : in.lines ? in.lines->bytes_read() : 0;
   }
 
-  // Applies the filter; a filter that cannot compile for a link type is reported once.
-  bool passes(const Packet& p, InputEvent& ev) {
-    if (bpf.empty()) return true;
-    std::string err;
-    if (bpf.matches(p, err)) return true;
-    ev.kind = InputEvent::Kind::filtered;
-    if (!err.empty() && !filter_reported) {
-      ev.text = "filter: " + err;
-      filter_reported = true;
-    }
-    return false;
-  }
-
   void decode(InputEvent& ev) {
     ev.kind = InputEvent::Kind::packet;
     Packet& p = ev.packet;
@@ -128,7 +161,7 @@ struct ReadAhead::Producer {
       ev.frame.assign(p.data.data(), p.data.data() + p.data.size());
       p.data = Bytes(ev.frame.data(), ev.frame.size());
     }
-    if (passes(p, ev)) decode(ev);
+    if (passes(bpf, p, ev, filter_reported)) decode(ev);
     return true;
   }
 
@@ -155,42 +188,26 @@ struct ReadAhead::Producer {
         break;
     }
     if (line.empty()) return false;
-    switch (pkt_reader.read(line, opt.need_payload, rebuilt, type, message)) {
-      case PktReadStatus::ok:
-        ev.packet = rebuilt.packet;
-        ev.packet.number = ++number_;
-        ev.frame.swap(rebuilt.frame);  // the event takes the frame; the reader reuses the old one
-        ev.packet.data = Bytes(ev.frame.data(), ev.frame.size());
-        if (passes(ev.packet, ev)) decode(ev);
-        return true;
-      case PktReadStatus::not_pkt:
-        ev.kind = InputEvent::Kind::other_line;
-        ev.text.assign(line);
-        return true;
-      case PktReadStatus::no_ip:
-        ++number_;
-        ev.kind = InputEvent::Kind::no_ip;
-        return true;
-      case PktReadStatus::error:
-        ev.kind = InputEvent::Kind::line_error;
-        ev.text = message;
-        if (opt.strict) ended_ = true;
-        return true;
+    if (opt.share_lines && backlog < kRing / 8) {
+      // The caller is waiting for events: let it parse this line itself.
+      ev.kind = InputEvent::Kind::raw_line;
+      ev.text.assign(line);
+      return true;
     }
-    return false;
+    lines.fill(line, ev, filter_reported);
+    if (ev.kind == InputEvent::Kind::line_error && opt.strict) ended_ = true;
+    return true;
   }
 
   ReadAheadOptions opt;
   BpfFilterSet bpf;
-  PktReader pkt_reader;
-  RebuiltPacket rebuilt;
-  std::string type, message;
+  LineDecoder lines;
   size_t index = 0;
   StageInput in;
   bool open_ = false;     // `in` is the current input
   bool ended_ = false;    // it has no more packets: end_input is next
   bool filter_reported = false;
-  uint64_t number_ = 0;   // packets read so far, all inputs
+  uint64_t number_ = 0;   // packets read so far, all inputs (the formatter's numbers)
 
  public:
   uint64_t backlog = 0;   // events in the ring not yet handled, as last seen

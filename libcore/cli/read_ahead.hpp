@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct InputEvent {
     other_line,    // text: a JSON line of another record type
     line_error,    // text: what is wrong with JSON line line_no
     line_too_long, // line line_no was over the cap and skipped
+    raw_line,      // text: a JSON line left for the caller to read (LineDecoder)
     read_error,    // text: the capture's or the pipe's error; the input ends here
     end_input,
   };
@@ -63,6 +65,29 @@ struct ReadAheadOptions {
   // rest), so that a binary whose work is mostly formatting (pcap2pkt) keeps
   // both threads busy.
   std::function<void(const Packet&, const Decoded&, std::string&)> format;
+  // Hand JSON lines over unread (raw_line) while the caller waits for events, so
+  // that both threads parse when parsing is the slower half. Not with `strict`.
+  bool share_lines = false;
+};
+
+class BpfFilterSet;
+
+// A pcap2pkt line into an event: packet (filtered, decoded), no_ip, other_line or
+// line_error. One per thread.
+class LineDecoder {
+ public:
+  LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode);
+  ~LineDecoder();
+  // `filter_reported`: a filter error was already reported for this input.
+  void fill(std::string_view line, InputEvent& ev, bool& filter_reported);
+
+ private:
+  std::unique_ptr<BpfFilterSet> bpf_;
+  PktReader reader_;
+  RebuiltPacket rebuilt_;
+  std::string type_, message_;
+  bool need_payload_;
+  DecodeOptions decode_;
 };
 
 class ReadAhead {
