@@ -59,19 +59,9 @@ int main(int argc, char** argv) {
   int status = nl::run_session_loop(opt, h, st);
   out.finish();
   if (stats) {
-    const nl::HttpStats& c = sink.stats();
     nl::cli::Summary s;
     st.describe(s.text());
-    s.add("http.sessions", c.sessions)
-        .add("http.http_sessions", c.http_sessions)
-        .add("http.non_http", c.non_http)
-        .add("http.transactions", c.transactions)
-        .add("http.pipeline_overflow", c.pipeline_overflow)
-        .add("http.headers_dropped", c.headers_dropped)
-        .add("http.tunnels", c.tunnels)
-        .add("http.directions_stopped", c.directions_stopped)
-        .add("http.bytes_ignored", c.bytes_ignored)
-        .print();
+    s.add_all("http.", sink.stats().named()).print();
   }
   return status;
 }

@@ -47,17 +47,9 @@ int main(int argc, char** argv) {
   int status = nl::run_session_loop(opt, h, st);
   out.finish();
   if (stats) {
-    const nl::TlsStats& c = sink.stats();
     nl::cli::Summary s;
     st.describe(s.text());
-    s.add("tls.sessions", c.sessions)
-        .add("tls.tls_sessions", c.tls_sessions)
-        .add("tls.not_tls", c.not_tls)
-        .add("tls.client_hellos", c.hellos)
-        .add("tls.sslv2_hellos", c.sslv2)
-        .add("tls.with_sni", c.with_sni)
-        .add("tls.with_anomalies", c.with_anomalies)
-        .print();
+    s.add_all("tls.", sink.stats().named()).print();
   }
   return status;
 }

@@ -104,6 +104,18 @@ const char* body_framing_name(BodyFraming f) {
   return "none";
 }
 
+std::vector<std::pair<const char*, uint64_t>> HttpStats::named() const {
+  return {{"sessions", sessions},
+          {"http_sessions", http_sessions},
+          {"non_http", non_http},
+          {"transactions", transactions},
+          {"pipeline_overflow", pipeline_overflow},
+          {"headers_dropped", headers_dropped},
+          {"tunnels", tunnels},
+          {"directions_stopped", directions_stopped},
+          {"bytes_ignored", bytes_ignored}};
+}
+
 void HttpStats::add(const HttpStats& o) {
   sessions += o.sessions;
   http_sessions += o.http_sessions;

@@ -127,6 +127,8 @@ struct HttpStats {
   uint64_t bytes_ignored = 0;         // bytes arriving after a direction stopped
 
   void add(const HttpStats& o);
+  // (name, value) for --stats, in a fixed order.
+  std::vector<std::pair<const char*, uint64_t>> named() const;
 };
 
 class HttpSessionParser {

@@ -555,6 +555,12 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   w.end_object();
 }
 
+std::vector<std::pair<const char*, uint64_t>> TlsStats::named() const {
+  return {{"sessions", sessions},       {"tls_sessions", tls_sessions}, {"not_tls", not_tls},
+          {"client_hellos", hellos},    {"sslv2_hellos", sslv2},        {"with_sni", with_sni},
+          {"with_anomalies", with_anomalies}};
+}
+
 void TlsSessionSink::session_start(const SessionView& s) {
   ++stats_.sessions;
   std::unique_ptr<TlsSessionParser> p;

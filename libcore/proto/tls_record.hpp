@@ -113,6 +113,9 @@ struct TlsStats {
   uint64_t sslv2 = 0;                 // of which SSLv2-compatible ClientHellos
   uint64_t with_sni = 0;
   uint64_t with_anomalies = 0;        // client-side anomalies set
+
+  // (name, value) for --stats, in a fixed order.
+  std::vector<std::pair<const char*, uint64_t>> named() const;
 };
 
 // One TlsSessionParser per open session, driven by the reassembler's calls; parsers
