@@ -14,28 +14,13 @@
 #include "libcore/flow/flow_record.hpp"
 #include "libcore/flow/table.hpp"
 #include "libcore/reasm/defrag.hpp"
+#include "tests/unit/flow_helpers.hpp"
 
 using namespace nl;
+using namespace nl::flow_test;
 using json = nlohmann::json;
 
 namespace {
-
-constexpr int64_t kSec = 1'000'000'000;
-
-IpAddress ip(const char* s) {
-  IpAddress a;
-  REQUIRE(parse_ip(s, a));
-  return a;
-}
-
-Packet pkt_at(int64_t ns, uint32_t origlen) {
-  Packet p;
-  p.ts.sec = 1700000000 + ns / kSec;
-  p.ts.nsec = uint32_t(ns % kSec);
-  p.ts.digits = 6;
-  p.origlen = p.caplen = origlen;
-  return p;
-}
 
 // Holds payload bytes for Decoded spans.
 std::string g_zeros(4096, 'x');

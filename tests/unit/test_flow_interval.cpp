@@ -11,19 +11,13 @@
 #include "libcore/capture/reader.hpp"
 #include "libcore/flow/flow_record.hpp"
 #include "libcore/flow/table.hpp"
+#include "tests/unit/flow_helpers.hpp"
 
 using namespace nl;
+using namespace nl::flow_test;
 using json = nlohmann::json;
 
 namespace {
-
-constexpr int64_t kSec = 1'000'000'000;
-
-IpAddress addr(const std::string& s) {
-  IpAddress a;
-  REQUIRE(parse_ip(s, a));
-  return a;
-}
 
 std::string ip_text(const IpAddress& a) {
   std::string s;
@@ -31,19 +25,10 @@ std::string ip_text(const IpAddress& a) {
   return s;
 }
 
-Packet pkt_at(int64_t ns, uint32_t origlen) {
-  Packet p;
-  p.ts.sec = 1700000000 + ns / kSec;
-  p.ts.nsec = uint32_t(ns % kSec);
-  p.ts.digits = 6;
-  p.origlen = p.caplen = origlen;
-  return p;
-}
-
 Decoded udp(const std::string& src, const std::string& dst, uint32_t len) {
   Decoded d;
-  d.ip.src = addr(src);
-  d.ip.dst = addr(dst);
+  d.ip.src = ip(src);
+  d.ip.dst = ip(dst);
   d.ip.version = d.ip.src.family;
   d.ip.header_len = d.ip.version == 4 ? 20 : 40;
   d.ip.total_len = d.ip.header_len + 8 + len;
@@ -82,7 +67,7 @@ void check_record(const json& r) {
     if (prev) {
       uint64_t pb = (*prev)["bytes"], b = e["bytes"];
       CHECK(pb >= b);
-      if (pb == b) CHECK(addr((*prev)["ip"]) < addr(e["ip"]));
+      if (pb == b) CHECK(ip((*prev)["ip"]) < ip(e["ip"]));
     }
     prev = &e;
   }
@@ -93,11 +78,11 @@ void check_record(const json& r) {
 
 TEST_CASE("SourceVolume: sums per address, top n by bytes then address, reset") {
   SourceVolume v(100, 42);
-  CHECK(v.add(addr("10.0.0.2"), 100));
-  CHECK(v.add(addr("10.0.0.1"), 100));
-  CHECK(v.add(addr("2001:db8::1"), 300));
-  CHECK(v.add(addr("10.0.0.3"), 50));
-  CHECK(v.add(addr("10.0.0.2"), 1));
+  CHECK(v.add(ip("10.0.0.2"), 100));
+  CHECK(v.add(ip("10.0.0.1"), 100));
+  CHECK(v.add(ip("2001:db8::1"), 300));
+  CHECK(v.add(ip("10.0.0.3"), 50));
+  CHECK(v.add(ip("10.0.0.2"), 1));
   CHECK(v.size() == 4);
   SourceBytes top[3];
   REQUIRE(v.top(top, 3) == 3);
@@ -110,9 +95,9 @@ TEST_CASE("SourceVolume: sums per address, top n by bytes then address, reset") 
 
   // Ties: address order, IPv4 before IPv6.
   SourceVolume t(100, 7);
-  t.add(addr("::1"), 5);
-  t.add(addr("10.0.0.9"), 5);
-  t.add(addr("10.0.0.10"), 5);
+  t.add(ip("::1"), 5);
+  t.add(ip("10.0.0.9"), 5);
+  t.add(ip("10.0.0.10"), 5);
   REQUIRE(t.top(top, 3) == 3);
   CHECK(ip_text(top[0].ip) == "10.0.0.9");
   CHECK(ip_text(top[1].ip) == "10.0.0.10");
@@ -121,7 +106,7 @@ TEST_CASE("SourceVolume: sums per address, top n by bytes then address, reset") 
   v.reset();
   CHECK(v.size() == 0);
   CHECK(v.top(top, 3) == 0);
-  CHECK(v.add(addr("10.0.0.2"), 7));  // the old entry is gone, not added to
+  CHECK(v.add(ip("10.0.0.2"), 7));  // the old entry is gone, not added to
   REQUIRE(v.top(top, 3) == 1);
   CHECK(top[0].bytes == 7);
 }
@@ -129,10 +114,10 @@ TEST_CASE("SourceVolume: sums per address, top n by bytes then address, reset") 
 TEST_CASE("SourceVolume: the cap refuses new addresses, keeps counting known ones; growth keeps sums") {
   SourceVolume v(1000, 3);
   for (int i = 0; i < 1000; ++i)
-    CHECK(v.add(addr("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256)), uint64_t(i + 1)));
+    CHECK(v.add(ip("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256)), uint64_t(i + 1)));
   CHECK(v.size() == 1000);
-  CHECK_FALSE(v.add(addr("10.9.9.9"), 5));
-  CHECK(v.add(addr("10.1.0.0"), 5));  // known: still counted
+  CHECK_FALSE(v.add(ip("10.9.9.9"), 5));
+  CHECK(v.add(ip("10.1.0.0"), 5));  // known: still counted
   CHECK(v.size() == 1000);
   SourceBytes top[10];
   REQUIRE(v.top(top, 10) == 10);
@@ -140,8 +125,8 @@ TEST_CASE("SourceVolume: the cap refuses new addresses, keeps counting known one
   // Reset many times (generation counter) and reuse: only the new interval's data.
   for (int r = 0; r < 5; ++r) {
     v.reset();
-    CHECK(v.add(addr("10.1.0.1"), 3));
-    CHECK(v.add(addr("10.1.0.1"), 3));
+    CHECK(v.add(ip("10.1.0.1"), 3));
+    CHECK(v.add(ip("10.1.0.1"), 3));
     REQUIRE(v.top(top, 10) == 1);
     CHECK(top[0].bytes == 6);
   }
@@ -180,7 +165,7 @@ TEST_CASE("interval: by_src lists the top 10 senders; by_src_other the rest; sum
   // Expected: sort `sent` by bytes desc then address.
   std::vector<std::pair<std::string, uint64_t>> want(sent.begin(), sent.end());
   std::sort(want.begin(), want.end(), [](auto& a, auto& b) {
-    return a.second != b.second ? a.second > b.second : addr(a.first) < addr(b.first);
+    return a.second != b.second ? a.second > b.second : ip(a.first) < ip(b.first);
   });
   uint64_t other = 0;
   for (size_t i = 0; i < want.size(); ++i) {
