@@ -42,10 +42,14 @@ enum class PktReadStatus {
 // `type` receives the record's "type" (for not_pkt).
 class PktReader {
  public:
-  PktReader();
+  // Lines are read by a fast scanner, or by simdjson's DOM when the scanner gives
+  // up; `dom_only` always uses the DOM (tests compare the two).
+  explicit PktReader(bool dom_only = false);
   ~PktReader();
   PktReadStatus read(std::string_view line, bool need_payload, RebuiltPacket& out,
                      std::string& type, std::string& message);
+  // Lines the scanner left to the DOM (an escape, a fraction, invalid JSON...).
+  uint64_t dom_reads() const;
 
  private:
   struct Impl;

@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "libcore/json/scan.hpp"
 #include "libcore/record/pkt.hpp"
 
 namespace nl {
@@ -117,7 +118,34 @@ uint16_t parse_hex16(std::string_view s) {
   return v;
 }
 
-// Small readers over an On-Demand value: true when the value has the type.
+// The record is read through one of two kinds of value with the same small
+// interface: the fast scanner over the line (ScanValue) or, when the scanner gives
+// up, simdjson's DOM (element). get() is true when the value has the type;
+// fields()/elements() are false when it is not an object/array.
+struct ScanValue {
+  json::Scanner* s;
+};
+bool get(ScanValue v, uint64_t& out) { return v.s->uint(out); }
+bool get(ScanValue v, int64_t& out) {
+  uint64_t u = 0;
+  if (!v.s->uint(u) || u > uint64_t(INT64_MAX)) return false;
+  out = int64_t(u);
+  return true;
+}
+bool get(ScanValue v, std::string_view& out) { return v.s->string(out); }
+bool get_true(ScanValue v) {
+  bool b = false;
+  return v.s->boolean(b) && b;
+}
+template <class Fn>
+bool fields(ScanValue v, Fn&& fn) {
+  return v.s->object([&](std::string_view k) { fn(k, v); });
+}
+template <class Fn>
+bool elements(ScanValue v, Fn&& fn) {
+  return v.s->array([&] { fn(v); });
+}
+
 bool get(element v, uint64_t& out) { return v.get(out) == simdjson::SUCCESS; }
 bool get(element v, int64_t& out) { return v.get(out) == simdjson::SUCCESS; }
 bool get(element v, std::string_view& out) { return v.get(out) == simdjson::SUCCESS; }
@@ -125,130 +153,166 @@ bool get_true(element v) {
   bool b = false;
   return v.get(b) == simdjson::SUCCESS && b;
 }
-
-// Calls fn(key, value) for each field, in the record's order.
 template <class Fn>
-void for_each_field(object o, Fn&& fn) {
+bool fields(element v, Fn&& fn) {
+  object o;
+  if (v.get(o) != simdjson::SUCCESS) return false;
   for (auto field : o) fn(field.key, field.value);
+  return true;
+}
+template <class Fn>
+bool elements(element v, Fn&& fn) {
+  array a;
+  if (v.get(a) != simdjson::SUCCESS) return false;
+  for (element e : a) fn(e);
+  return true;
+}
+
+// --time=epoch writes "ts" as a number: a double cannot hold nanoseconds, so the
+// DOM reader takes the literal text of the first "ts" key (the top-level one
+// comes first); the scanner leaves such lines to the DOM.
+void read_ts_number(ScanValue v, std::string_view, PktFields&) {
+  char c = v.s->peek();
+  if (c == '-' || (c >= '0' && c <= '9')) v.s->fail();
+}
+void read_ts_number(element v, std::string_view line, PktFields& f) {
+  if (!v.is_number()) return;
+  size_t at = line.find("\"ts\":");
+  if (at == std::string_view::npos) return;
+  std::string_view text = line.substr(at + 5);
+  text = text.substr(0, text.find_first_of(",}"));
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  f.ts = text;
+  f.has_ts = true;
 }
 
 // [a, b] -> two integers (a non-integer reads as 0, as before).
-bool get_pair(element v, uint64_t& a, uint64_t& b) {
-  array arr;
-  if (v.get(arr) != simdjson::SUCCESS || arr.size() != 2) return false;
-  if (!get(arr.at(0).value_unsafe(), a)) a = 0;
-  if (!get(arr.at(1).value_unsafe(), b)) b = 0;
+template <class V>
+bool get_pair(V v, uint64_t& a, uint64_t& b) {
+  uint64_t pair[2] = {0, 0};
+  size_t n = 0;
+  if (!elements(v, [&](V e) {
+        if (n < 2 && !get(e, pair[n])) pair[n] = 0;
+        ++n;
+      }))
+    return false;
+  if (n != 2) return false;
+  a = pair[0];
+  b = pair[1];
   return true;
 }
 
 // The read_* functions fill what they find; a field of the wrong type stays unset.
-void read_tcp(object o, TcpFields& t) {
-  for_each_field(o, [&](std::string_view k, element v) {
-    if (k == "seq") t.has_seq = get(v, t.seq);
-    else if (k == "ack") t.has_ack = get(v, t.ack);
-    else if (k == "flags_raw") t.has_flags = get(v, t.flags_raw);
-    else if (k == "window") t.has_window = get(v, t.window);
-    else if (k == "urgent") get(v, t.urgent);
-    else if (k == "hdr_len") get(v, t.hdr_len);
+template <class V>
+bool read_tcp(V v, TcpFields& t) {
+  return fields(v, [&](std::string_view k, V x) {
+    if (k == "seq") t.has_seq = get(x, t.seq);
+    else if (k == "ack") t.has_ack = get(x, t.ack);
+    else if (k == "flags_raw") t.has_flags = get(x, t.flags_raw);
+    else if (k == "window") t.has_window = get(x, t.window);
+    else if (k == "urgent") get(x, t.urgent);
+    else if (k == "hdr_len") get(x, t.hdr_len);
     else if (k == "options") {
-      object opts;
-      if (v.get(opts) != simdjson::SUCCESS) return;
-      for_each_field(opts, [&](std::string_view k2, element v2) {
-        if (k2 == "mss") t.has_mss = get(v2, t.mss);
-        else if (k2 == "wscale") t.has_wscale = get(v2, t.wscale);
-        else if (k2 == "sack_permitted") t.sack_permitted = get_true(v2);
-        else if (k2 == "fast_open") t.fast_open = get_true(v2);
-        else if (k2 == "ts") t.has_ts = get_pair(v2, t.ts_val, t.ts_ecr);
+      fields(x, [&](std::string_view k2, V o) {
+        if (k2 == "mss") t.has_mss = get(o, t.mss);
+        else if (k2 == "wscale") t.has_wscale = get(o, t.wscale);
+        else if (k2 == "sack_permitted") t.sack_permitted = get_true(o);
+        else if (k2 == "fast_open") t.fast_open = get_true(o);
+        else if (k2 == "ts") t.has_ts = get_pair(o, t.ts_val, t.ts_ecr);
         else if (k2 == "sack") {
-          array blocks;
-          if (v2.get(blocks) != simdjson::SUCCESS) return;
-          t.n_sack = 0;
-          for (element blk : blocks) {
-            uint64_t l = 0, r = 0;
-            get_pair(blk, l, r);
-            if (t.n_sack < kMaxSack) {
-              t.sack[t.n_sack][0] = l;
-              t.sack[t.n_sack][1] = r;
-              ++t.n_sack;
-            }
-          }
+          size_t n_sack = 0;
+          if (elements(o, [&](V blk) {
+                uint64_t l = 0, r = 0;
+                get_pair(blk, l, r);
+                if (n_sack < kMaxSack) {
+                  t.sack[n_sack][0] = l;
+                  t.sack[n_sack][1] = r;
+                  ++n_sack;
+                }
+              }))
+            t.n_sack = n_sack;
         }
       });
     }
   });
 }
 
-void read_ip(object o, PktFields& f) {
-  for_each_field(o, [&](std::string_view k, element v) {
-    if (k == "version") f.has_version = get(v, f.version);
-    else if (k == "src") f.has_src = get(v, f.src);
-    else if (k == "dst") f.has_dst = get(v, f.dst);
-    else if (k == "total_len") f.has_total_len = get(v, f.total_len);
-    else if (k == "hdr_len") f.has_hdr_len = get(v, f.hdr_len);
-    else if (k == "proto") f.has_proto = get(v, f.proto);
-    else if (k == "ttl") get(v, f.ttl);
-    else if (k == "tos") get(v, f.tos);
-    else if (k == "id") get(v, f.id);
-    else if (k == "frag_offset") get(v, f.frag_offset);
-    else if (k == "flow_label") get(v, f.flow_label);
-    else if (k == "df") f.df = get_true(v);
-    else if (k == "mf") f.mf = get_true(v);
-    else if (k == "fragment") f.fragment = get_true(v);
+template <class V>
+bool read_ip(V v, PktFields& f) {
+  return fields(v, [&](std::string_view k, V x) {
+    if (k == "version") f.has_version = get(x, f.version);
+    else if (k == "src") f.has_src = get(x, f.src);
+    else if (k == "dst") f.has_dst = get(x, f.dst);
+    else if (k == "total_len") f.has_total_len = get(x, f.total_len);
+    else if (k == "hdr_len") f.has_hdr_len = get(x, f.hdr_len);
+    else if (k == "proto") f.has_proto = get(x, f.proto);
+    else if (k == "ttl") get(x, f.ttl);
+    else if (k == "tos") get(x, f.tos);
+    else if (k == "id") get(x, f.id);
+    else if (k == "frag_offset") get(x, f.frag_offset);
+    else if (k == "flow_label") get(x, f.flow_label);
+    else if (k == "df") f.df = get_true(x);
+    else if (k == "mf") f.mf = get_true(x);
+    else if (k == "fragment") f.fragment = get_true(x);
     else if (k == "ext") {
-      array names;
-      if (v.get(names) != simdjson::SUCCESS) return;
-      f.n_ext = 0;
-      for (element e : names) {
-        std::string_view name;
-        if (!get(e, name)) continue;
-        uint8_t code = ext_code(name);
-        // ESP: its bytes are the payload; unknown names have nothing to rebuild.
-        if (code != 255 && code != 50 && f.n_ext < kMaxExt) f.ext[f.n_ext++] = code;
-      }
+      size_t n_ext = 0;
+      if (elements(x, [&](V e) {
+            std::string_view name;
+            if (!get(e, name)) return;
+            uint8_t code = ext_code(name);
+            // ESP: its bytes are the payload; unknown names have nothing to rebuild.
+            if (code != 255 && code != 50 && n_ext < kMaxExt) f.ext[n_ext++] = code;
+          }))
+        f.n_ext = n_ext;
     }
   });
 }
 
-void read_link(object o, PktFields& f) {
-  for_each_field(o, [&](std::string_view k, element v) {
+template <class V>
+bool read_link(V v, PktFields& f) {
+  return fields(v, [&](std::string_view k, V x) {
     std::string_view s;
-    if (k == "type") f.ethernet = get(v, s) && s == "ethernet";
-    else if (k == "src") f.has_link_src = get(v, s) && parse_mac(s, f.link_src);
-    else if (k == "dst") f.has_link_dst = get(v, s) && parse_mac(s, f.link_dst);
+    if (k == "type") f.ethernet = get(x, s) && s == "ethernet";
+    else if (k == "src") f.has_link_src = get(x, s) && parse_mac(s, f.link_src);
+    else if (k == "dst") f.has_link_dst = get(x, s) && parse_mac(s, f.link_dst);
   });
 }
 
-void read_vlans(array tags, PktFields& f) {
-  f.has_vlan = tags.size() > 0;
-  for (element e : tags) {
-    object tag;
-    if (e.get(tag) != simdjson::SUCCESS) continue;
+template <class V>
+void read_vlans(V v, PktFields& f) {
+  bool any = false;
+  bool is_array = elements(v, [&](V e) {
+    any = true;
     VlanFields t;
-    for_each_field(tag, [&](std::string_view k, element v) {
+    bool is_tag = fields(e, [&](std::string_view k, V x) {
       std::string_view s;
-      if (k == "id") get(v, t.id);
-      else if (k == "pcp") get(v, t.pcp);
-      else if (k == "dei") t.dei = get_true(v);
-      else if (k == "tpid" && get(v, s)) t.tpid = parse_hex16(s);
+      if (k == "id") get(x, t.id);
+      else if (k == "pcp") get(x, t.pcp);
+      else if (k == "dei") t.dei = get_true(x);
+      else if (k == "tpid" && get(x, s)) t.tpid = parse_hex16(s);
     });
-    if (f.n_vlans < kMaxVlans) f.vlans[f.n_vlans++] = t;
-  }
+    if (is_tag && f.n_vlans < kMaxVlans) f.vlans[f.n_vlans++] = t;
+  });
+  if (is_array) f.has_vlan = any;
 }
 
 // icmp and icmpv6 share a layout.
-void read_icmp(object o, PktFields& f) {
-  for_each_field(o, [&](std::string_view k, element v) {
-    if (k == "type") get(v, f.icmp_type);
-    else if (k == "code") get(v, f.icmp_code);
-    else if (k == "rest") get(v, f.icmp_rest);
+template <class V>
+bool read_icmp(V v, PktFields& f) {
+  return fields(v, [&](std::string_view k, V x) {
+    if (k == "type") get(x, f.icmp_type);
+    else if (k == "code") get(x, f.icmp_code);
+    else if (k == "rest") get(x, f.icmp_rest);
   });
 }
 
 // One pass over the record's fields (key lookups would scan them again each time).
-void read_fields(object rec, std::string_view line, PktFields& f) {
+// False when the record is not an object.
+template <class V>
+bool read_fields(V rec, std::string_view line, PktFields& f) {
   using L4 = PktFields::L4;
-  for_each_field(rec, [&](std::string_view k, element v) {
-    object o;
+  return fields(rec, [&](std::string_view k, V v) {
     if (k == "type") {
       f.has_type = get(v, f.type);
     } else if (k == "n") {
@@ -256,20 +320,8 @@ void read_fields(object rec, std::string_view line, PktFields& f) {
     } else if (k == "len") {
       f.has_len = get(v, f.len);
     } else if (k == "ts") {
-      if (get(v, f.ts)) {
-        f.has_ts = true;
-      } else if (v.is_number()) {
-        // --time=epoch writes a number: a double cannot hold nanoseconds, so read
-        // the literal text of the first "ts" key (the top-level one comes first).
-        size_t at = line.find("\"ts\":");
-        if (at == std::string_view::npos) return;
-        std::string_view text = line.substr(at + 5);
-        text = text.substr(0, text.find_first_of(",}"));
-        while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-        while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-        f.ts = text;
-        f.has_ts = true;
-      }
+      if (get(v, f.ts)) f.has_ts = true;
+      else read_ts_number(v, line, f);
     } else if (k == "iface") {
       f.has_iface = get(v, f.iface);
     } else if (k == "src_port") {
@@ -279,26 +331,20 @@ void read_fields(object rec, std::string_view line, PktFields& f) {
     } else if (k == "payload") {
       f.has_payload = get(v, f.payload);
     } else if (k == "vlan") {
-      array tags;
-      if (v.get(tags) == simdjson::SUCCESS) read_vlans(tags, f);
-    } else if (v.get(o) != simdjson::SUCCESS) {
-      return;  // the remaining keys of interest all hold objects
+      read_vlans(v, f);
     } else if (k == "ip") {
-      f.has_ip = true;
-      read_ip(o, f);
+      if (read_ip(v, f)) f.has_ip = true;
     } else if (k == "link") {
-      read_link(o, f);
+      read_link(v, f);
     } else if (k == "tcp") {
-      f.l4 = L4::tcp;  // TCP over UDP over ICMP, should a record hold several
-      read_tcp(o, f.tcp);
+      if (read_tcp(v, f.tcp)) f.l4 = L4::tcp;  // TCP over UDP over ICMP, should a record hold several
     } else if (k == "udp") {
-      if (f.l4 != L4::tcp) f.l4 = L4::udp;
-      for_each_field(o, [&](std::string_view k2, element v2) {
-        if (k2 == "len") f.has_udp_len = get(v2, f.udp_len);
+      bool is_object = fields(v, [&](std::string_view k2, V x) {
+        if (k2 == "len") f.has_udp_len = get(x, f.udp_len);
       });
+      if (is_object && f.l4 != L4::tcp) f.l4 = L4::udp;
     } else if (k == "icmp" || k == "icmpv6") {
-      if (f.l4 == L4::none) f.l4 = L4::icmp;
-      read_icmp(o, f);
+      if (read_icmp(v, f) && f.l4 == L4::none) f.l4 = L4::icmp;
     }
   });
 }
@@ -388,26 +434,33 @@ struct PktReader::Impl {
   simdjson::dom::parser parser;
   std::string payload;
   PktFields fields;
+  bool dom_only = false;
+  uint64_t dom_reads = 0;
 };
 
-PktReader::PktReader() : impl_(new Impl) {}
+PktReader::PktReader(bool dom_only) : impl_(new Impl) { impl_->dom_only = dom_only; }
 PktReader::~PktReader() { delete impl_; }
+uint64_t PktReader::dom_reads() const { return impl_->dom_reads; }
 
 PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltPacket& out,
                               std::string& type, std::string& message) {
-  element root;
-  if (impl_->parser.parse(line.data(), line.size()).get(root) != simdjson::SUCCESS) {
-    message = "not valid JSON";
-    return PktReadStatus::error;
-  }
-  object rec;
-  if (root.get(rec) != simdjson::SUCCESS) {
-    message = "not a JSON object";
-    return PktReadStatus::error;
-  }
   PktFields& f = impl_->fields;
   f = PktFields{};
-  read_fields(rec, line, f);
+  json::Scanner scan(line);
+  if (impl_->dom_only || !read_fields(ScanValue{&scan}, line, f) || !scan.finish()) {
+    // Not in the scanner's subset (or not valid JSON): the DOM reads it or says why.
+    f = PktFields{};
+    ++impl_->dom_reads;
+    element root;
+    if (impl_->parser.parse(line.data(), line.size()).get(root) != simdjson::SUCCESS) {
+      message = "not valid JSON";
+      return PktReadStatus::error;
+    }
+    if (!read_fields(root, line, f)) {
+      message = "not a JSON object";
+      return PktReadStatus::error;
+    }
+  }
   if (!f.has_type) {
     message = "missing field 'type'";
     return PktReadStatus::error;

@@ -1,5 +1,6 @@
 // PktReader (pcap2pkt's JSON Lines read back): every line of the input, with and
-// without a required payload; a rebuilt frame is decoded.
+// without a required payload; a rebuilt frame is decoded. The fast scanner's
+// reading is compared with the DOM's.
 #include <string>
 #include <string_view>
 
@@ -10,9 +11,9 @@ using namespace nl;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view all(reinterpret_cast<const char*>(data), size);
-  PktReader reader;
-  RebuiltPacket rb;
-  std::string type, msg;
+  PktReader reader, dom_reader(true);
+  RebuiltPacket rb, rb_dom;
+  std::string type, msg, type_dom, msg_dom;
   bool need = size & 1;
   size_t start = 0;
   while (start <= all.size()) {
@@ -20,6 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view line = all.substr(start, nl == std::string_view::npos ? std::string_view::npos
                                                                              : nl - start);
     PktReadStatus st = reader.read(line, need, rb, type, msg);
+    // The fast scanner and the DOM must read every line alike.
+    PktReadStatus st_dom = dom_reader.read(line, need, rb_dom, type_dom, msg_dom);
+    FUZZ_CHECK(st == st_dom && msg == msg_dom);
+    if (st != PktReadStatus::error) FUZZ_CHECK(type == type_dom);
+    if (st == PktReadStatus::ok) {
+      FUZZ_CHECK(rb.frame == rb_dom.frame && rb.packet.ts == rb_dom.packet.ts &&
+                 rb.packet.origlen == rb_dom.packet.origlen && rb.packet.linktype == rb_dom.packet.linktype);
+    }
     if (st == PktReadStatus::ok) {
       FUZZ_CHECK(rb.packet.data.size() == rb.packet.caplen);
       Decoded d;

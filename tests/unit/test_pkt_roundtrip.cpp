@@ -113,3 +113,85 @@ TEST_CASE("pkt reader: errors name what is wrong") {
   CHECK(reader.read(R"({"type":"pkt","n":1,"ts":"bad","len":1,"ip":{}})", true, out, type, msg) == PktReadStatus::error);
   CHECK(msg == "bad timestamp in 'ts'");
 }
+
+namespace {
+
+// Reads `line` with the fast scanner and with the DOM only; everything a caller
+// sees must be the same.
+void check_readers_agree(PktReader& fast, PktReader& dom, const std::string& line) {
+  RebuiltPacket a, b;
+  std::string type_a, type_b, msg_a, msg_b;
+  PktReadStatus sa = fast.read(line, true, a, type_a, msg_a);
+  PktReadStatus sb = dom.read(line, true, b, type_b, msg_b);
+  INFO(line);
+  REQUIRE(int(sa) == int(sb));
+  CHECK(msg_a == msg_b);
+  if (sa == PktReadStatus::error) return;
+  CHECK(type_a == type_b);
+  if (sa != PktReadStatus::ok) return;
+  CHECK(a.frame == b.frame);
+  CHECK(a.packet.number == b.packet.number);
+  CHECK(a.packet.ts == b.packet.ts);
+  CHECK(a.packet.caplen == b.packet.caplen);
+  CHECK(a.packet.origlen == b.packet.origlen);
+  CHECK(a.packet.linktype == b.packet.linktype);
+  CHECK(a.packet.interface == b.packet.interface);
+}
+
+}  // namespace
+
+TEST_CASE("pkt reader: the fast scanner reads every line as the DOM does, mutated lines too") {
+  namespace fs = std::filesystem;
+  PktReader fast, dom(true);
+  // Characters that stress the scanner's limits: escapes, numbers it leaves to
+  // the DOM, structure, whitespace, control and non-ASCII bytes.
+  const std::string specials = "\\\"-.eE0 9}]{[,:tfn\x01\t\xc3\xa9x";
+  size_t lines = 0;
+  for (const auto& entry : fs::directory_iterator(NETLINES_FIXTURES)) {
+    std::string path = entry.path().string();
+    if (path.find(".pcap") == std::string::npos) continue;
+    OpenResult r = open_capture(path);
+    REQUIRE(r.status == OpenStatus::ok);
+    Packet p;
+    Decoded d;
+    std::string line;
+    uint64_t n = 0;
+    while (r.source->next(p) == ReadStatus::ok && n < 40) {
+      p.number = ++n;
+      decode_frame(p.linktype, p.data, p.origlen, d);
+      line.clear();
+      PktOptions opt;
+      opt.time = n % 3 ? TimeFormat::iso : TimeFormat::epoch;
+      opt.payload = n % 5 ? PayloadMode::b64 : PayloadMode::text;
+      write_pkt_record(line, p, d, opt);
+      line.pop_back();
+      uint64_t dom_before = fast.dom_reads();
+      check_readers_agree(fast, dom, line);
+      // Our own lines stay on the fast path unless they hold an epoch number or text payload.
+      if (opt.time == TimeFormat::iso && opt.payload == PayloadMode::b64) CHECK(fast.dom_reads() == dom_before);
+      ++lines;
+      // Every 7th position: cut there, or put a special character there.
+      for (size_t at = 0; at < line.size(); at += 7) {
+        check_readers_agree(fast, dom, line.substr(0, at));
+        std::string changed = line;
+        changed[at] = specials[(at / 7 + n) % specials.size()];
+        check_readers_agree(fast, dom, changed);
+        changed = line;
+        changed.insert(at, 1, specials[(at / 7 + n + 3) % specials.size()]);
+        check_readers_agree(fast, dom, changed);
+      }
+    }
+  }
+  CHECK(lines > 200);
+  // Hand-made cases at the scanner's edges.
+  for (const char* odd : {
+           R"({"type":"pkt"} )", R"( {"type":"pkt"})", "{\"type\":\"pkt\"}\t\r", R"({"type":"pkt"}x)",
+           R"({"type":"pkt",})", R"({"type":"pkt","n":01})", R"({"type":"pkt","n":18446744073709551615})",
+           R"({"type":"pkt","n":99999999999999999999})", R"({"type":"pkt","n":1e3})", R"({"type":"pkt","n":-1})",
+           R"({"type":"pkt","iface":9223372036854775808})", R"({"type":"p\u006bt"})", R"({"type":"pkt","vlan":[]})",
+           R"({"type":"pkt","vlan":[1,{"id":5}],"ip":7})", R"({"type":"pkt","a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})",
+           R"({"type":"pkt","a":[,1]})", R"({"type":"pkt","a":[1,]})", R"({"type":"pkt","a":nul})", R"({"type":"pkt","a":truee})",
+           R"({"type":"pkt","type":"flow"})", R"({"type":"pkt" , "n" : 1 })", "", "{}", "[]", "\"pkt\""}) {
+    check_readers_agree(fast, dom, odd);
+  }
+}

@@ -1,0 +1,189 @@
+// A forward-only, validating reader of one JSON text, for the piped hot paths.
+//
+// It reads the subset our own writers produce: ASCII strings without escapes,
+// non-negative integers, true/false/null, objects and arrays. Anything else
+// (an escape, a non-ASCII byte, a fraction, a minus sign, deep nesting, invalid
+// JSON) makes it fail, and the caller parses the line again with simdjson's DOM,
+// which gives the error message or the unusual value. So on every line it
+// accepts, it reads what a full parser reads; it only gives up more often.
+//
+// Values are read in order: object() calls fn(key) with the cursor at that key's
+// value; fn reads the value with string()/uint()/boolean()/object()/array(), or
+// leaves it, and it is skipped (validated) when fn returns.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace nl::json {
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool failed() const { return failed_; }
+  // Gives up on this text: every later read returns false.
+  void fail() {
+    failed_ = true;
+    p_ = end_;
+  }
+  // True when a whole valid text was read and only whitespace follows.
+  bool finish() {
+    ws();
+    return !failed_ && p_ == end_;
+  }
+
+  // The first character of the next value, or '\0' at the end.
+  char peek() {
+    ws();
+    return p_ < end_ ? *p_ : '\0';
+  }
+
+  bool string(std::string_view& out) {
+    if (peek() != '"') return false;
+    const char* close = string_end(p_ + 1, end_);
+    if (!close) {
+      fail();
+      return false;
+    }
+    out = std::string_view(p_ + 1, size_t(close - p_ - 1));
+    p_ = close + 1;
+    return true;
+  }
+
+  // A non-negative integer below 10^19. Other numbers end the fast read.
+  bool uint(uint64_t& out) {
+    char c = peek();
+    if (c < '0' || c > '9') {
+      if (c == '-') fail();
+      return false;
+    }
+    const char* start = p_;
+    uint64_t v = 0;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + uint64_t(*p_++ - '0');
+    size_t digits = size_t(p_ - start);
+    if (digits > 19 || (digits > 1 && *start == '0') ||
+        (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E'))) {
+      fail();
+      return false;
+    }
+    out = v;
+    return true;
+  }
+
+  bool boolean(bool& out) {
+    char c = peek();
+    if (c == 't' && literal("true")) return out = true, true;
+    if (c == 'f' && literal("false")) return out = false, true;
+    return false;
+  }
+
+  // fn(std::string_view key) for each member; false when the value is not an object.
+  template <class Fn>
+  bool object(Fn&& fn) {
+    if (peek() != '{') return false;
+    if (++depth_ > kMaxDepth) return fail(), true;
+    ++p_;
+    if (peek() == '}') return ++p_, --depth_, true;
+    for (;;) {
+      std::string_view key;
+      if (!string(key) || peek() != ':') return fail(), true;
+      ++p_;
+      ws();
+      const char* value_at = p_;
+      fn(key);
+      if (failed_) return true;
+      if (p_ == value_at) skip();
+      char c = peek();
+      ++p_;
+      if (c == '}') return --depth_, true;
+      if (c != ',') return fail(), true;
+    }
+  }
+
+  // fn() for each element; false when the value is not an array.
+  template <class Fn>
+  bool array(Fn&& fn) {
+    if (peek() != '[') return false;
+    if (++depth_ > kMaxDepth) return fail(), true;
+    ++p_;
+    if (peek() == ']') return ++p_, --depth_, true;
+    for (;;) {
+      ws();
+      const char* value_at = p_;
+      fn();
+      if (failed_) return true;
+      if (p_ == value_at) skip();
+      char c = peek();
+      ++p_;
+      if (c == ']') return --depth_, true;
+      if (c != ',') return fail(), true;
+    }
+  }
+
+  // Reads past the value at the cursor, checking it.
+  void skip() {
+    std::string_view s;
+    uint64_t u;
+    bool b;
+    switch (peek()) {
+      case '{': object([](std::string_view) {}); break;
+      case '[': array([] {}); break;
+      case '"': string(s); break;
+      case 't':
+      case 'f': if (!boolean(b)) fail(); break;
+      case 'n': if (!literal("null")) fail(); break;
+      default: if (!uint(u)) fail();
+    }
+  }
+
+ private:
+  static constexpr int kMaxDepth = 32;
+
+  void ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool literal(const char* word) {
+    size_t n = std::strlen(word);
+    if (size_t(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
+    p_ += n;
+    return true;
+  }
+
+  // The closing quote of a string whose contents start at p, or null when an
+  // escape, a control character or a non-ASCII byte comes first (or no quote).
+  static const char* string_end(const char* p, const char* end) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      // Signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too.
+      __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                                     _mm_cmplt_epi8(x, space));
+      if (int mask = _mm_movemask_epi8(special)) {
+        p += __builtin_ctz(unsigned(mask));
+        return *p == '"' ? p : nullptr;
+      }
+      p += 16;
+    }
+#endif
+    for (; p < end; ++p) {
+      auto c = static_cast<unsigned char>(*p);
+      if (c == '"') return p;
+      if (c == '\\' || c < 0x20 || c >= 0x80) return nullptr;
+    }
+    return nullptr;
+  }
+
+  const char* p_;
+  const char* end_;
+  int depth_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace nl::json
