@@ -39,17 +39,6 @@ int main(int argc, char** argv) {
     out.buffer() += '\n';
     out.maybe_flush();
   });
-  nl::SessionLoopHandlers h;
-  h.sink = &sink;
-  h.idle = [&] { out.flush(); };
-  if (pass) h.other_line = nl::pass_lines(out);
-  nl::SessionLoopStats st;
-  int status = nl::run_session_loop(opt, h, st);
-  out.finish();
-  if (stats) {
-    nl::cli::Summary s;
-    st.describe(s.text());
-    s.add_all("tls.", sink.stats().named()).print();
-  }
-  return status;
+  return nl::run_session_tool(opt, sink, out, pass, stats,
+                              [&](nl::cli::Summary& s) { s.add_all("tls.", sink.stats().named()); });
 }

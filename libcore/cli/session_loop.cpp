@@ -78,4 +78,22 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
   return status != cli::kExitOk ? status : reader_status;
 }
 
+int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Output& out, bool pass, bool stats,
+                     const std::function<void(cli::Summary&)>& add_stage_stats) {
+  SessionLoopHandlers h;
+  h.sink = &sink;
+  h.idle = [&out] { out.flush(); };
+  if (pass) h.other_line = pass_lines(out);
+  SessionLoopStats st;
+  int status = run_session_loop(opt, h, st);
+  out.finish();
+  if (stats) {
+    cli::Summary s;
+    st.describe(s.text());
+    if (add_stage_stats) add_stage_stats(s);
+    s.print();
+  }
+  return status;
+}
+
 }  // namespace nl

@@ -8,6 +8,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/packet_loop.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/reasm/defrag.hpp"
 #include "libcore/reasm/tcp.hpp"
 
@@ -58,5 +59,14 @@ struct SessionLoopStats {
 std::function<void(std::string_view)> pass_lines(cli::Output& out);
 
 int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h, SessionLoopStats& stats);
+
+// The end of a main whose stage only writes records to `out` (httpextract, tlssni):
+// runs the loop with `out` flushed between inputs and, with `pass`, the records the
+// stage does not consume copied to it; finishes `out`; with `stats`, prints the
+// loop's counters and then those add_stage_stats adds. Returns the exit status.
+// (tcpflow-reasm runs the loop itself: it logs packets and closes its --dump files
+// before finishing the output.)
+int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Output& out, bool pass, bool stats,
+                     const std::function<void(cli::Summary&)>& add_stage_stats);
 
 }  // namespace nl
