@@ -3,14 +3,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace nl {
 
-LineReader::LineReader(int fd, std::string prefix, size_t max_line)
-    : fd_(fd), buf_(std::move(prefix)), max_line_(max_line) {
-  bytes_read_ = buf_.size();
+LineReader::LineReader(int fd, std::string prefix, size_t max_line) : fd_(fd), max_line_(max_line) {
+  capacity_ = prefix.size() + (1 << 18);
+  buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
+  std::memcpy(buf_.get(), prefix.data(), prefix.size());
+  size_ = prefix.size();
+  bytes_read_ = size_;
 }
 
 LineReader::~LineReader() {
@@ -23,23 +27,28 @@ constexpr size_t kReadSize = 1 << 18;  // a quarter of the 1 MiB pipe (cli::init
 
 bool LineReader::fill() {
   if (eof_) return false;
-  if (start_ > 0 && start_ >= buf_.size() / 2) {
-    buf_.erase(0, start_);
+  if (start_ > 0 && start_ >= size_ / 2) {
+    std::memmove(buf_.get(), buf_.get() + start_, size_ - start_);
+    size_ -= start_;
     start_ = 0;
   }
-  size_t old = buf_.size();
-  buf_.resize(old + kReadSize);
+  if (size_ + kReadSize > capacity_) {
+    size_t grown = std::max(size_ + kReadSize, capacity_ * 2);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+    std::memcpy(bigger.get(), buf_.get(), size_);
+    buf_ = std::move(bigger);
+    capacity_ = grown;
+  }
   ssize_t n;
   do {
-    n = ::read(fd_, buf_.data() + old, kReadSize);
+    n = ::read(fd_, buf_.get() + size_, kReadSize);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    buf_.resize(old);
     error_ = std::strerror(errno);
     eof_ = true;
     return false;
   }
-  buf_.resize(old + size_t(n));
+  size_ += size_t(n);
   bytes_read_ += uint64_t(n);
   if (n == 0) eof_ = true;
   return n > 0;
@@ -49,27 +58,28 @@ LineReader::Status LineReader::next(std::string_view& line) {
   size_t scan = start_;
   bool skipping = false;
   for (;;) {
-    size_t nl = buf_.find('\n', scan);
-    if (nl != std::string::npos) {
+    const auto* found = static_cast<const char*>(std::memchr(buf_.get() + scan, '\n', size_ - scan));
+    if (found) {
+      size_t nl = size_t(found - buf_.get());
       ++line_no_;
       if (skipping) {
         start_ = nl + 1;
         return Status::too_long;
       }
-      line = std::string_view(buf_).substr(start_, nl - start_);
+      line = view(start_, nl);
       start_ = nl + 1;
       return Status::line;
     }
-    if (!skipping && buf_.size() - start_ > max_line_) {
+    if (!skipping && size_ - start_ > max_line_) {
       // Drop what we have of this line and keep looking for its end.
       skipping = true;
     }
     if (skipping) {
-      buf_.clear();
+      size_ = 0;
       start_ = 0;
     }
     // fill() may move the unread bytes to the front: keep scan relative to start_.
-    size_t scanned = buf_.size() - start_;
+    size_t scanned = size_ - start_;
     bool more = fill();
     scan = start_ + scanned;
     if (!more) {
@@ -78,10 +88,10 @@ LineReader::Status LineReader::next(std::string_view& line) {
         ++line_no_;
         return Status::too_long;
       }
-      if (start_ < buf_.size()) {  // last line without a newline
+      if (start_ < size_) {  // last line without a newline
         ++line_no_;
-        line = std::string_view(buf_).substr(start_);
-        start_ = buf_.size();
+        line = view(start_, size_);
+        start_ = size_;
         return Status::line;
       }
       return Status::end;

@@ -27,8 +27,12 @@ class LineReader {
 
  private:
   bool fill();
+  std::string_view view(size_t from, size_t to) const { return {buf_.get() + from, to - from}; }
   int fd_;
-  std::string buf_;
+  // Bytes read and not yet returned are buf_[start_, size_). The buffer is grown
+  // by hand: a std::string would zero every 256 KiB before each read overwrites it.
+  std::unique_ptr<char[]> buf_;
+  size_t size_ = 0, capacity_ = 0;
   size_t start_ = 0;
   size_t max_line_;
   uint64_t line_no_ = 0;
