@@ -21,6 +21,9 @@
 
 namespace nl::json {
 
+// The readers are small and called for every token of every line: inline them.
+#define NL_SCAN_INLINE [[gnu::always_inline]] inline
+
 class Scanner {
  public:
   explicit Scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
@@ -38,12 +41,12 @@ class Scanner {
   }
 
   // The first character of the next value, or '\0' at the end.
-  char peek() {
+  NL_SCAN_INLINE char peek() {
     ws();
     return p_ < end_ ? *p_ : '\0';
   }
 
-  bool string(std::string_view& out) {
+  NL_SCAN_INLINE bool string(std::string_view& out) {
     if (peek() != '"') return false;
     const char* close = string_end(p_ + 1, end_);
     if (!close) {
@@ -55,8 +58,24 @@ class Scanner {
     return true;
   }
 
+  // A string taken without looking inside, for long values whose reader checks
+  // every character anyway (base64): the caller must leave the text to the full
+  // parser when the contents are not what it expects, since an escape or an
+  // invalid byte would have gone unseen here.
+  NL_SCAN_INLINE bool raw_string(std::string_view& out) {
+    if (peek() != '"') return false;
+    const auto* close = static_cast<const char*>(std::memchr(p_ + 1, '"', size_t(end_ - p_ - 1)));
+    if (!close) {
+      fail();
+      return false;
+    }
+    out = std::string_view(p_ + 1, size_t(close - p_ - 1));
+    p_ = close + 1;
+    return true;
+  }
+
   // A non-negative integer below 10^19. Other numbers end the fast read.
-  bool uint(uint64_t& out) {
+  NL_SCAN_INLINE bool uint(uint64_t& out) {
     char c = peek();
     if (c < '0' || c > '9') {
       if (c == '-') fail();
@@ -75,7 +94,7 @@ class Scanner {
     return true;
   }
 
-  bool boolean(bool& out) {
+  NL_SCAN_INLINE bool boolean(bool& out) {
     char c = peek();
     if (c == 't' && literal("true")) return out = true, true;
     if (c == 'f' && literal("false")) return out = false, true;
@@ -144,7 +163,7 @@ class Scanner {
  private:
   static constexpr int kMaxDepth = 32;
 
-  void ws() {
+  NL_SCAN_INLINE void ws() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
 
@@ -157,7 +176,7 @@ class Scanner {
 
   // The closing quote of a string whose contents start at p, or null when an
   // escape, a control character or a non-ASCII byte comes first (or no quote).
-  static const char* string_end(const char* p, const char* end) {
+  NL_SCAN_INLINE static const char* string_end(const char* p, const char* end) {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {

@@ -133,6 +133,7 @@ bool get(ScanValue v, int64_t& out) {
   return true;
 }
 bool get(ScanValue v, std::string_view& out) { return v.s->string(out); }
+bool get_base64(ScanValue v, std::string_view& out) { return v.s->raw_string(out); }
 bool get_true(ScanValue v) {
   bool b = false;
   return v.s->boolean(b) && b;
@@ -149,6 +150,7 @@ bool elements(ScanValue v, Fn&& fn) {
 bool get(element v, uint64_t& out) { return v.get(out) == simdjson::SUCCESS; }
 bool get(element v, int64_t& out) { return v.get(out) == simdjson::SUCCESS; }
 bool get(element v, std::string_view& out) { return v.get(out) == simdjson::SUCCESS; }
+bool get_base64(element v, std::string_view& out) { return get(v, out); }
 bool get_true(element v) {
   bool b = false;
   return v.get(b) == simdjson::SUCCESS && b;
@@ -329,7 +331,7 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
     } else if (k == "dest_port") {
       get(v, f.dport);
     } else if (k == "payload") {
-      f.has_payload = get(v, f.payload);
+      f.has_payload = get_base64(v, f.payload);
     } else if (k == "vlan") {
       read_vlans(v, f);
     } else if (k == "ip") {
@@ -445,9 +447,17 @@ uint64_t PktReader::dom_reads() const { return impl_->dom_reads; }
 PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltPacket& out,
                               std::string& type, std::string& message) {
   PktFields& f = impl_->fields;
-  f = PktFields{};
-  json::Scanner scan(line);
-  if (impl_->dom_only || !read_fields(ScanValue{&scan}, line, f) || !scan.finish()) {
+  std::string& payload = impl_->payload;
+  bool scanned = false;
+  if (!impl_->dom_only) {
+    f = PktFields{};
+    json::Scanner scan(line);
+    // The scanner takes the payload without looking inside: decoding checks it,
+    // and a payload that is not plain base64 (a JSON escape, say) goes to the DOM.
+    scanned = read_fields(ScanValue{&scan}, line, f) && scan.finish() &&
+              (!f.has_payload || decode_base64(f.payload, payload));
+  }
+  if (!scanned) {
     // Not in the scanner's subset (or not valid JSON): the DOM reads it or says why.
     f = PktFields{};
     ++impl_->dom_reads;
@@ -478,13 +488,14 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   if (f.has_iface) p.interface = int32_t(f.iface);
   if (!f.has_ip) return PktReadStatus::no_ip;
 
-  std::string& payload = impl_->payload;
-  payload.clear();
   if (f.has_payload) {
-    if (!decode_base64(f.payload, payload)) { message = "field 'payload' is not valid base64"; return PktReadStatus::error; }
-  } else if (need_payload) {
-    message = "no payload in pkt record (run pcap2pkt with --payload=b64, the default)";
-    return PktReadStatus::error;
+    if (!scanned && !decode_base64(f.payload, payload)) { message = "field 'payload' is not valid base64"; return PktReadStatus::error; }
+  } else {
+    payload.clear();
+    if (need_payload) {
+      message = "no payload in pkt record (run pcap2pkt with --payload=b64, the default)";
+      return PktReadStatus::error;
+    }
   }
   if (!f.has_version) { message = "missing field 'ip.version'"; return PktReadStatus::error; }
   if (f.version != 4 && f.version != 6) { message = "bad 'ip.version'"; return PktReadStatus::error; }

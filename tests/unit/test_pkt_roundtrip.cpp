@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "libcore/capture/reader.hpp"
@@ -69,7 +70,7 @@ TEST_CASE("pkt records rebuild into frames that decode the same, on every fixtur
       write_pkt_record(line, p, original, opt);
       REQUIRE(line.back() == '\n');
       line.pop_back();
-      CHECK_NOTHROW((void)nlohmann::json::parse(line));
+      CHECK_NOTHROW(std::ignore = nlohmann::json::parse(line));
       PktReadStatus st = reader.read(line, true, rebuilt, type, message);
       std::string where = path + " packet " + std::to_string(n) + ": " + message;
       if (original.ip.version == 0) {
