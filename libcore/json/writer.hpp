@@ -49,6 +49,20 @@ class JsonWriter {
   void number(int v) { number(int64_t(v)); }
   void number(double v);
   void string(std::string_view s);        // escaped; invalid UTF-8 becomes U+FFFD
+  // A string that needs no escaping, by construction (names, addresses and flags
+  // we formatted ourselves): copied as it is.
+  [[gnu::always_inline]] void plain_string(std::string_view s) {
+    if (s.size() > kSmall) return string(s);
+    char* p = room(s.size() + 3);
+    char* start = p;
+    if (!first_) *p++ = ',';
+    *p++ = '"';
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+    *p++ = '"';
+    n_ += size_t(p - start);
+    first_ = false;
+  }
   void raw(std::string_view json);        // a pre-formatted JSON value
   void base64(Bytes b);
   void hex(Bytes b);                      // "0a1b..."
@@ -56,12 +70,13 @@ class JsonWriter {
   void text_view(Bytes b);                // printable ASCII kept, other bytes as '.' (like tcpdump -A)
   void timestamp(const Timestamp& t, TimeFormat f);
 
-  // key + value shorthands.
+  // key + value shorthands (inlined, like key()).
   template <class T>
-  void field(std::string_view k, T v) { key(k); number(v); }
-  void field_str(std::string_view k, std::string_view v) { key(k); string(v); }
-  void field_bool(std::string_view k, bool v) { key(k); boolean(v); }
-  void field_null(std::string_view k) { key(k); null(); }
+  [[gnu::always_inline]] void field(std::string_view k, T v) { key(k); number(v); }
+  [[gnu::always_inline]] void field_str(std::string_view k, std::string_view v) { key(k); string(v); }
+  [[gnu::always_inline]] void field_plain(std::string_view k, std::string_view v) { key(k); plain_string(v); }
+  [[gnu::always_inline]] void field_bool(std::string_view k, bool v) { key(k); boolean(v); }
+  [[gnu::always_inline]] void field_null(std::string_view k) { key(k); null(); }
 
   // The output so far (flushes the stack buffer first).
   std::string& buffer() {
@@ -79,8 +94,8 @@ class JsonWriter {
   static constexpr size_t kSmall = 64;
   static constexpr size_t kStage = 4096;
   // A pointer to at least n free bytes in the stack buffer (n <= kStage).
-  char* room(size_t n) {
-    if (n_ + n > kStage) flush();
+  [[gnu::always_inline]] char* room(size_t n) {
+    if (n_ + n > kStage) [[unlikely]] flush();
     return stage_ + n_;
   }
   // Places the separator and leaves the stack buffer empty, for large values

@@ -14,14 +14,14 @@ void ip_field(JsonWriter& w, std::string_view k, const IpAddress& a, std::string
   scratch.clear();
   append_ip(scratch, a);
   w.key(k);
-  w.string(scratch);
+  w.plain_string(scratch);
 }
 
 void mac_field(JsonWriter& w, std::string_view k, const uint8_t* mac, std::string& scratch) {
   scratch.clear();
   append_mac(scratch, mac);
   w.key(k);
-  w.string(scratch);
+  w.plain_string(scratch);
 }
 
 // "SA", "PA", "FA"...: tcpdump-like letters, one per flag, in a fixed order.
@@ -36,7 +36,7 @@ void write_link(JsonWriter& w, const Decoded& d, std::string& s) {
   w.begin_object();
   const char* name = linktype_name(d.linktype);
   w.key("type");
-  if (name) w.string(name);
+  if (name) w.plain_string(name);
   else w.number(uint64_t(d.linktype));
   if (d.has_eth) {
     mac_field(w, "src", d.eth.src, s);
@@ -122,8 +122,8 @@ void write_ip(JsonWriter& w, const Decoded& d, const std::string& src, const std
   w.key("ip");
   w.begin_object();
   w.field("version", uint64_t(ip.version));
-  w.field_str("src", src);
-  w.field_str("dst", dst);
+  w.field_plain("src", src);
+  w.field_plain("dst", dst);
   w.field("hdr_len", uint64_t(ip.header_len));
   w.field("total_len", uint64_t(ip.total_len));
   w.field("ttl", uint64_t(ip.ttl));
@@ -139,7 +139,7 @@ void write_ip(JsonWriter& w, const Decoded& d, const std::string& src, const std
     w.field("flow_label", uint64_t(ip.flow_label));
     w.key("ext");
     w.begin_array();
-    for (int i = 0; i < ip.n_ext; ++i) w.string(ipv6_ext_name(ip.ext[i]));
+    for (int i = 0; i < ip.n_ext; ++i) w.plain_string(ipv6_ext_name(ip.ext[i]));
     w.end_array();
     if (ip.fragment) {
       w.field("id", uint64_t(ip.id));
@@ -158,7 +158,7 @@ void write_tcp(JsonWriter& w, const TcpInfo& t, std::string& s) {
   w.field("ack", uint64_t(t.ack));
   s.clear();
   tcp_flag_letters(s, t.flags);
-  w.field_str("flags", s);
+  w.field_plain("flags", s);
   w.field("flags_raw", uint64_t(t.flags | (t.ns ? 0x100 : 0)));
   w.field("window", uint64_t(t.window));
   w.field("urgent", uint64_t(t.urgent));
@@ -199,7 +199,7 @@ void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, con
   // which appear twice (ip.src and the EVE src_ip).
   static thread_local std::string s, src, dst;
   w.begin_object();
-  w.field_str("type", "pkt");
+  w.field_plain("type", "pkt");
   w.field("n", pkt.number);
   w.key("ts");
   w.timestamp(pkt.ts, opt.time);
@@ -219,15 +219,15 @@ void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, con
 
   // EVE 5-tuple: always present, null when the packet has no IP layer.
   if (d.ip.version) {
-    w.field_str("src_ip", src);
+    w.field_plain("src_ip", src);
     bool ports = d.l4 == L4::tcp || d.l4 == L4::udp;
     w.key("src_port");
     if (ports) w.number(uint64_t(d.ports_src())); else w.null();
-    w.field_str("dest_ip", dst);
+    w.field_plain("dest_ip", dst);
     w.key("dest_port");
     if (ports) w.number(uint64_t(d.ports_dst())); else w.null();
     w.key("proto");
-    if (const char* name = eve_proto_name(d.ip.proto)) w.string(name);
+    if (const char* name = eve_proto_name(d.ip.proto)) w.plain_string(name);
     else w.number(uint64_t(d.ip.proto));
   } else {
     w.field_null("src_ip");
@@ -272,7 +272,7 @@ void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, con
   if (d.n_anomalies) {
     w.key("anomalies");
     w.begin_array();
-    for (int i = 0; i < d.n_anomalies; ++i) w.string(anomaly_name(d.anomalies[i]));
+    for (int i = 0; i < d.n_anomalies; ++i) w.plain_string(anomaly_name(d.anomalies[i]));
     w.end_array();
   }
   w.end_object();
