@@ -1,9 +1,9 @@
 // A forward-only, validating reader of one JSON text, for the piped hot paths.
 //
-// It reads the subset our own writers produce: ASCII strings without escapes,
-// non-negative integers, true/false/null, objects and arrays. Anything else
-// (an escape, a non-ASCII byte, a fraction, a minus sign, deep nesting, invalid
-// JSON) makes it fail, and the caller parses the line again with simdjson's DOM,
+// It reads the subset our own writers produce: no whitespace between tokens,
+// ASCII strings without escapes, non-negative integers, true/false/null, objects
+// and arrays. Anything else (whitespace, an escape, a non-ASCII byte, a fraction,
+// a minus sign, deep nesting, invalid JSON) makes it fail, and the caller parses the line again with simdjson's DOM,
 // which gives the error message or the unusual value. So on every line it
 // accepts, it reads what a full parser reads; it only gives up more often.
 //
@@ -35,16 +35,10 @@ class Scanner {
     p_ = end_;
   }
   // True when a whole valid text was read and only whitespace follows.
-  bool finish() {
-    ws();
-    return !failed_ && p_ == end_;
-  }
+  bool finish() { return !failed_ && p_ == end_; }
 
   // The first character of the next value, or '\0' at the end.
-  NL_SCAN_INLINE char peek() {
-    ws();
-    return p_ < end_ ? *p_ : '\0';
-  }
+  NL_SCAN_INLINE char peek() { return p_ < end_ ? *p_ : '\0'; }
 
   NL_SCAN_INLINE bool string(std::string_view& out) {
     if (peek() != '"') return false;
@@ -82,14 +76,15 @@ class Scanner {
       return false;
     }
     const char* start = p_;
+    const char* p = p_;
     uint64_t v = 0;
-    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + uint64_t(*p_++ - '0');
-    size_t digits = size_t(p_ - start);
-    if (digits > 19 || (digits > 1 && *start == '0') ||
-        (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E'))) {
+    for (unsigned d; p < end_ && (d = unsigned(*p) - '0') < 10; ++p) v = v * 10 + d;
+    size_t digits = size_t(p - start);
+    if (digits > 19 || (digits > 1 && *start == '0') || (p < end_ && (*p == '.' || *p == 'e' || *p == 'E'))) {
       fail();
       return false;
     }
+    p_ = p;
     out = v;
     return true;
   }
@@ -112,7 +107,6 @@ class Scanner {
       std::string_view key;
       if (!string(key) || peek() != ':') return fail(), true;
       ++p_;
-      ws();
       const char* value_at = p_;
       fn(key);
       if (failed_) return true;
@@ -132,7 +126,6 @@ class Scanner {
     ++p_;
     if (peek() == ']') return ++p_, --depth_, true;
     for (;;) {
-      ws();
       const char* value_at = p_;
       fn();
       if (failed_) return true;
@@ -162,10 +155,6 @@ class Scanner {
 
  private:
   static constexpr int kMaxDepth = 32;
-
-  NL_SCAN_INLINE void ws() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
-  }
 
   bool literal(const char* word) {
     size_t n = std::strlen(word);

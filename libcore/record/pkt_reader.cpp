@@ -118,6 +118,29 @@ uint16_t parse_hex16(std::string_view s) {
   return v;
 }
 
+// Key comparison with the literal's length known at compile time: a length check
+// and two (overlapping) integer compares instead of a memcmp call per key.
+template <class Word>
+[[gnu::always_inline]] inline Word load(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+template <class Word, size_t L>
+[[gnu::always_inline]] inline bool same_ends(const char* a, const char* b) {
+  return load<Word>(a) == load<Word>(b) && load<Word>(a + L - sizeof(Word)) == load<Word>(b + L - sizeof(Word));
+}
+template <size_t N>
+[[gnu::always_inline]] inline bool is(std::string_view k, const char (&literal)[N]) {
+  constexpr size_t L = N - 1;
+  static_assert(L >= 1 && L <= 16);
+  if (k.size() != L) return false;
+  if constexpr (L == 1) return k[0] == literal[0];
+  else if constexpr (L <= 3) return same_ends<uint16_t, L>(k.data(), literal);
+  else if constexpr (L <= 7) return same_ends<uint32_t, L>(k.data(), literal);
+  else return same_ends<uint64_t, L>(k.data(), literal);
+}
+
 // The record is read through one of two kinds of value with the same small
 // interface: the fast scanner over the line (ScanValue) or, when the scanner gives
 // up, simdjson's DOM (element). get() is true when the value has the type;
@@ -209,20 +232,20 @@ bool get_pair(V v, uint64_t& a, uint64_t& b) {
 template <class V>
 bool read_tcp(V v, TcpFields& t) {
   return fields(v, [&](std::string_view k, V x) {
-    if (k == "seq") t.has_seq = get(x, t.seq);
-    else if (k == "ack") t.has_ack = get(x, t.ack);
-    else if (k == "flags_raw") t.has_flags = get(x, t.flags_raw);
-    else if (k == "window") t.has_window = get(x, t.window);
-    else if (k == "urgent") get(x, t.urgent);
-    else if (k == "hdr_len") get(x, t.hdr_len);
-    else if (k == "options") {
+    if (is(k, "seq")) t.has_seq = get(x, t.seq);
+    else if (is(k, "ack")) t.has_ack = get(x, t.ack);
+    else if (is(k, "flags_raw")) t.has_flags = get(x, t.flags_raw);
+    else if (is(k, "window")) t.has_window = get(x, t.window);
+    else if (is(k, "urgent")) get(x, t.urgent);
+    else if (is(k, "hdr_len")) get(x, t.hdr_len);
+    else if (is(k, "options")) {
       fields(x, [&](std::string_view k2, V o) {
-        if (k2 == "mss") t.has_mss = get(o, t.mss);
-        else if (k2 == "wscale") t.has_wscale = get(o, t.wscale);
-        else if (k2 == "sack_permitted") t.sack_permitted = get_true(o);
-        else if (k2 == "fast_open") t.fast_open = get_true(o);
-        else if (k2 == "ts") t.has_ts = get_pair(o, t.ts_val, t.ts_ecr);
-        else if (k2 == "sack") {
+        if (is(k2, "mss")) t.has_mss = get(o, t.mss);
+        else if (is(k2, "wscale")) t.has_wscale = get(o, t.wscale);
+        else if (is(k2, "sack_permitted")) t.sack_permitted = get_true(o);
+        else if (is(k2, "fast_open")) t.fast_open = get_true(o);
+        else if (is(k2, "ts")) t.has_ts = get_pair(o, t.ts_val, t.ts_ecr);
+        else if (is(k2, "sack")) {
           size_t n_sack = 0;
           if (elements(o, [&](V blk) {
                 uint64_t l = 0, r = 0;
@@ -243,21 +266,21 @@ bool read_tcp(V v, TcpFields& t) {
 template <class V>
 bool read_ip(V v, PktFields& f) {
   return fields(v, [&](std::string_view k, V x) {
-    if (k == "version") f.has_version = get(x, f.version);
-    else if (k == "src") f.has_src = get(x, f.src);
-    else if (k == "dst") f.has_dst = get(x, f.dst);
-    else if (k == "total_len") f.has_total_len = get(x, f.total_len);
-    else if (k == "hdr_len") f.has_hdr_len = get(x, f.hdr_len);
-    else if (k == "proto") f.has_proto = get(x, f.proto);
-    else if (k == "ttl") get(x, f.ttl);
-    else if (k == "tos") get(x, f.tos);
-    else if (k == "id") get(x, f.id);
-    else if (k == "frag_offset") get(x, f.frag_offset);
-    else if (k == "flow_label") get(x, f.flow_label);
-    else if (k == "df") f.df = get_true(x);
-    else if (k == "mf") f.mf = get_true(x);
-    else if (k == "fragment") f.fragment = get_true(x);
-    else if (k == "ext") {
+    if (is(k, "version")) f.has_version = get(x, f.version);
+    else if (is(k, "src")) f.has_src = get(x, f.src);
+    else if (is(k, "dst")) f.has_dst = get(x, f.dst);
+    else if (is(k, "total_len")) f.has_total_len = get(x, f.total_len);
+    else if (is(k, "hdr_len")) f.has_hdr_len = get(x, f.hdr_len);
+    else if (is(k, "proto")) f.has_proto = get(x, f.proto);
+    else if (is(k, "ttl")) get(x, f.ttl);
+    else if (is(k, "tos")) get(x, f.tos);
+    else if (is(k, "id")) get(x, f.id);
+    else if (is(k, "frag_offset")) get(x, f.frag_offset);
+    else if (is(k, "flow_label")) get(x, f.flow_label);
+    else if (is(k, "df")) f.df = get_true(x);
+    else if (is(k, "mf")) f.mf = get_true(x);
+    else if (is(k, "fragment")) f.fragment = get_true(x);
+    else if (is(k, "ext")) {
       size_t n_ext = 0;
       if (elements(x, [&](V e) {
             std::string_view name;
@@ -275,9 +298,9 @@ template <class V>
 bool read_link(V v, PktFields& f) {
   return fields(v, [&](std::string_view k, V x) {
     std::string_view s;
-    if (k == "type") f.ethernet = get(x, s) && s == "ethernet";
-    else if (k == "src") f.has_link_src = get(x, s) && parse_mac(s, f.link_src);
-    else if (k == "dst") f.has_link_dst = get(x, s) && parse_mac(s, f.link_dst);
+    if (is(k, "type")) f.ethernet = get(x, s) && s == "ethernet";
+    else if (is(k, "src")) f.has_link_src = get(x, s) && parse_mac(s, f.link_src);
+    else if (is(k, "dst")) f.has_link_dst = get(x, s) && parse_mac(s, f.link_dst);
   });
 }
 
@@ -289,10 +312,10 @@ void read_vlans(V v, PktFields& f) {
     VlanFields t;
     bool is_tag = fields(e, [&](std::string_view k, V x) {
       std::string_view s;
-      if (k == "id") get(x, t.id);
-      else if (k == "pcp") get(x, t.pcp);
-      else if (k == "dei") t.dei = get_true(x);
-      else if (k == "tpid" && get(x, s)) t.tpid = parse_hex16(s);
+      if (is(k, "id")) get(x, t.id);
+      else if (is(k, "pcp")) get(x, t.pcp);
+      else if (is(k, "dei")) t.dei = get_true(x);
+      else if (is(k, "tpid") && get(x, s)) t.tpid = parse_hex16(s);
     });
     if (is_tag && f.n_vlans < kMaxVlans) f.vlans[f.n_vlans++] = t;
   });
@@ -303,9 +326,9 @@ void read_vlans(V v, PktFields& f) {
 template <class V>
 bool read_icmp(V v, PktFields& f) {
   return fields(v, [&](std::string_view k, V x) {
-    if (k == "type") get(x, f.icmp_type);
-    else if (k == "code") get(x, f.icmp_code);
-    else if (k == "rest") get(x, f.icmp_rest);
+    if (is(k, "type")) get(x, f.icmp_type);
+    else if (is(k, "code")) get(x, f.icmp_code);
+    else if (is(k, "rest")) get(x, f.icmp_rest);
   });
 }
 
@@ -315,37 +338,37 @@ template <class V>
 bool read_fields(V rec, std::string_view line, PktFields& f) {
   using L4 = PktFields::L4;
   return fields(rec, [&](std::string_view k, V v) {
-    if (k == "type") {
+    if (is(k, "type")) {
       f.has_type = get(v, f.type);
-    } else if (k == "n") {
+    } else if (is(k, "n")) {
       f.has_n = get(v, f.n);
-    } else if (k == "len") {
+    } else if (is(k, "len")) {
       f.has_len = get(v, f.len);
-    } else if (k == "ts") {
+    } else if (is(k, "ts")) {
       if (get(v, f.ts)) f.has_ts = true;
       else read_ts_number(v, line, f);
-    } else if (k == "iface") {
+    } else if (is(k, "iface")) {
       f.has_iface = get(v, f.iface);
-    } else if (k == "src_port") {
+    } else if (is(k, "src_port")) {
       get(v, f.sport);
-    } else if (k == "dest_port") {
+    } else if (is(k, "dest_port")) {
       get(v, f.dport);
-    } else if (k == "payload") {
+    } else if (is(k, "payload")) {
       f.has_payload = get_base64(v, f.payload);
-    } else if (k == "vlan") {
+    } else if (is(k, "vlan")) {
       read_vlans(v, f);
-    } else if (k == "ip") {
+    } else if (is(k, "ip")) {
       if (read_ip(v, f)) f.has_ip = true;
-    } else if (k == "link") {
+    } else if (is(k, "link")) {
       read_link(v, f);
-    } else if (k == "tcp") {
+    } else if (is(k, "tcp")) {
       if (read_tcp(v, f.tcp)) f.l4 = L4::tcp;  // TCP over UDP over ICMP, should a record hold several
-    } else if (k == "udp") {
+    } else if (is(k, "udp")) {
       bool is_object = fields(v, [&](std::string_view k2, V x) {
-        if (k2 == "len") f.has_udp_len = get(x, f.udp_len);
+        if (is(k2, "len")) f.has_udp_len = get(x, f.udp_len);
       });
       if (is_object && f.l4 != L4::tcp) f.l4 = L4::udp;
-    } else if (k == "icmp" || k == "icmpv6") {
+    } else if (is(k, "icmp") || is(k, "icmpv6")) {
       if (read_icmp(v, f) && f.l4 == L4::none) f.l4 = L4::icmp;
     }
   });
