@@ -239,10 +239,13 @@ ReadAhead::~ReadAhead() {
 namespace {
 
 // Polls `ready` briefly before the caller sleeps: the other side is usually only
-// a few microseconds away, and a sleep costs two system calls.
+// a few microseconds away, and a sleep costs two system calls. Briefly: in a
+// pipeline, two stages of two threads share the cores, and a longer spin (256
+// rounds) took CPU time from the other stage (pcap2pkt | tcpflow-reasm on 2
+// cores: 4.0-5.0 s against 3.9-4.2 s with 16).
 template <class Ready>
 bool spin_until(Ready ready) {
-  for (int i = 0; i < 256; ++i) {
+  for (int i = 0; i < 16; ++i) {
     if (ready()) return true;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
