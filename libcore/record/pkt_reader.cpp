@@ -147,6 +147,7 @@ template <size_t N>
 // fields()/elements() are false when it is not an object/array.
 struct ScanValue {
   json::Scanner* s;
+  std::string* payload;  // where get_base64() decodes to
 };
 bool get(ScanValue v, uint64_t& out) { return v.s->uint(out); }
 bool get(ScanValue v, int64_t& out) {
@@ -156,7 +157,18 @@ bool get(ScanValue v, int64_t& out) {
   return true;
 }
 bool get(ScanValue v, std::string_view& out) { return v.s->string(out); }
-bool get_base64(ScanValue v, std::string_view& out) { return v.s->raw_string(out); }
+// The payload is taken with memchr and decoded at once: the decoder checks every
+// character, and one that is not plain base64 (a JSON escape, a control byte)
+// sends the line to the DOM. Decoding here, not later, also checks a payload
+// that a duplicate key would replace.
+bool get_base64(ScanValue v, std::string_view& out) {
+  if (!v.s->raw_string(out)) return false;
+  if (!decode_base64(out, *v.payload)) {
+    v.s->fail();
+    return false;
+  }
+  return true;
+}
 bool get_true(ScanValue v) {
   bool b = false;
   return v.s->boolean(b) && b;
@@ -475,10 +487,7 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   if (!impl_->dom_only) {
     f = PktFields{};
     json::Scanner scan(line);
-    // The scanner takes the payload without looking inside: decoding checks it,
-    // and a payload that is not plain base64 (a JSON escape, say) goes to the DOM.
-    scanned = read_fields(ScanValue{&scan}, line, f) && scan.finish() &&
-              (!f.has_payload || decode_base64(f.payload, payload));
+    scanned = read_fields(ScanValue{&scan, &payload}, line, f) && scan.finish();
   }
   if (!scanned) {
     // Not in the scanner's subset (or not valid JSON): the DOM reads it or says why.

@@ -192,7 +192,10 @@ TEST_CASE("pkt reader: the fast scanner reads every line as the DOM does, mutate
            R"({"type":"pkt","iface":9223372036854775808})", R"({"type":"p\u006bt"})", R"({"type":"pkt","vlan":[]})",
            R"({"type":"pkt","vlan":[1,{"id":5}],"ip":7})", R"({"type":"pkt","a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})",
            R"({"type":"pkt","a":[,1]})", R"({"type":"pkt","a":[1,]})", R"({"type":"pkt","a":nul})", R"({"type":"pkt","a":truee})",
-           R"({"type":"pkt","type":"flow"})", R"({"type":"pkt" , "n" : 1 })", "", "{}", "[]", "\"pkt\""}) {
+           R"({"type":"pkt","type":"flow"})", R"({"type":"pkt" , "n" : 1 })", "", "{}", "[]", "\"pkt\"",
+           // A bad payload that a later duplicate replaces is still bad JSON (found by fuzzing).
+           "{\"type\":\"pkt\",\"payload\":\"YW\x01Jj\",\"payload\":\"\"}",
+           R"({"type":"pkt","payload":"YW\Jj","payload":"YWJj"})", R"({"type":"pkt","payload":"YWJj","payload":7})"}) {
     check_readers_agree(fast, dom, odd);
   }
 }
