@@ -12,16 +12,21 @@
 
 #include <cstring>
 
-#include "libcore/json/scan.hpp"
+#include "libcore/json/value.hpp"
 #include "libcore/record/pkt.hpp"
 
 namespace nl {
 
 namespace {
 
-using simdjson::dom::array;
+using json::elements;
+using json::fields;
+using json::get;
+using json::get_base64;
+using json::get_true;
+using json::is;
+using json::ScanValue;
 using simdjson::dom::element;
-using simdjson::dom::object;
 
 constexpr size_t kMaxVlans = 8;   // more tags than any real frame carries
 constexpr size_t kMaxExt = 16;    // IPv6 extension headers rebuilt
@@ -118,99 +123,11 @@ uint16_t parse_hex16(std::string_view s) {
   return v;
 }
 
-// Key comparison with the literal's length known at compile time: a length check
-// and two (overlapping) integer compares instead of a memcmp call per key.
-template <class Word>
-[[gnu::always_inline]] inline Word load(const char* p) {
-  Word w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-template <class Word, size_t L>
-[[gnu::always_inline]] inline bool same_ends(const char* a, const char* b) {
-  return load<Word>(a) == load<Word>(b) && load<Word>(a + L - sizeof(Word)) == load<Word>(b + L - sizeof(Word));
-}
-template <size_t N>
-[[gnu::always_inline]] inline bool is(std::string_view k, const char (&literal)[N]) {
-  constexpr size_t L = N - 1;
-  static_assert(L >= 1 && L <= 16);
-  if (k.size() != L) return false;
-  if constexpr (L == 1) return k[0] == literal[0];
-  else if constexpr (L <= 3) return same_ends<uint16_t, L>(k.data(), literal);
-  else if constexpr (L <= 7) return same_ends<uint32_t, L>(k.data(), literal);
-  else return same_ends<uint64_t, L>(k.data(), literal);
-}
-
-// The record is read through one of two kinds of value with the same small
-// interface: the fast scanner over the line (ScanValue) or, when the scanner gives
-// up, simdjson's DOM (element). get() is true when the value has the type;
-// fields()/elements() are false when it is not an object/array.
-struct ScanValue {
-  json::Scanner* s;
-  std::string* payload;  // where get_base64() decodes to
-};
-bool get(ScanValue v, uint64_t& out) { return v.s->uint(out); }
-bool get(ScanValue v, int64_t& out) {
-  uint64_t u = 0;
-  if (!v.s->uint(u) || u > uint64_t(INT64_MAX)) return false;
-  out = int64_t(u);
-  return true;
-}
-bool get(ScanValue v, std::string_view& out) { return v.s->string(out); }
-// The payload is taken with memchr and decoded at once: the decoder checks every
-// character, and one that is not plain base64 (a JSON escape, a control byte)
-// sends the line to the DOM. Decoding here, not later, also checks a payload
-// that a duplicate key would replace.
-bool get_base64(ScanValue v, std::string_view& out) {
-  if (!v.s->raw_string(out)) return false;
-  if (!decode_base64(out, *v.payload)) {
-    v.s->fail();
-    return false;
-  }
-  return true;
-}
-bool get_true(ScanValue v) {
-  bool b = false;
-  return v.s->boolean(b) && b;
-}
-template <class Fn>
-bool fields(ScanValue v, Fn&& fn) {
-  return v.s->object([&](std::string_view k) { fn(k, v); });
-}
-template <class Fn>
-bool elements(ScanValue v, Fn&& fn) {
-  return v.s->array([&] { fn(v); });
-}
-
-bool get(element v, uint64_t& out) { return v.get(out) == simdjson::SUCCESS; }
-bool get(element v, int64_t& out) { return v.get(out) == simdjson::SUCCESS; }
-bool get(element v, std::string_view& out) { return v.get(out) == simdjson::SUCCESS; }
-bool get_base64(element v, std::string_view& out) { return get(v, out); }
-bool get_true(element v) {
-  bool b = false;
-  return v.get(b) == simdjson::SUCCESS && b;
-}
-template <class Fn>
-bool fields(element v, Fn&& fn) {
-  object o;
-  if (v.get(o) != simdjson::SUCCESS) return false;
-  for (auto field : o) fn(field.key, field.value);
-  return true;
-}
-template <class Fn>
-bool elements(element v, Fn&& fn) {
-  array a;
-  if (v.get(a) != simdjson::SUCCESS) return false;
-  for (element e : a) fn(e);
-  return true;
-}
-
 // --time=epoch writes "ts" as a number: a double cannot hold nanoseconds, so the
 // DOM reader takes the literal text of the first "ts" key (the top-level one
 // comes first); the scanner leaves such lines to the DOM.
 void read_ts_number(ScanValue v, std::string_view, PktFields&) {
-  char c = v.s->peek();
-  if (c == '-' || (c >= '0' && c <= '9')) v.s->fail();
+  if (json::is_number(v)) v.s->fail();
 }
 void read_ts_number(element v, std::string_view line, PktFields& f) {
   if (!v.is_number()) return;

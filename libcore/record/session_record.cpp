@@ -1,6 +1,10 @@
 #include "libcore/record/session_record.hpp"
 
+#include "libcore/json/value.hpp"
+
 #include <simdjson.h>
+
+#include <type_traits>
 
 #include <map>
 #include <memory>
@@ -94,48 +98,147 @@ struct SessionRecordReader::Impl {
   std::map<uint64_t, SessionView> open;   // by flow_id; ordered so finish() is stable
   uint64_t next_no = 1;
   std::string data;
+  bool dom_only = false;
+  uint64_t dom_reads = 0;
   explicit Impl(SessionSink& s) : sink(s) {}
 };
 
-SessionRecordReader::SessionRecordReader(SessionSink& sink) : impl_(new Impl(sink)) {}
+SessionRecordReader::SessionRecordReader(SessionSink& sink, bool dom_only) : impl_(new Impl(sink)) {
+  impl_->dom_only = dom_only;
+}
 SessionRecordReader::~SessionRecordReader() { delete impl_; }
+uint64_t SessionRecordReader::dom_reads() const { return impl_->dom_reads; }
 
 namespace {
 
-using simdjson::dom::object;
+using json::fields;
+using json::get;
+using json::get_base64;
+using json::is;
+using json::ScanValue;
+using simdjson::dom::element;
 
-// The literal text of a top-level timestamp key: ISO strings directly; epoch numbers
-// from the line itself, since a double cannot hold nanoseconds.
-bool read_ts(const object& o, std::string_view line, const char* key, Timestamp& t) {
-  std::string_view s;
-  if (o[key].get(s) == simdjson::SUCCESS) return parse_timestamp(s, t);
-  std::string pat = std::string("\"") + key + "\":";
-  size_t at = line.find(pat);
-  if (at == std::string_view::npos) return false;
-  std::string_view text = line.substr(at + pat.size());
-  text = text.substr(0, text.find_first_of(",}"));
-  return parse_timestamp(text, t);
+// A field read as a key lookup reads it: the first occurrence counts, even when
+// it has the wrong type (then it is there but not ok).
+template <class T>
+struct First {
+  bool seen = false, ok = false;
+  T value{};
+};
+template <class V, class T>
+void take(First<T>& f, V v) {
+  if (f.seen) return;
+  f.seen = true;
+  f.ok = get(v, f.value);
 }
 
-bool read_totals(const object& o, const char* k, DirectionTotals& t) {
-  object d;
-  if (o[k].get(d) != simdjson::SUCCESS) return false;
-  auto get = [&d](const char* f, uint64_t& v) { return d[f].get(v) == simdjson::SUCCESS; };
-  return get("packets", t.packets) && get("bytes", t.bytes) && get("missing_bytes", t.missing) &&
-         get("retransmitted_bytes", t.retransmitted) && get("truncated_bytes", t.truncated);
+// A timestamp: an ISO string, or an epoch number whose literal text is read from
+// the line, since a double cannot hold nanoseconds (the scanner leaves numbers
+// to the DOM).
+struct TsField {
+  bool seen = false, ok = false;
+  std::string_view text;
+};
+template <class V>
+void take_ts(TsField& f, V v, std::string_view line, std::string_view key) {
+  if (f.seen) return;
+  f.seen = true;
+  if (get(v, f.text)) {
+    f.ok = true;
+  } else if (json::is_number(v)) {
+    if constexpr (std::is_same_v<V, ScanValue>) {
+      v.s->fail();
+    } else {
+      std::string pat(1, '"');
+      pat.append(key).append("\":");
+      size_t at = line.find(pat);
+      if (at == std::string_view::npos) return;
+      std::string_view text = line.substr(at + pat.size());
+      f.text = text.substr(0, text.find_first_of(",}"));
+      f.ok = true;
+    }
+  }
 }
 
-bool read_key(const object& o, FlowKey& k) {
-  std::string_view s;
-  uint64_t v;
-  if (o["src_ip"].get(s) != simdjson::SUCCESS || !parse_ip(s, k.src)) return false;
-  if (o["dest_ip"].get(s) != simdjson::SUCCESS || !parse_ip(s, k.dst)) return false;
-  if (o["src_port"].get(v) != simdjson::SUCCESS) return false;
-  k.sport = uint16_t(v);
-  if (o["dest_port"].get(v) != simdjson::SUCCESS) return false;
-  k.dport = uint16_t(v);
+struct TotalsFields {
+  bool seen = false, ok = false;  // ok: an object
+  First<uint64_t> packets, bytes, missing, retransmitted, truncated;
+};
+template <class V>
+void take_totals(TotalsFields& t, V v) {
+  if (t.seen) return;
+  t.seen = true;
+  t.ok = fields(v, [&](std::string_view k, V x) {
+    if (is(k, "packets")) take(t.packets, x);
+    else if (is(k, "bytes")) take(t.bytes, x);
+    else if (is(k, "missing_bytes")) take(t.missing, x);
+    else if (is(k, "retransmitted_bytes")) take(t.retransmitted, x);
+    else if (is(k, "truncated_bytes")) take(t.truncated, x);
+  });
+}
+bool totals_from(const TotalsFields& f, DirectionTotals& t) {
+  if (!f.ok || !f.packets.ok || !f.bytes.ok || !f.missing.ok || !f.retransmitted.ok || !f.truncated.ok) return false;
+  t.packets = f.packets.value;
+  t.bytes = f.bytes.value;
+  t.missing = f.missing.value;
+  t.retransmitted = f.retransmitted.value;
+  t.truncated = f.truncated.value;
+  return true;
+}
+
+// Everything the three record types carry, read in one pass over the fields.
+struct SessionFields {
+  First<std::string_view> type, src_ip, dest_ip, community_id, client_rule, dir, reason, closed_by, data;
+  First<uint64_t> flow_id, src_port, dest_port, vlan, monologue, piece, offset, gap_before, packets;
+  First<bool> handshake, last;
+  TsField ts, first_ts, last_ts;
+  TotalsFields c2s, s2c;
+};
+
+template <class V>
+bool read_fields(V rec, std::string_view line, SessionFields& f) {
+  return fields(rec, [&](std::string_view k, V v) {
+    if (is(k, "type")) take(f.type, v);
+    else if (is(k, "flow_id")) take(f.flow_id, v);
+    else if (is(k, "ts")) take_ts(f.ts, v, line, "ts");
+    else if (is(k, "src_ip")) take(f.src_ip, v);
+    else if (is(k, "dest_ip")) take(f.dest_ip, v);
+    else if (is(k, "src_port")) take(f.src_port, v);
+    else if (is(k, "dest_port")) take(f.dest_port, v);
+    else if (is(k, "vlan")) take(f.vlan, v);
+    else if (is(k, "community_id")) take(f.community_id, v);
+    else if (is(k, "client_rule")) take(f.client_rule, v);
+    else if (is(k, "handshake")) take(f.handshake, v);
+    else if (is(k, "dir")) take(f.dir, v);
+    else if (is(k, "monologue")) take(f.monologue, v);
+    else if (is(k, "piece")) take(f.piece, v);
+    else if (is(k, "offset")) take(f.offset, v);
+    else if (is(k, "gap_before")) take(f.gap_before, v);
+    else if (is(k, "packets")) take(f.packets, v);
+    else if (is(k, "last")) take(f.last, v);
+    else if (is(k, "first_ts")) take_ts(f.first_ts, v, line, "first_ts");
+    else if (is(k, "last_ts")) take_ts(f.last_ts, v, line, "last_ts");
+    else if (is(k, "reason")) take(f.reason, v);
+    else if (is(k, "closed_by")) take(f.closed_by, v);
+    else if (is(k, "c2s")) take_totals(f.c2s, v);
+    else if (is(k, "s2c")) take_totals(f.s2c, v);
+    else if (is(k, "data") && !f.data.seen) {
+      f.data.seen = true;
+      f.data.ok = get_base64(v, f.data.value);
+    }
+  });
+}
+
+bool read_time(const TsField& f, Timestamp& t) { return f.ok && parse_timestamp(f.text, t); }
+
+bool read_key(const SessionFields& f, FlowKey& k) {
+  if (!f.src_ip.ok || !parse_ip(f.src_ip.value, k.src)) return false;
+  if (!f.dest_ip.ok || !parse_ip(f.dest_ip.value, k.dst)) return false;
+  if (!f.src_port.ok || !f.dest_port.ok) return false;
+  k.sport = uint16_t(f.src_port.value);
+  k.dport = uint16_t(f.dest_port.value);
   k.proto = 6;
-  if (o["vlan"].get(v) == simdjson::SUCCESS) k.vlan = uint16_t(v);
+  if (f.vlan.ok) k.vlan = uint16_t(f.vlan.value);
   return true;
 }
 
@@ -144,34 +247,46 @@ bool read_key(const object& o, FlowKey& k) {
 SessionRecordReader::Status SessionRecordReader::read(std::string_view line, std::string& type,
                                                       std::string& message) {
   Impl& m = *impl_;
-  simdjson::dom::element root;
-  if (m.parser.parse(line.data(), line.size()).get(root) != simdjson::SUCCESS) {
-    message = "not valid JSON";
-    return Status::error;
+  SessionFields f;
+  bool scanned = false;
+  if (!m.dom_only) {
+    json::Scanner scan(line);
+    scanned = read_fields(ScanValue{&scan, &m.data}, line, f) && scan.finish();
   }
-  object o;
-  std::string_view t;
-  if (root.get(o) != simdjson::SUCCESS || o["type"].get(t) != simdjson::SUCCESS) {
+  if (!scanned) {
+    // Not in the scanner's subset (or not valid JSON): the DOM reads it or says why.
+    f = SessionFields{};
+    ++m.dom_reads;
+    element root;
+    if (m.parser.parse(line.data(), line.size()).get(root) != simdjson::SUCCESS) {
+      message = "not valid JSON";
+      return Status::error;
+    }
+    if (!read_fields(root, line, f) || !f.type.ok) {
+      message = "not a JSON object with a 'type'";
+      return Status::error;
+    }
+  }
+  if (!f.type.ok) {
     message = "not a JSON object with a 'type'";
     return Status::error;
   }
+  std::string_view t = f.type.value;
   type = t;
   bool start = t == "session_start", mono = t == "monologue", end = t == "session_end";
   if (!start && !mono && !end) return Status::not_session;
-  uint64_t flow_id;
-  if (o["flow_id"].get(flow_id) != simdjson::SUCCESS) {
+  if (!f.flow_id.ok) {
     message = "missing field 'flow_id'";
     return Status::error;
   }
+  uint64_t flow_id = f.flow_id.value;
   if (start) {
     SessionView s;
-    std::string_view cid, rule;
-    bool hs = false;
-    if (!read_key(o, s.key)) { message = "missing or bad 5-tuple"; return Status::error; }
-    if (!read_ts(o, line, "ts", s.start)) { message = "missing or bad 'ts'"; return Status::error; }
-    if (o["community_id"].get(cid) == simdjson::SUCCESS) s.community_id = cid;
-    if (o["client_rule"].get(rule) == simdjson::SUCCESS && rule == "port") s.client_rule = ClientRule::port;
-    if (o["handshake"].get(hs) == simdjson::SUCCESS) s.handshake_seen = hs;
+    if (!read_key(f, s.key)) { message = "missing or bad 5-tuple"; return Status::error; }
+    if (!read_time(f.ts, s.start)) { message = "missing or bad 'ts'"; return Status::error; }
+    if (f.community_id.ok) s.community_id = f.community_id.value;
+    if (f.client_rule.ok && f.client_rule.value == "port") s.client_rule = ClientRule::port;
+    if (f.handshake.ok) s.handshake_seen = f.handshake.value;
     s.flow_id = flow_id;
     s.session_no = m.next_no++;
     auto [it, fresh] = m.open.emplace(flow_id, s);
@@ -186,39 +301,39 @@ SessionRecordReader::Status SessionRecordReader::read(std::string_view line, std
   }
   if (mono) {
     MonologuePiece p;
-    std::string_view dir, b64;
-    uint64_t v;
-    bool last = false;
-    if (o["dir"].get(dir) != simdjson::SUCCESS || (dir != "c2s" && dir != "s2c")) { message = "missing or bad 'dir'"; return Status::error; }
+    std::string_view dir = f.dir.value;
+    if (!f.dir.ok || (dir != "c2s" && dir != "s2c")) { message = "missing or bad 'dir'"; return Status::error; }
     p.dir = dir == "c2s" ? Dir::c2s : Dir::s2c;
-    if (o["monologue"].get(v) != simdjson::SUCCESS) { message = "missing field 'monologue'"; return Status::error; }
-    p.monologue_no = v;
-    if (o["piece"].get(v) == simdjson::SUCCESS) p.piece_no = uint32_t(v);
-    if (o["offset"].get(p.offset) != simdjson::SUCCESS) { message = "missing field 'offset'"; return Status::error; }
-    if (o["gap_before"].get(v) == simdjson::SUCCESS) p.gap_before = v;
-    if (o["packets"].get(v) == simdjson::SUCCESS) p.packets = uint32_t(v);
-    if (o["last"].get(last) == simdjson::SUCCESS) p.last = last;
-    if (!read_ts(o, line, "first_ts", p.first_ts) || !read_ts(o, line, "last_ts", p.last_ts)) {
+    if (!f.monologue.ok) { message = "missing field 'monologue'"; return Status::error; }
+    p.monologue_no = f.monologue.value;
+    if (f.piece.ok) p.piece_no = uint32_t(f.piece.value);
+    if (!f.offset.ok) { message = "missing field 'offset'"; return Status::error; }
+    p.offset = f.offset.value;
+    if (f.gap_before.ok) p.gap_before = f.gap_before.value;
+    if (f.packets.ok) p.packets = uint32_t(f.packets.value);
+    if (f.last.ok) p.last = f.last.value;
+    if (!read_time(f.first_ts, p.first_ts) || !read_time(f.last_ts, p.last_ts)) {
       message = "missing or bad 'first_ts'/'last_ts'";
       return Status::error;
     }
-    if (o["data"].get(b64) != simdjson::SUCCESS) {
+    if (!f.data.ok) {
       message = "no data in monologue record (run tcpflow-reasm without --data=none)";
       return Status::error;
     }
-    if (!decode_base64(b64, m.data)) { message = "field 'data' is not valid base64"; return Status::error; }
+    // The scanner decoded the data as it read it; the DOM's string is decoded here.
+    if (!scanned && !decode_base64(f.data.value, m.data)) { message = "field 'data' is not valid base64"; return Status::error; }
     p.data = as_bytes(m.data);
     m.sink.monologue(it->second, p);
     return Status::ok;
   }
   SessionEnd e;
-  std::string_view reason, closed;
-  if (o["reason"].get(reason) != simdjson::SUCCESS) { message = "missing field 'reason'"; return Status::error; }
+  if (!f.reason.ok) { message = "missing field 'reason'"; return Status::error; }
+  std::string_view reason = f.reason.value;
   e.reason = reason == "fin" ? EndReason::fin : reason == "rst" ? EndReason::rst : reason == "idle" ? EndReason::idle
            : reason == "evicted" ? EndReason::evicted : EndReason::eof;
-  if (!read_ts(o, line, "ts", e.end)) { message = "missing or bad 'ts'"; return Status::error; }
-  if (o["closed_by"].get(closed) == simdjson::SUCCESS) e.closed_by = closed == "server" ? Dir::s2c : Dir::c2s;
-  if (!read_totals(o, "c2s", e.c2s) || !read_totals(o, "s2c", e.s2c)) { message = "missing or bad 'c2s'/'s2c' totals"; return Status::error; }
+  if (!read_time(f.ts, e.end)) { message = "missing or bad 'ts'"; return Status::error; }
+  if (f.closed_by.ok) e.closed_by = f.closed_by.value == "server" ? Dir::s2c : Dir::c2s;
+  if (!totals_from(f.c2s, e.c2s) || !totals_from(f.s2c, e.s2c)) { message = "missing or bad 'c2s'/'s2c' totals"; return Status::error; }
   SessionView s = std::move(it->second);
   m.open.erase(it);
   m.sink.session_end(s, e);

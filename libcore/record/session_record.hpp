@@ -23,13 +23,17 @@ void write_session_end(std::string& out, const SessionView& s, const SessionEnd&
 class SessionRecordReader {
  public:
   enum class Status { ok, not_session, error };
-  explicit SessionRecordReader(SessionSink& sink);
+  // Lines are read by a fast scanner, or by simdjson's DOM when the scanner gives
+  // up; `dom_only` always uses the DOM (tests compare the two).
+  explicit SessionRecordReader(SessionSink& sink, bool dom_only = false);
   ~SessionRecordReader();
   // One JSON line. ok: consumed (a sink call may have been made); not_session: a
   // record of another type (`type` set); error: `message` says what was wrong.
   Status read(std::string_view line, std::string& type, std::string& message);
   // End of input: sessions that never saw their session_end get one (reason eof).
   void finish();
+  // Lines the scanner left to the DOM (an escape, a fraction, invalid JSON...).
+  uint64_t dom_reads() const;
 
  private:
   struct Impl;

@@ -1,11 +1,13 @@
 // SessionRecordReader (tcpflow-reasm's JSON Lines read back into SessionSink calls):
 // every line of the input; the sink checks the call order. The reader is then fed to
-// an HTTP and a TLS sink as the tools do.
+// an HTTP and a TLS sink as the tools do. The fast scanner's reading is compared
+// with the DOM's: same statuses, messages and sink calls.
 #include <string>
 #include <string_view>
 
 #include "libcore/record/session_record.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
+#include "tests/unit/session_trace.hpp"
 
 using namespace nl;
 
@@ -33,9 +35,10 @@ class OrderSink : public SessionSink {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view all(reinterpret_cast<const char*>(data), size);
   OrderSink sink;
+  test::TraceSink fast_trace, dom_trace;
   {
-    SessionRecordReader reader(sink);
-    std::string type, msg;
+    SessionRecordReader reader(sink), fast(fast_trace), dom(dom_trace, true);
+    std::string type, msg, type_fast, msg_fast, type_dom, msg_dom;
     size_t start = 0;
     while (start <= all.size()) {
       size_t nl = all.find('\n', start);
@@ -43,11 +46,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
       auto st = reader.read(line, type, msg);
       if (st == SessionRecordReader::Status::error) FUZZ_CHECK(!msg.empty());
+      msg_fast.clear();
+      msg_dom.clear();
+      auto st_fast = fast.read(line, type_fast, msg_fast);
+      auto st_dom = dom.read(line, type_dom, msg_dom);
+      FUZZ_CHECK(st_fast == st_dom && msg_fast == msg_dom);
+      if (st_fast != SessionRecordReader::Status::error) FUZZ_CHECK(type_fast == type_dom);
       if (nl == std::string_view::npos) break;
       start = nl + 1;
     }
     reader.finish();
+    fast.finish();
+    dom.finish();
   }
   FUZZ_CHECK(sink.live.empty());
+  FUZZ_CHECK(fast_trace.trace == dom_trace.trace);
   return 0;
 }

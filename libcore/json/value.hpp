@@ -1,0 +1,116 @@
+// Reading a JSON record two ways through one interface: the fast Scanner (scan.hpp)
+// and simdjson's DOM, which reads whatever the scanner gives up on.
+#pragma once
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "libcore/json/scan.hpp"
+#include "libcore/json/writer.hpp"
+
+namespace nl::json {
+
+// Key comparison with the literal's length known at compile time: a length check
+// and two (overlapping) integer compares instead of a memcmp call per key.
+template <class Word>
+[[gnu::always_inline]] inline Word load(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+template <class Word, size_t L>
+[[gnu::always_inline]] inline bool same_ends(const char* a, const char* b) {
+  return load<Word>(a) == load<Word>(b) && load<Word>(a + L - sizeof(Word)) == load<Word>(b + L - sizeof(Word));
+}
+template <size_t N>
+[[gnu::always_inline]] inline bool is(std::string_view k, const char (&literal)[N]) {
+  constexpr size_t L = N - 1;
+  static_assert(L >= 1);
+  if (k.size() != L) return false;
+  if constexpr (L == 1) return k[0] == literal[0];
+  else if constexpr (L <= 3) return same_ends<uint16_t, L>(k.data(), literal);
+  else if constexpr (L <= 7) return same_ends<uint32_t, L>(k.data(), literal);
+  else if constexpr (L <= 16) return same_ends<uint64_t, L>(k.data(), literal);
+  else return std::memcmp(k.data(), literal, L) == 0;
+}
+
+// A record is read through one of two kinds of value with the same small
+// interface: the fast scanner over the line (ScanValue) or, when the scanner gives
+// up, simdjson's DOM (element). get() is true when the value has the type;
+// fields()/elements() are false when it is not an object/array. Readers are
+// templates over the value type, so both ways share one reading of the record.
+struct ScanValue {
+  Scanner* s;
+  std::string* base64_out;  // where get_base64() decodes to
+};
+inline bool get(ScanValue v, uint64_t& out) { return v.s->uint(out); }
+inline bool get(ScanValue v, int64_t& out) {
+  uint64_t u = 0;
+  if (!v.s->uint(u) || u > uint64_t(INT64_MAX)) return false;
+  out = int64_t(u);
+  return true;
+}
+inline bool get(ScanValue v, std::string_view& out) { return v.s->string(out); }
+inline bool get(ScanValue v, bool& out) { return v.s->boolean(out); }
+// A long base64 string (a payload, a monologue's data) is taken with memchr and
+// decoded at once into base64_out: the decoder checks every character, and one
+// that is not plain base64 (a JSON escape, a control byte) sends the line to the
+// DOM. Decoding here, not later, also checks a value a duplicate key replaces.
+// The DOM's get_base64() only reads the string; its caller decodes.
+inline bool get_base64(ScanValue v, std::string_view& out) {
+  if (!v.s->raw_string(out)) return false;
+  if (!decode_base64(out, *v.base64_out)) {
+    v.s->fail();
+    return false;
+  }
+  return true;
+}
+inline bool get_true(ScanValue v) {
+  bool b = false;
+  return v.s->boolean(b) && b;
+}
+template <class Fn>
+bool fields(ScanValue v, Fn&& fn) {
+  return v.s->object([&](std::string_view k) { fn(k, v); });
+}
+template <class Fn>
+bool elements(ScanValue v, Fn&& fn) {
+  return v.s->array([&] { fn(v); });
+}
+
+inline bool get(simdjson::dom::element v, uint64_t& out) { return v.get(out) == simdjson::SUCCESS; }
+inline bool get(simdjson::dom::element v, int64_t& out) { return v.get(out) == simdjson::SUCCESS; }
+inline bool get(simdjson::dom::element v, std::string_view& out) { return v.get(out) == simdjson::SUCCESS; }
+inline bool get(simdjson::dom::element v, bool& out) { return v.get(out) == simdjson::SUCCESS; }
+inline bool get_base64(simdjson::dom::element v, std::string_view& out) { return get(v, out); }
+inline bool get_true(simdjson::dom::element v) {
+  bool b = false;
+  return v.get(b) == simdjson::SUCCESS && b;
+}
+template <class Fn>
+bool fields(simdjson::dom::element v, Fn&& fn) {
+  simdjson::dom::object o;
+  if (v.get(o) != simdjson::SUCCESS) return false;
+  for (auto field : o) fn(field.key, field.value);
+  return true;
+}
+template <class Fn>
+bool elements(simdjson::dom::element v, Fn&& fn) {
+  simdjson::dom::array a;
+  if (v.get(a) != simdjson::SUCCESS) return false;
+  for (simdjson::dom::element e : a) fn(e);
+  return true;
+}
+
+// True when the value is a number (which the scanner reads only as a
+// non-negative integer).
+inline bool is_number(ScanValue v) {
+  char c = v.s->peek();
+  return c == '-' || (c >= '0' && c <= '9');
+}
+inline bool is_number(simdjson::dom::element v) { return v.is_number(); }
+
+}  // namespace nl::json
