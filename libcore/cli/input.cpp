@@ -1,6 +1,7 @@
 #include "libcore/cli/input.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -133,7 +134,8 @@ StageInput open_stage_input(const std::string& name, bool accept_jsonl) {
     return in;
   }
   if (is_capture_magic(reinterpret_cast<const uint8_t*>(prefix.data()), prefix.size())) {
-    if (name != "-") {
+    struct stat st;
+    if (name != "-" && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
       ::close(fd);
       OpenResult r = open_capture(name);  // reopen by path to use mmap
       if (r.status != OpenStatus::ok) {
@@ -142,6 +144,7 @@ StageInput open_stage_input(const std::string& name, bool accept_jsonl) {
       }
       in.capture = std::move(r.source);
     } else {
+      // stdin, or a named pipe (`<(pcap2pkt ...)`): reopening would lose the bytes read.
       OpenResult r = open_capture_fd(fd, std::move(prefix));
       if (r.status != OpenStatus::ok) {
         in.error = r.message;

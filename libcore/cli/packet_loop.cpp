@@ -78,7 +78,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   ropt.need_payload = opt.need_payload;
   ropt.strict = opt.strict;
   ropt.decode = opt.decode;
-  ropt.thread = ReadAhead::use_thread();
+  ropt.thread = ReadAhead::use_thread(inputs);
   if (ropt.thread && h.format && h.formatted) ropt.format = h.format;
   ropt.share_lines = ropt.thread && !opt.strict && !ropt.format;
   // Lines handed over unread are parsed here, into `local`.

@@ -1,5 +1,7 @@
 #include "libcore/cli/read_ahead.hpp"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -213,10 +215,29 @@ struct ReadAhead::Producer {
   uint64_t backlog = 0;   // events in the ring not yet handled, as last seen
 };
 
-bool ReadAhead::use_thread() {
+namespace {
+bool is_pipe(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+bool is_pipe(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+}  // namespace
+
+bool ReadAhead::use_thread(const std::vector<std::string>& inputs) {
   const char* env = std::getenv("NETLINES_THREADS");
   if (env && std::strcmp(env, "1") == 0) return false;
-  return std::thread::hardware_concurrency() >= 2;
+  if (env && std::strcmp(env, "2") == 0) return true;
+  if (std::thread::hardware_concurrency() < 2) return false;
+  // In a pipeline every stage wants the cores: one thread per stage does the same
+  // work in less CPU time than two handing packets over (pcap2pkt F | tcpflow-reasm
+  // | httpextract on 2 cores: 5.4-6.2 s against 6.7-7.4 s with two threads each).
+  if (is_pipe(1)) return false;
+  for (const std::string& in : inputs)
+    if (in == "-" ? is_pipe(0) : is_pipe(in)) return false;
+  return true;
 }
 
 ReadAhead::ReadAhead(ReadAheadOptions opt) : threaded_(opt.thread) {

@@ -100,8 +100,10 @@ class ReadAhead {
   // The next event, valid until the next call; nullptr after the last.
   InputEvent* next();
 
-  // Whether a second thread is worth it here (NETLINES_THREADS=1 turns it off).
-  static bool use_thread();
+  // Whether a second thread is worth it for these inputs: not on one CPU, and not
+  // in a pipeline (an input or stdout is a pipe), where the other stages need the
+  // cores. NETLINES_THREADS=1 or 2 decides instead.
+  static bool use_thread(const std::vector<std::string>& inputs);
 
  private:
   struct Producer;
