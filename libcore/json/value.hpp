@@ -42,9 +42,15 @@ template <size_t N>
 // up, simdjson's DOM (element). get() is true when the value has the type;
 // fields()/elements() are false when it is not an object/array. Readers are
 // templates over the value type, so both ways share one reading of the record.
+// The scanner of one record, with where get_base64() decodes to.
+struct RecordScan : Scanner {
+  RecordScan(std::string_view text, std::string& out) : Scanner(text), base64_out(&out) {}
+  std::string* base64_out;
+};
+// One pointer, so that it travels in a register: the lambdas that receive it are
+// called per key, and a two-word value stored and reloaded there stalled them.
 struct ScanValue {
-  Scanner* s;
-  std::string* base64_out;  // where get_base64() decodes to
+  RecordScan* s;
 };
 inline bool get(ScanValue v, uint64_t& out) { return v.s->uint(out); }
 inline bool get(ScanValue v, int64_t& out) {
@@ -62,7 +68,7 @@ inline bool get(ScanValue v, bool& out) { return v.s->boolean(out); }
 // The DOM's get_base64() only reads the string; its caller decodes.
 inline bool get_base64(ScanValue v, std::string_view& out) {
   if (!v.s->raw_string(out)) return false;
-  if (!decode_base64(out, *v.base64_out)) {
+  if (!decode_base64(out, *v.s->base64_out)) {
     v.s->fail();
     return false;
   }

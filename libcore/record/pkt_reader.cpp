@@ -403,8 +403,8 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   bool scanned = false;
   if (!impl_->dom_only) {
     f = PktFields{};
-    json::Scanner scan(line);
-    scanned = read_fields(ScanValue{&scan, &payload}, line, f) && scan.finish();
+    json::RecordScan scan(line, payload);
+    scanned = read_fields(ScanValue{&scan}, line, f) && scan.finish();
   }
   if (!scanned) {
     // Not in the scanner's subset (or not valid JSON): the DOM reads it or says why.

@@ -250,8 +250,8 @@ SessionRecordReader::Status SessionRecordReader::read(std::string_view line, std
   SessionFields f;
   bool scanned = false;
   if (!m.dom_only) {
-    json::Scanner scan(line);
-    scanned = read_fields(ScanValue{&scan, &m.data}, line, f) && scan.finish();
+    json::RecordScan scan(line, m.data);
+    scanned = read_fields(ScanValue{&scan}, line, f) && scan.finish();
   }
   if (!scanned) {
     // Not in the scanner's subset (or not valid JSON): the DOM reads it or says why.
