@@ -42,15 +42,7 @@ class Scanner {
   NL_SCAN_INLINE char peek() { return p_ < end_ ? *p_ : '\0'; }
 
   NL_SCAN_INLINE bool string(std::string_view& out) {
-    if (peek() != '"') return false;
-    const char* close = string_end(p_ + 1, end_);
-    if (!close) {
-      fail();
-      return false;
-    }
-    out = std::string_view(p_ + 1, size_t(close - p_ - 1));
-    p_ = close + 1;
-    return true;
+    return peek() == '"' && take_string(string_end(p_ + 1, end_), out);
   }
 
   // A string taken without looking inside, for long values whose reader checks
@@ -58,15 +50,8 @@ class Scanner {
   // parser when the contents are not what it expects, since an escape or an
   // invalid byte would have gone unseen here.
   NL_SCAN_INLINE bool raw_string(std::string_view& out) {
-    if (peek() != '"') return false;
-    const auto* close = static_cast<const char*>(std::memchr(p_ + 1, '"', size_t(end_ - p_ - 1)));
-    if (!close) {
-      fail();
-      return false;
-    }
-    out = std::string_view(p_ + 1, size_t(close - p_ - 1));
-    p_ = close + 1;
-    return true;
+    return peek() == '"' &&
+           take_string(static_cast<const char*>(std::memchr(p_ + 1, '"', size_t(end_ - p_ - 1))), out);
   }
 
   // A non-negative integer below 10^19. Other numbers end the fast read.
@@ -100,42 +85,22 @@ class Scanner {
   // fn(std::string_view key) for each member; false when the value is not an object.
   template <class Fn>
   bool object(Fn&& fn) {
-    if (peek() != '{') return false;
-    if (++depth_ > kMaxDepth) return fail(), true;
-    ++p_;
-    if (peek() == '}') return ++p_, --depth_, true;
-    for (;;) {
+    return members('{', '}', [&] {
       std::string_view key;
-      if (!string(key) || peek() != ':') return fail(), true;
+      if (!string(key) || peek() != ':') return false;
       ++p_;
-      const char* value_at = p_;
-      fn(key);
-      if (failed_) return true;
-      if (p_ == value_at) skip();
-      char c = peek();
-      ++p_;
-      if (c == '}') return --depth_, true;
-      if (c != ',') return fail(), true;
-    }
+      value([&] { fn(key); });
+      return true;
+    });
   }
 
   // fn() for each element; false when the value is not an array.
   template <class Fn>
   bool array(Fn&& fn) {
-    if (peek() != '[') return false;
-    if (++depth_ > kMaxDepth) return fail(), true;
-    ++p_;
-    if (peek() == ']') return ++p_, --depth_, true;
-    for (;;) {
-      const char* value_at = p_;
-      fn();
-      if (failed_) return true;
-      if (p_ == value_at) skip();
-      char c = peek();
-      ++p_;
-      if (c == ']') return --depth_, true;
-      if (c != ',') return fail(), true;
-    }
+    return members('[', ']', [&] {
+      value(fn);
+      return true;
+    });
   }
 
   // Reads past the value at the cursor, checking it.
@@ -155,6 +120,43 @@ class Scanner {
 
  private:
   static constexpr int kMaxDepth = 32;
+
+  // The opening quote is at p_; `close` is the closing one (null: none found).
+  NL_SCAN_INLINE bool take_string(const char* close, std::string_view& out) {
+    if (!close) {
+      fail();
+      return false;
+    }
+    out = std::string_view(p_ + 1, size_t(close - p_ - 1));
+    p_ = close + 1;
+    return true;
+  }
+
+  // The members of an object or array between `open` and `close`, separated by
+  // commas; member() reads one (false: malformed).
+  template <class Member>
+  bool members(char open, char close, Member&& member) {
+    if (peek() != open) return false;
+    if (++depth_ > kMaxDepth) return fail(), true;
+    ++p_;
+    if (peek() == close) return ++p_, --depth_, true;
+    for (;;) {
+      if (!member()) return fail(), true;
+      if (failed_) return true;
+      char c = peek();
+      ++p_;
+      if (c == close) return --depth_, true;
+      if (c != ',') return fail(), true;
+    }
+  }
+
+  // A value read by fn, or skipped when fn leaves it.
+  template <class Fn>
+  NL_SCAN_INLINE void value(Fn&& fn) {
+    const char* at = p_;
+    fn();
+    if (!failed_ && p_ == at) skip();
+  }
 
   // A number nobody asked for (a duration, say): checked against the JSON grammar
   // and passed over. Long or huge ones are left to the full parser, which decides
