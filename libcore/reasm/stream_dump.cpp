@@ -1,7 +1,6 @@
 #include "libcore/reasm/stream_dump.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,12 +29,12 @@ StreamDumper::~StreamDumper() { close_all(); }
 
 bool StreamDumper::write(const SessionView& s, const MonologuePiece& p) {
   Stream& st = streams_[s.session_no][int(p.dir)];
-  if (st.path.empty()) st.path = unused_name(s.key, p.dir);
   if (st.fd < 0) {
     // At the cap, close them all rather than keep an LRU: with few live sessions
     // this never happens, with many it costs what one open per piece would.
     if (open_ >= kMaxOpen && !close_all()) return false;
-    st.fd = ::open(st.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    st.fd = st.path.empty() ? create_unused(s.key, p.dir, st.path)
+                            : ::open(st.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (st.fd < 0) return fail(st.path);
     ++open_;
   }
@@ -87,7 +86,7 @@ bool StreamDumper::close_all() {
   return ok;
 }
 
-std::string StreamDumper::unused_name(const FlowKey& k, Dir d) const {
+int StreamDumper::create_unused(const FlowKey& k, Dir d, std::string& path) const {
   std::string base = dir_ + "/";
   if (d == Dir::c2s) {
     endpoint(base, k.src, k.sport);
@@ -98,11 +97,14 @@ std::string StreamDumper::unused_name(const FlowKey& k, Dir d) const {
     base += '-';
     endpoint(base, k.src, k.sport);
   }
-  // A reused 5-tuple (or an earlier run) gets c1, c2, ... as tcpflow does.
-  std::string name = base;
-  struct stat st;
-  for (int i = 1; ::stat(name.c_str(), &st) == 0; ++i) name = base + "c" + std::to_string(i);
-  return name;
+  // A reused 5-tuple (or an earlier run) gets c1, c2, ... as tcpflow does. O_EXCL
+  // finds the free name in the open itself, without a stat per file.
+  path = base;
+  for (int i = 1;; ++i) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0 || errno != EEXIST) return fd;
+    path.assign(base).append("c").append(std::to_string(i));
+  }
 }
 
 }  // namespace nl

@@ -38,7 +38,9 @@ class StreamDumper {
   bool fail(const std::string& path);
   bool close_stream(Stream& st);
   bool close_all();
-  std::string unused_name(const FlowKey& k, Dir d) const;
+  // Creates the stream's file under the first unused name; `path` gets the name
+  // (also on failure, for the message). Returns the descriptor or -1.
+  int create_unused(const FlowKey& k, Dir d, std::string& path) const;
 
   std::string dir_;
   std::unordered_map<uint64_t, std::array<Stream, 2>> streams_;  // live sessions only
