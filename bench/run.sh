@@ -92,5 +92,6 @@ for r in rows:
     ts = tshark.get(fam)
     xf = "%.2f" % (float(r["MB_s"]) / floor) if floor else ""
     xt = "%.0f" % (float(r["MB_s"]) / rate[ts]) if ts in rate and "netlines" in r["id"] else ""
-    print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (r["id"], r["job"], r["file"], r["MB_s"], r["Mpkt_s"], r["rss_MiB"], xf, xt))
+    job = r["job"].replace("|", "\\|")  # a pipeline's bars would split the cell
+    print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (r["id"], job, r["file"], r["MB_s"], r["Mpkt_s"], r["rss_MiB"], xf, xt))
 PY
