@@ -33,3 +33,9 @@ check_tool() {
 @test "man 5 netlines is generated from the current docs/schema.md" {
   python3 "$NETLINES_SRC/scripts/gen-man5.py" --check
 }
+
+@test "every binary's man page documents NETLINES_THREADS" {
+  for tool in pcap2pkt tcpflow-reasm httpextract tlssni flowstat; do
+    grep -q '^\.B NETLINES_THREADS' "$NETLINES_SRC/man/$tool.1" || { echo "$tool.1"; return 1; }
+  done
+}
