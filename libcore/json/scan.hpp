@@ -4,9 +4,9 @@
 // ASCII strings without escapes, non-negative integers (other numbers only
 // skipped), true/false/null, objects and arrays. Anything else (whitespace, an
 // escape, a non-ASCII byte, a fraction where an integer is read, deep nesting,
-// invalid JSON) makes it fail, and the caller parses the line again with simdjson's DOM,
-// which gives the error message or the unusual value. So on every line it
-// accepts, it reads what a full parser reads; it only gives up more often.
+// invalid JSON) makes it fail, and the caller parses the line again with
+// simdjson's DOM, which gives the error message or the unusual value. So on every
+// line it accepts, it reads what a full parser reads; it only gives up more often.
 //
 // Values are read in order: object() calls fn(key) with the cursor at that key's
 // value; fn reads the value with string()/uint()/boolean()/object()/array(), or
@@ -35,7 +35,7 @@ class Scanner {
     failed_ = true;
     p_ = end_;
   }
-  // True when a whole valid text was read and only whitespace follows.
+  // True when one whole value was read and nothing follows it.
   bool finish() { return !failed_ && p_ == end_; }
 
   // The first character of the next value, or '\0' at the end.
@@ -223,3 +223,5 @@ class Scanner {
 };
 
 }  // namespace nl::json
+
+#undef NL_SCAN_INLINE
