@@ -10,8 +10,12 @@
 
 namespace nl {
 
+namespace {
+constexpr size_t kReadSize = 1 << 18;  // a quarter of the 1 MiB pipe (cli::init)
+}  // namespace
+
 LineReader::LineReader(int fd, std::string prefix, size_t max_line) : fd_(fd), max_line_(max_line) {
-  capacity_ = prefix.size() + (1 << 18);
+  capacity_ = prefix.size() + kReadSize;
   buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
   std::memcpy(buf_.get(), prefix.data(), prefix.size());
   size_ = prefix.size();
@@ -21,10 +25,6 @@ LineReader::LineReader(int fd, std::string prefix, size_t max_line) : fd_(fd), m
 LineReader::~LineReader() {
   if (fd_ > 0) ::close(fd_);
 }
-
-namespace {
-constexpr size_t kReadSize = 1 << 18;  // a quarter of the 1 MiB pipe (cli::init)
-}  // namespace
 
 bool LineReader::fill() {
   if (eof_) return false;
