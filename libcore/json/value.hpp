@@ -119,4 +119,24 @@ inline bool is_number(ScanValue v) {
 }
 inline bool is_number(simdjson::dom::element v) { return v.is_number(); }
 
+// The literal text of a number, for epoch timestamps: a double cannot hold
+// nanoseconds. The DOM keeps only the double, so the text is taken from the line:
+// the value of the first `"key":`, up to the next ',' or '}'. The scanner leaves
+// such a line to the DOM (and gives false).
+inline bool number_text(ScanValue v, std::string_view, std::string_view, std::string_view&) {
+  if (is_number(v)) v.s->fail();
+  return false;
+}
+inline bool number_text(simdjson::dom::element v, std::string_view line, std::string_view key,
+                        std::string_view& out) {
+  if (!v.is_number()) return false;
+  std::string pattern(1, '"');
+  pattern.append(key).append("\":");
+  size_t at = line.find(pattern);
+  if (at == std::string_view::npos) return false;
+  std::string_view text = line.substr(at + pattern.size());
+  out = text.substr(0, text.find_first_of(",}"));
+  return true;
+}
+
 }  // namespace nl::json

@@ -123,24 +123,6 @@ uint16_t parse_hex16(std::string_view s) {
   return v;
 }
 
-// --time=epoch writes "ts" as a number: a double cannot hold nanoseconds, so the
-// DOM reader takes the literal text of the first "ts" key (the top-level one
-// comes first); the scanner leaves such lines to the DOM.
-void read_ts_number(ScanValue v, std::string_view, PktFields&) {
-  if (json::is_number(v)) v.s->fail();
-}
-void read_ts_number(element v, std::string_view line, PktFields& f) {
-  if (!v.is_number()) return;
-  size_t at = line.find("\"ts\":");
-  if (at == std::string_view::npos) return;
-  std::string_view text = line.substr(at + 5);
-  text = text.substr(0, text.find_first_of(",}"));
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  f.ts = text;
-  f.has_ts = true;
-}
-
 // [a, b] -> two integers (a non-integer reads as 0, as before).
 template <class V>
 bool get_pair(V v, uint64_t& a, uint64_t& b) {
@@ -274,8 +256,14 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
     } else if (is(k, "len")) {
       f.has_len = get(v, f.len);
     } else if (is(k, "ts")) {
-      if (get(v, f.ts)) f.has_ts = true;
-      else read_ts_number(v, line, f);
+      if (get(v, f.ts)) {
+        f.has_ts = true;
+      } else if (json::number_text(v, line, "ts", f.ts)) {
+        // --time=epoch writes a number (the top-level "ts" is the first in the line).
+        while (!f.ts.empty() && f.ts.front() == ' ') f.ts.remove_prefix(1);
+        while (!f.ts.empty() && f.ts.back() == ' ') f.ts.remove_suffix(1);
+        f.has_ts = true;
+      }
     } else if (is(k, "iface")) {
       f.has_iface = get(v, f.iface);
     } else if (is(k, "src_port")) {

@@ -4,7 +4,6 @@
 
 #include <simdjson.h>
 
-#include <type_traits>
 
 #include <map>
 #include <memory>
@@ -143,21 +142,7 @@ template <class V>
 void take_ts(TsField& f, V v, std::string_view line, std::string_view key) {
   if (f.seen) return;
   f.seen = true;
-  if (get(v, f.text)) {
-    f.ok = true;
-  } else if (json::is_number(v)) {
-    if constexpr (std::is_same_v<V, ScanValue>) {
-      v.s->fail();
-    } else {
-      std::string pat(1, '"');
-      pat.append(key).append("\":");
-      size_t at = line.find(pat);
-      if (at == std::string_view::npos) return;
-      std::string_view text = line.substr(at + pat.size());
-      f.text = text.substr(0, text.find_first_of(",}"));
-      f.ok = true;
-    }
-  }
+  f.ok = get(v, f.text) || json::number_text(v, line, key, f.text);
 }
 
 struct TotalsFields {
