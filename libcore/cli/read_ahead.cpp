@@ -293,6 +293,7 @@ void ReadAhead::run_producer() {
         // Full: the consumer is the slower side. Sleep until half the ring (and of
         // the byte budget) is free, so that each wake-up buys a long run of work.
         std::unique_lock<std::mutex> lock(mutex_);
+        producer_wants_.store(head - kRing / 2, std::memory_order_relaxed);
         producer_sleeping_.store(true, std::memory_order_seq_cst);
         while ((head - tail_.load(std::memory_order_seq_cst) > kRing / 2 || held() > kMaxHeld / 2) &&
                !cancel_.load())
@@ -335,7 +336,8 @@ InputEvent* ReadAhead::next() {
     freed_bytes_.fetch_add(freed_local_, std::memory_order_seq_cst);
     freed_local_ = 0;
     tail_.store(consumed_, std::memory_order_seq_cst);
-    if (producer_sleeping_.load(std::memory_order_seq_cst)) {
+    if (producer_sleeping_.load(std::memory_order_seq_cst) &&
+        consumed_ >= producer_wants_.load(std::memory_order_relaxed)) {
       std::lock_guard<std::mutex> lock(mutex_);
       room_.notify_one();
     }

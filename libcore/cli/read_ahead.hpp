@@ -134,7 +134,10 @@ class ReadAhead {
   alignas(64) std::atomic<uint64_t> freed_bytes_{0};
   // A sleeping consumer's wish: woken once head reaches it (0: not sleeping).
   alignas(64) std::atomic<uint64_t> consumer_wants_{0};
+  // A sleeping producer, and the tail that frees half the ring: woken once then,
+  // not at every batch handed back (each wake-up is a context switch each way).
   std::atomic<bool> producer_sleeping_{false};
+  std::atomic<uint64_t> producer_wants_{0};
   std::atomic<bool> cancel_{false};
   std::mutex mutex_;
   std::condition_variable ready_;      // events to handle
