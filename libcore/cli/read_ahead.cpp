@@ -293,7 +293,7 @@ void ReadAhead::run_producer() {
         // Full: the consumer is the slower side. Sleep until half the ring (and of
         // the byte budget) is free, so that each wake-up buys a long run of work.
         std::unique_lock<std::mutex> lock(mutex_);
-        producer_wants_.store(head - kRing / 2, std::memory_order_relaxed);
+        producer_wants_.store(head - std::min(head, kRing / 2), std::memory_order_relaxed);
         producer_sleeping_.store(true, std::memory_order_seq_cst);
         while ((head - tail_.load(std::memory_order_seq_cst) > kRing / 2 || held() > kMaxHeld / 2) &&
                !cancel_.load())
