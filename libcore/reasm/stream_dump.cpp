@@ -38,9 +38,19 @@ bool StreamDumper::write(const SessionView& s, const MonologuePiece& p) {
     if (st.fd < 0) return fail(st.path);
     ++open_;
   }
+  bool continues = p.offset == st.gathered_at + st.gathered.size();
+  if (!st.gathered.empty() && (!continues || st.gathered.size() + p.data.size() > kGather) && !write_gathered(st))
+    return false;
+  if (p.data.size() >= kGather) return write_at(st, p.data, p.offset);
+  if (st.gathered.empty()) st.gathered_at = p.offset;
+  st.gathered.append(reinterpret_cast<const char*>(p.data.data()), p.data.size());
+  return true;
+}
+
+bool StreamDumper::write_at(Stream& st, Bytes b, uint64_t offset) {
   size_t off = 0;
-  while (off < p.data.size()) {
-    ssize_t n = ::pwrite(st.fd, p.data.data() + off, p.data.size() - off, off_t(p.offset + off));
+  while (off < b.size()) {
+    ssize_t n = ::pwrite(st.fd, b.data() + off, b.size() - off, off_t(offset + off));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (n == 0) errno = ENOSPC;
@@ -49,6 +59,12 @@ bool StreamDumper::write(const SessionView& s, const MonologuePiece& p) {
     off += size_t(n);
   }
   return true;
+}
+
+bool StreamDumper::write_gathered(Stream& st) {
+  bool ok = write_at(st, as_bytes(st.gathered), st.gathered_at);
+  st.gathered.clear();
+  return ok;
 }
 
 bool StreamDumper::end(const SessionView& s) {
@@ -73,10 +89,12 @@ bool StreamDumper::fail(const std::string& path) {
 
 bool StreamDumper::close_stream(Stream& st) {
   if (st.fd < 0) return true;
+  bool ok = st.gathered.empty() || write_gathered(st);
   int rc = ::close(st.fd);
   st.fd = -1;
   --open_;
-  return rc == 0 || fail(st.path);
+  if (rc != 0 && ok) return fail(st.path);
+  return ok;
 }
 
 bool StreamDumper::close_all() {

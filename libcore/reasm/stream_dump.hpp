@@ -2,7 +2,9 @@
 // (010.099.000.001.40004-010.099.000.002.00080), each piece at its stream offset so
 // a gap leaves a hole. Descriptors are cached for the live sessions but never more
 // than kMaxOpen at once, so a capture with a million flows needs no more fds than
-// one with ten.
+// one with ten. Small pieces that continue each other are gathered and written
+// together (most streams then take one write, not one per monologue); gathered
+// bytes exist only for open files, so they are bounded by kMaxOpen * kGather.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -16,6 +18,7 @@ namespace nl {
 class StreamDumper {
  public:
   static constexpr size_t kMaxOpen = 64;
+  static constexpr size_t kGather = 64u << 10;
 
   explicit StreamDumper(std::string dir) : dir_(std::move(dir)) {}
   ~StreamDumper();
@@ -34,8 +37,12 @@ class StreamDumper {
   struct Stream {
     std::string path;
     int fd = -1;
+    std::string gathered;      // bytes not written yet, continuing each other
+    uint64_t gathered_at = 0;  // stream offset of gathered[0]
   };
   bool fail(const std::string& path);
+  bool write_at(Stream& st, Bytes b, uint64_t offset);
+  bool write_gathered(Stream& st);
   bool close_stream(Stream& st);
   bool close_all();
   // Creates the stream's file under the first unused name; `path` gets the name

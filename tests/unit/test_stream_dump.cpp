@@ -87,3 +87,36 @@ TEST_CASE("stream dump: 300 interleaved sessions, files right, descriptors bound
   std::string cmd = "rm -rf '" + dir + "'";
   CHECK(std::system(cmd.c_str()) == 0);
 }
+
+TEST_CASE("stream dump: gathered small pieces, gaps and large pieces land at their offsets") {
+  char tmpl[] = "/tmp/netlines-dump-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string dir = tmpl;
+  std::string expect;
+  auto put = [&](StreamDumper& dump, const SessionView& s, uint64_t offset, const std::string& text) {
+    if (expect.size() < offset + text.size()) expect.resize(offset + text.size(), '\0');
+    expect.replace(offset, text.size(), text);
+    REQUIRE(dump.write(s, piece(Dir::c2s, offset, text)));
+  };
+  {
+    StreamDumper dump(dir);
+    SessionView s = session(1, 41000);
+    uint64_t at = 0;
+    for (int i = 0; i < 100; ++i) {  // small pieces, more than kGather in all
+      std::string t(1000 + size_t(i), char('a' + i % 26));
+      put(dump, s, at, t);
+      at += t.size();
+    }
+    at += 333;  // a gap
+    put(dump, s, at, "after the gap");
+    at += 13;
+    std::string big(StreamDumper::kGather + 7, 'B');
+    put(dump, s, at, big);  // written at once, after what was gathered
+    at += big.size();
+    put(dump, s, at, "tail");
+    REQUIRE(dump.end(s));
+  }
+  CHECK(slurp(dir + "/010.000.000.001.41000-010.000.000.002.00080") == expect);
+  std::string cmd = "rm -rf '" + dir + "'";
+  CHECK(std::system(cmd.c_str()) == 0);
+}
