@@ -5,6 +5,7 @@
 #include <string>
 
 #include "libcore/cli/common.hpp"
+#include "libcore/cli/read_ahead.hpp"
 #include "libcore/cli/session_loop.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/reasm/stream_dump.hpp"
@@ -126,14 +127,18 @@ int main(int argc, char** argv) {
       nl::cli::error(dump_dir, "not a directory");
       return nl::cli::kExitUsage;
     }
-    dumper = std::make_unique<nl::StreamDumper>(dump_dir);
+    // Files are written on a thread of their own where reading has one too.
+    dumper = std::make_unique<nl::StreamDumper>(dump_dir, nl::ReadAhead::use_thread(opt.packets.inputs));
   }
 
   nl::cli::Output& out = nl::cli::Output::stdout_();
   ReasmSink sink(out, data == "b64" ? nl::DataMode::b64 : nl::DataMode::none, tf, verbosity, dumper.get());
   nl::SessionLoopHandlers h;
   h.sink = &sink;
-  h.idle = [&] { out.flush(); };
+  h.idle = [&] {
+    out.flush();
+    if (dumper) dumper->flush();
+  };
   if (verbosity >= 3) {
     h.packet = [](const nl::Packet& p, const nl::Decoded& d) {
       if (d.l4 != nl::L4::tcp) return;

@@ -25,25 +25,117 @@ void endpoint(std::string& out, const IpAddress& a, uint16_t port) {
 
 }  // namespace
 
-StreamDumper::~StreamDumper() { close_all(); }
+StreamDumper::StreamDumper(std::string dir, bool threaded) : dir_(std::move(dir)) {
+  if (threaded) {
+    filling_ = std::make_unique<Batch>();
+    batches_ = 1;
+    thread_ = std::thread([this] { run(); });
+  }
+}
+
+StreamDumper::~StreamDumper() {
+  if (thread_.joinable()) {
+    if (!filling_->ops.empty()) submit();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    work_.notify_one();
+    thread_.join();
+  }
+  close_all();
+}
 
 bool StreamDumper::write(const SessionView& s, const MonologuePiece& p) {
-  Stream& st = streams_[s.session_no][int(p.dir)];
+  if (!thread_.joinable()) return write_now(s.session_no, s.key, p.dir, p.offset, p.data);
+  if (failed_.load(std::memory_order_acquire)) return false;
+  Batch& b = *filling_;
+  b.ops.push_back(Op{s.session_no, s.key, p.offset, b.bytes.size(), p.data.size(), p.dir, false});
+  b.bytes.insert(b.bytes.end(), p.data.begin(), p.data.end());
+  if (b.bytes.size() >= kBatchBytes || b.ops.size() >= kBatchOps) submit();
+  return true;
+}
+
+bool StreamDumper::end(const SessionView& s) {
+  if (!thread_.joinable()) return end_now(s.session_no);
+  if (failed_.load(std::memory_order_acquire)) return false;
+  filling_->ops.push_back(Op{s.session_no, FlowKey{}, 0, 0, 0, Dir::c2s, true});
+  if (filling_->ops.size() >= kBatchOps) submit();
+  return true;
+}
+
+void StreamDumper::flush() {
+  if (thread_.joinable() && !filling_->ops.empty()) submit();
+}
+
+bool StreamDumper::finish() {
+  if (thread_.joinable()) {
+    if (!filling_->ops.empty()) submit();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    work_.notify_one();
+    thread_.join();
+    if (failed_.load()) return false;
+  }
+  return finish_now();
+}
+
+void StreamDumper::submit() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  full_.push_back(std::move(filling_));
+  work_.notify_one();
+  if (free_.empty() && batches_ >= kMaxBatches) returned_.wait(lock, [&] { return !free_.empty(); });
+  if (!free_.empty()) {
+    filling_ = std::move(free_.front());
+    free_.pop_front();
+  } else {
+    filling_ = std::make_unique<Batch>();
+    ++batches_;
+  }
+}
+
+void StreamDumper::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    work_.wait(lock, [&] { return stop_ || !full_.empty(); });
+    if (full_.empty()) return;  // stop_, and everything done
+    std::unique_ptr<Batch> b = std::move(full_.front());
+    full_.pop_front();
+    lock.unlock();
+    // After an error nothing more is written (error_ stays the first one).
+    for (const Op& op : b->ops) {
+      if (failed_.load(std::memory_order_relaxed)) break;
+      bool ok = op.end ? end_now(op.session_no)
+                       : write_now(op.session_no, op.key, op.dir, op.offset, Bytes(b->bytes.data() + op.at, op.len));
+      if (!ok) failed_.store(true, std::memory_order_release);
+    }
+    b->ops.clear();
+    b->bytes.clear();
+    lock.lock();
+    free_.push_back(std::move(b));
+    returned_.notify_one();
+  }
+}
+
+bool StreamDumper::write_now(uint64_t session_no, const FlowKey& key, Dir d, uint64_t offset, Bytes data) {
+  Stream& st = streams_[session_no][int(d)];
   if (st.fd < 0) {
     // At the cap, close them all rather than keep an LRU: with few live sessions
     // this never happens, with many it costs what one open per piece would.
     if (open_ >= kMaxOpen && !close_all()) return false;
-    st.fd = st.path.empty() ? create_unused(s.key, p.dir, st.path)
+    st.fd = st.path.empty() ? create_unused(key, d, st.path)
                             : ::open(st.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (st.fd < 0) return fail(st.path);
     ++open_;
   }
-  bool continues = p.offset == st.gathered_at + st.gathered.size();
-  if (!st.gathered.empty() && (!continues || st.gathered.size() + p.data.size() > kGather) && !write_gathered(st))
+  bool continues = offset == st.gathered_at + st.gathered.size();
+  if (!st.gathered.empty() && (!continues || st.gathered.size() + data.size() > kGather) && !write_gathered(st))
     return false;
-  if (p.data.size() >= kGather) return write_at(st, p.data, p.offset);
-  if (st.gathered.empty()) st.gathered_at = p.offset;
-  st.gathered.append(reinterpret_cast<const char*>(p.data.data()), p.data.size());
+  if (data.size() >= kGather) return write_at(st, data, offset);
+  if (st.gathered.empty()) st.gathered_at = offset;
+  st.gathered.append(reinterpret_cast<const char*>(data.data()), data.size());
   return true;
 }
 
@@ -67,8 +159,8 @@ bool StreamDumper::write_gathered(Stream& st) {
   return ok;
 }
 
-bool StreamDumper::end(const SessionView& s) {
-  auto it = streams_.find(s.session_no);
+bool StreamDumper::end_now(uint64_t session_no) {
+  auto it = streams_.find(session_no);
   if (it == streams_.end()) return true;
   bool ok = close_stream(it->second[0]);
   ok = close_stream(it->second[1]) && ok;
@@ -76,7 +168,7 @@ bool StreamDumper::end(const SessionView& s) {
   return ok;
 }
 
-bool StreamDumper::finish() {
+bool StreamDumper::finish_now() {
   bool ok = close_all();
   streams_.clear();
   return ok;

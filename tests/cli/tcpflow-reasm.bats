@@ -79,11 +79,27 @@ PY
   [ "$(sha256sum < "$d/$back" | cut -d' ' -f1)" = "$ssha" ]
 }
 
+@test "--dump: the same files whether written by the reassembling thread or by one of their own" {
+  for threads in 1 2; do
+    mkdir -p "$BATS_TEST_TMPDIR/d$threads"
+    NETLINES_THREADS=$threads tcpflow-reasm --dump "$BATS_TEST_TMPDIR/d$threads" --data=none "$FIXTURES"/*.pcap* > "$BATS_TEST_TMPDIR/out$threads"
+  done
+  [ "$(ls "$BATS_TEST_TMPDIR/d2" | wc -l)" -gt 20 ]
+  diff -r "$BATS_TEST_TMPDIR/d1" "$BATS_TEST_TMPDIR/d2"
+  cmp "$BATS_TEST_TMPDIR/out1" "$BATS_TEST_TMPDIR/out2"
+}
+
 @test "--dump on a full disk: write error, exit 1" {
   [ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs"
   d="$BATS_TEST_TMPDIR/full"; mkdir -p "$d"
   mount -t tmpfs -o size=8k tmpfs "$d" 2>/dev/null || skip "cannot mount tmpfs here"
-  run --separate-stderr tcpflow-reasm --dump "$d" "$FIXTURES/tcp_zero_window.pcap"
+  # Files written by the reassembling thread, then by a thread of their own.
+  for threads in 1 2; do
+    rm -f "$d"/*
+    NETLINES_THREADS=$threads run --separate-stderr tcpflow-reasm --dump "$d" "$FIXTURES/tcp_zero_window.pcap"
+    [ "$status" -eq 1 ] || break
+    [[ "$stderr" == *"write error: No space left on device"* ]] || break
+  done
   umount "$d"
   [ "$status" -eq 1 ]
   [[ "$stderr" == *"write error: No space left on device"* ]]

@@ -89,6 +89,9 @@ TEST_CASE("stream dump: 300 interleaved sessions, files right, descriptors bound
 }
 
 TEST_CASE("stream dump: gathered small pieces, gaps and large pieces land at their offsets") {
+  bool threaded = false;
+  SUBCASE("on the caller's thread") { threaded = false; }
+  SUBCASE("on a thread of its own") { threaded = true; }
   char tmpl[] = "/tmp/netlines-dump-XXXXXX";
   REQUIRE(mkdtemp(tmpl));
   std::string dir = tmpl;
@@ -99,7 +102,7 @@ TEST_CASE("stream dump: gathered small pieces, gaps and large pieces land at the
     REQUIRE(dump.write(s, piece(Dir::c2s, offset, text)));
   };
   {
-    StreamDumper dump(dir);
+    StreamDumper dump(dir, threaded);
     SessionView s = session(1, 41000);
     uint64_t at = 0;
     for (int i = 0; i < 100; ++i) {  // small pieces, more than kGather in all
@@ -115,8 +118,46 @@ TEST_CASE("stream dump: gathered small pieces, gaps and large pieces land at the
     at += big.size();
     put(dump, s, at, "tail");
     REQUIRE(dump.end(s));
+    REQUIRE(dump.finish());
   }
   CHECK(slurp(dir + "/010.000.000.001.41000-010.000.000.002.00080") == expect);
   std::string cmd = "rm -rf '" + dir + "'";
   CHECK(std::system(cmd.c_str()) == 0);
+}
+
+TEST_CASE("stream dump on its own thread: 300 interleaved sessions give the same files as on the caller's") {
+  std::string dirs[2];
+  for (int threaded = 0; threaded < 2; ++threaded) {
+    char tmpl[] = "/tmp/netlines-dump-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    dirs[threaded] = tmpl;
+    StreamDumper dump(dirs[threaded], threaded == 1);
+    for (int round = 0; round < 3; ++round)
+      for (int i = 0; i < 300; ++i) {
+        SessionView s = session(uint64_t(i + 1), uint16_t(40000 + i % 250));  // 50 reused 5-tuples
+        std::string c(size_t(100 * round + i), char('a' + round));
+        REQUIRE(dump.write(s, piece(Dir::c2s, uint64_t(round) * 1000, c)));
+        REQUIRE(dump.write(s, piece(Dir::s2c, uint64_t(round), "r")));
+        if (round == 2 && i % 3 == 0) REQUIRE(dump.end(s));
+      }
+    REQUIRE(dump.finish());
+  }
+  std::string cmd = "diff -r '" + dirs[0] + "' '" + dirs[1] + "' > /dev/null";
+  CHECK(std::system(cmd.c_str()) == 0);
+  cmd = "ls '" + dirs[1] + "' | wc -l | grep -qx 600";
+  CHECK(std::system(cmd.c_str()) == 0);
+  for (auto& d : dirs) CHECK(std::system(("rm -rf '" + d + "'").c_str()) == 0);
+}
+
+TEST_CASE("stream dump on its own thread: an error comes back at a later call or at finish") {
+  // The directory does not exist: creating the first file fails.
+  StreamDumper dump("/nonexistent-netlines-dir", true);
+  SessionView s = session(1, 42000);
+  std::string big(StreamDumper::kGather, 'x');
+  bool ok = true;
+  for (int i = 0; i < 100 && ok; ++i) ok = dump.write(s, piece(Dir::c2s, uint64_t(i) * big.size(), big));
+  ok = ok && dump.end(s) && dump.finish();
+  CHECK_FALSE(ok);
+  CHECK(dump.error() ==
+        "/nonexistent-netlines-dir/010.000.000.001.42000-010.000.000.002.00080: write error: No such file or directory");
 }
