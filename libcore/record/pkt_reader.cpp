@@ -308,15 +308,15 @@ void build_tcp(Builder& b, const TcpFields& t, uint16_t sport, uint16_t dport) {
   uint64_t hdr_len = t.hdr_len;
   if (hdr_len < 20 || hdr_len > 60 || hdr_len % 4) hdr_len = 20;
   size_t start = b.size();
-  b.be16(sport);
-  b.be16(dport);
-  b.be32(uint32_t(t.seq));
-  b.be32(uint32_t(t.ack));
-  b.u8(uint8_t((hdr_len / 4) << 4 | (t.flags_raw & 0x100 ? 1 : 0)));
-  b.u8(uint8_t(t.flags_raw));
-  b.be16(uint16_t(t.window));
-  b.be16(0);
-  b.be16(uint16_t(t.urgent));
+  auto seq = uint32_t(t.seq), ack = uint32_t(t.ack);
+  auto window = uint16_t(t.window), urgent = uint16_t(t.urgent);
+  // The fixed part in one piece: a vector push_back per byte cost 3% of a piped run.
+  const uint8_t fixed[20] = {uint8_t(sport >> 8), uint8_t(sport), uint8_t(dport >> 8), uint8_t(dport),
+                             uint8_t(seq >> 24), uint8_t(seq >> 16), uint8_t(seq >> 8), uint8_t(seq),
+                             uint8_t(ack >> 24), uint8_t(ack >> 16), uint8_t(ack >> 8), uint8_t(ack),
+                             uint8_t((hdr_len / 4) << 4 | (t.flags_raw & 0x100 ? 1 : 0)), uint8_t(t.flags_raw),
+                             uint8_t(window >> 8), uint8_t(window), 0, 0, uint8_t(urgent >> 8), uint8_t(urgent)};
+  b.bytes(fixed, sizeof fixed);
   size_t limit = start + hdr_len;
   auto room = [&](size_t n) { return b.size() + n <= limit; };
   if (t.has_mss && room(4)) { b.u8(2); b.u8(4); b.be16(uint16_t(t.mss)); }
@@ -346,7 +346,9 @@ void build_ipv6_ext(Builder& b, std::vector<uint8_t>& frame, size_t next_at, siz
       // Last padding header takes what the recorded header length needs.
       size_t have = b.size() - 1 - ip_start;
       size_t want = f.hdr_len > have ? f.hdr_len - have : 8;
-      pad_to = want < 8 ? 8 : (want + 7) / 8 * 8;
+      // At most what the 8-bit length field can say: a recorded hdr_len of 10^12
+      // must not build a terabyte of padding.
+      pad_to = want < 8 ? 8 : want > 256 * 8 ? 256 * 8 : (want + 7) / 8 * 8;
     }
     switch (code) {
       case 44:
@@ -469,16 +471,14 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   if (f.version == 4) {
     uint64_t hdr_len = f.hdr_len;
     if (hdr_len < 20 || hdr_len > 60 || hdr_len % 4) hdr_len = 20;
-    b.u8(uint8_t(0x40 | hdr_len / 4));
-    b.u8(uint8_t(f.tos));
-    b.be16(uint16_t(f.total_len));
-    b.be16(uint16_t(f.id));
-    b.be16(uint16_t((f.df ? 0x4000 : 0) | (f.mf ? 0x2000 : 0) | ((f.frag_offset / 8) & 0x1fff)));
-    b.u8(uint8_t(f.ttl));
-    b.u8(uint8_t(f.proto));
-    b.be16(0);
-    b.bytes(src.bytes, 4);
-    b.bytes(dst.bytes, 4);
+    auto total = uint16_t(f.total_len), id = uint16_t(f.id);
+    auto frag = uint16_t((f.df ? 0x4000 : 0) | (f.mf ? 0x2000 : 0) | ((f.frag_offset / 8) & 0x1fff));
+    const uint8_t fixed[20] = {uint8_t(0x40 | hdr_len / 4), uint8_t(f.tos), uint8_t(total >> 8), uint8_t(total),
+                               uint8_t(id >> 8), uint8_t(id), uint8_t(frag >> 8), uint8_t(frag),
+                               uint8_t(f.ttl), uint8_t(f.proto), 0, 0,
+                               src.bytes[0], src.bytes[1], src.bytes[2], src.bytes[3],
+                               dst.bytes[0], dst.bytes[1], dst.bytes[2], dst.bytes[3]};
+    b.bytes(fixed, sizeof fixed);
     while (b.size() < ip_start + hdr_len) b.u8(1);  // NOP options
   } else {
     b.be32(uint32_t(6u << 28 | (f.tos & 0xff) << 20 | (f.flow_label & 0xfffff)));

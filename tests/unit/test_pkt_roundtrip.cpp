@@ -115,6 +115,23 @@ TEST_CASE("pkt reader: errors name what is wrong") {
   CHECK(msg == "bad timestamp in 'ts'");
 }
 
+TEST_CASE("pkt reader: a huge recorded IPv6 header length builds a bounded frame") {
+  PktReader reader;
+  RebuiltPacket out;
+  std::string type, msg;
+  for (const char* hdr_len : {"1000000000000", "18446744073709551615", "2100", "48"}) {
+    std::string line = std::string(R"({"type":"pkt","n":1,"ts":"2024-01-01T00:00:00Z","len":60,)") +
+                       R"("ip":{"version":6,"src":"::1","dst":"::2","total_len":60,"hdr_len":)" + hdr_len +
+                       R"(,"proto":17,"ext":["hop_by_hop"]},"src_port":1,"dest_port":2,"udp":{"len":8},"payload":""})";
+    INFO(line);
+    REQUIRE(reader.read(line, true, out, type, msg) == PktReadStatus::ok);
+    CHECK(out.frame.size() <= 40 + 256 * 8 + 8);  // IPv6, the largest hop-by-hop header, UDP
+    Decoded d;
+    decode_frame(out.packet.linktype, out.packet.data, out.packet.origlen, d);
+    if (std::string_view(hdr_len) == "48") CHECK(d.l4 == L4::udp);  // the others overrun total_len
+  }
+}
+
 namespace {
 
 // Reads `line` with the fast scanner and with the DOM only; everything a caller
