@@ -34,16 +34,19 @@ StreamDumper::StreamDumper(std::string dir, bool threaded) : dir_(std::move(dir)
 }
 
 StreamDumper::~StreamDumper() {
-  if (thread_.joinable()) {
-    if (!filling_->ops.empty()) submit();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    work_.notify_one();
-    thread_.join();
-  }
+  stop_thread();
   close_all();
+}
+
+void StreamDumper::stop_thread() {
+  if (!thread_.joinable()) return;
+  if (!filling_->ops.empty()) submit();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  work_.notify_one();
+  thread_.join();
 }
 
 bool StreamDumper::write(const SessionView& s, const MonologuePiece& p) {
@@ -69,16 +72,8 @@ void StreamDumper::flush() {
 }
 
 bool StreamDumper::finish() {
-  if (thread_.joinable()) {
-    if (!filling_->ops.empty()) submit();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    work_.notify_one();
-    thread_.join();
-    if (failed_.load()) return false;
-  }
+  stop_thread();  // everything queued is done: the files are this thread's again
+  if (failed_.load()) return false;
   return finish_now();
 }
 

@@ -90,6 +90,7 @@ class StreamDumper {
   static constexpr size_t kBatchOps = 16384;
   void submit();
   void run();
+  void stop_thread();  // after everything queued is done
   std::unique_ptr<Batch> filling_;
   std::mutex mutex_;
   std::condition_variable work_;      // batches to do, or stop

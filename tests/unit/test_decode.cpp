@@ -3,6 +3,8 @@
 // inputs, address text, and every packet of the classic-pcap fixtures.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -1116,6 +1118,35 @@ TEST_CASE("names and address text") {
   }
   IpAddress none;
   CHECK(ip_text(none).empty());
+
+  // IPv4 text is parsed without inet_pton: it must take exactly what inet_pton takes.
+  {
+    const char* alphabet = "0123456789..25x";
+    uint64_t y = 0x9e3779b97f4a7c15ull;
+    std::vector<std::string> texts = {"0.0.0.0", "00.0.0.0", "1.2.3.04", "1.2.3.4.", ".1.2.3.4", "1..2.3",
+                                      "255.255.255.255", "256.1.1.1", "1.2.3.4 ", "1.2.3.-4", "1.2.3.2555"};
+    for (int i = 0; i < 200000; ++i) {
+      y ^= y << 13, y ^= y >> 7, y ^= y << 17;
+      std::string t;
+      if (i & 1) {
+        for (size_t k = 0, n = 1 + y % 14; k < n; ++k) t += alphabet[(y >> (4 + 4 * k)) % 15];
+      } else {  // four groups of 1-3 digits, mostly near-valid
+        for (int g = 0; g < 4; ++g) {
+          if (g) t += '.';
+          for (uint64_t k = 0, n = 1 + (y >> (8 * g)) % 3; k < n; ++k) t += char('0' + (y >> (8 * g + 2 + 2 * k)) % 10);
+        }
+      }
+      texts.push_back(t);
+    }
+    for (const std::string& t : texts) {
+      CAPTURE(t);
+      uint8_t want[4];
+      bool ok = inet_pton(AF_INET, t.c_str(), want) == 1;
+      IpAddress got;
+      CHECK(parse_ip(t, got) == ok);
+      if (ok) CHECK(std::memcmp(got.bytes, want, 4) == 0);
+    }
+  }
 
   // Round trips over pseudo-random addresses with zero runs.
   uint64_t x = 88172645463325252ull;
