@@ -4,7 +4,6 @@
 
 #include <simdjson.h>
 
-
 #include <map>
 #include <memory>
 
