@@ -75,7 +75,7 @@ struct ReadAhead::Producer {
   bool produce(InputEvent& ev) {
     // A slot keeps small buffers for reuse, not the memory of a rare huge line.
     if (ev.text.capacity() > kKeepBytes) std::string().swap(ev.text);
-    if (ev.frame.capacity() > kKeepBytes) std::vector<uint8_t>().swap(ev.frame);
+    if (ev.frame.capacity() > kKeepBytes) FrameBytes().swap(ev.frame);
     if (ev.output.capacity() > kKeepBytes) std::string().swap(ev.output);
     ev.formatted = false;
     ev.from_json = false;

@@ -44,7 +44,7 @@ struct InputEvent {
   uint64_t line_no = 0;
   Packet packet;            // packet.data points into `frame` or into a mapped capture
   Decoded decoded;
-  std::vector<uint8_t> frame;
+  FrameBytes frame;
   std::string text;
   // With ReadAheadOptions::format: the packet's output, made on the reading thread.
   bool formatted = false;

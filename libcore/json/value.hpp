@@ -74,6 +74,11 @@ inline bool get_base64(ScanValue v, std::string_view& out) {
   }
   return true;
 }
+// A base64 string's text, for a caller that decodes it into a buffer of its own
+// later, and leaves the line to the DOM when that decoding fails.
+inline bool get_base64_text(ScanValue v, std::string_view& out) { return v.s->raw_string(out); }
+// Leaves the line to the DOM (which reads whatever the scanner may read).
+inline void give_up(ScanValue v) { v.s->fail(); }
 inline bool get_true(ScanValue v) {
   bool b = false;
   return v.s->boolean(b) && b;
@@ -92,6 +97,8 @@ inline bool get(simdjson::dom::element v, int64_t& out) { return v.get(out) == s
 inline bool get(simdjson::dom::element v, std::string_view& out) { return v.get(out) == simdjson::SUCCESS; }
 inline bool get(simdjson::dom::element v, bool& out) { return v.get(out) == simdjson::SUCCESS; }
 inline bool get_base64(simdjson::dom::element v, std::string_view& out) { return get(v, out); }
+inline bool get_base64_text(simdjson::dom::element v, std::string_view& out) { return get(v, out); }
+inline void give_up(simdjson::dom::element) {}
 inline bool get_true(simdjson::dom::element v) {
   bool b = false;
   return v.get(b) == simdjson::SUCCESS && b;

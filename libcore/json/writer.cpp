@@ -139,23 +139,32 @@ void append_base64(std::string& out, Bytes b) {
 }
 
 bool decode_base64(std::string_view in, std::string& out) {
+  out.resize(base64_decode_room(in));
+  size_t n = decode_base64(in, reinterpret_cast<uint8_t*>(out.data()));
+  if (n == SIZE_MAX) {
+    out.clear();
+    return false;
+  }
+  out.resize(n);
+  return true;
+}
+
+size_t decode_base64(std::string_view in, uint8_t* o) {
   static const B64Decode t;
-  out.clear();
-  if (in.size() % 4 != 0) return false;
-  if (in.empty()) return true;
+  constexpr size_t kInvalid = SIZE_MAX;
+  if (in.size() % 4 != 0) return kInvalid;
+  if (in.empty()) return 0;
   // Padding only in the last quantum, only in its last two places.
   size_t pad = in.back() == '=' ? (in[in.size() - 2] == '=' ? 2 : 1) : 0;
   size_t size = in.size() / 4 * 3;
-  out.resize(size + 8);  // the vector loop writes up to 8 bytes of scratch past its blocks
   const auto* s = reinterpret_cast<const uint8_t*>(in.data());
-  auto* o = reinterpret_cast<uint8_t*>(out.data());
   size_t whole = in.size() - (pad ? 4 : 0);
   uint32_t bad = 0;
   size_t i = 0;
   if (whole >= 32 && detail::have_avx2()) {
     bool simd_bad = false;
     i = detail::base64_decode_avx2(s, whole, o, simd_bad);
-    if (simd_bad) return false;
+    if (simd_bad) return kInvalid;
     o += i / 4 * 3;
   }
   for (; i < whole; i += 4, o += 3) {
@@ -172,8 +181,7 @@ bool decode_base64(std::string_view in, std::string& out) {
     o[0] = uint8_t(w >> 16);
     if (pad == 1) o[1] = uint8_t(w >> 8);
   }
-  out.resize(size - pad);
-  return (bad >> 24) == 0;
+  return (bad >> 24) == 0 ? size - pad : kInvalid;
 }
 
 void JsonWriter::long_key(std::string_view k) {

@@ -157,6 +157,11 @@ class JsonWriter {
 // Standalone helpers used by the writer and by tests.
 void append_base64(std::string& out, Bytes b);
 bool decode_base64(std::string_view in, std::string& out);  // false on invalid input
+// Decodes into `out`, which has room for base64_decode_room(in) bytes; returns the
+// decoded size, or SIZE_MAX on invalid input.
+size_t decode_base64(std::string_view in, uint8_t* out);
+// in.size() / 4 * 3, and 8 bytes of scratch the vector loop writes past its blocks.
+inline size_t base64_decode_room(std::string_view in) { return in.size() / 4 * 3 + 8; }
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace nl

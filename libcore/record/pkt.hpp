@@ -3,8 +3,10 @@
 // read the original, so every later stage sees the same Decoded fields on both paths.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "libcore/decode/packet.hpp"
@@ -23,10 +25,32 @@ struct PktOptions {
 // Appends one pkt record (with a trailing newline) to `out`.
 void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, const PktOptions& opt);
 
+// Bytes whose resize() leaves the new ones unset: a rebuilt frame's payload is
+// decoded straight into it, and zeroing it first would cost a pass over the bytes.
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitAllocator<U>;
+  };
+  UninitAllocator() = default;
+  template <class U>
+  UninitAllocator(const UninitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using FrameBytes = std::vector<uint8_t, UninitAllocator<uint8_t>>;
+
 // A pkt line turned back into a frame. `frame` owns the bytes; packet.data points into it.
 struct RebuiltPacket {
   Packet packet;
-  std::vector<uint8_t> frame;
+  FrameBytes frame;
 };
 
 enum class PktReadStatus {

@@ -111,6 +111,14 @@ TEST_CASE("pkt reader: errors name what is wrong") {
   decode_frame(out.packet.linktype, out.packet.data, out.packet.origlen, d);
   CHECK(d.l4 == L4::udp);
   CHECK(as_text(d.payload) == "abc");
+  // JSON escapes in the payload are legal: the scanner leaves such a line to the DOM.
+  uint64_t dom_before = reader.dom_reads();
+  msg.clear();
+  REQUIRE(reader.read(base + R"(,"payload":"\/\/8="})", true, out, type, msg) == PktReadStatus::ok);
+  CHECK(reader.dom_reads() == dom_before + 1);
+  CHECK(msg.empty());  // the scanner's attempt leaves no message behind
+  decode_frame(out.packet.linktype, out.packet.data, out.packet.origlen, d);
+  CHECK(as_text(d.payload) == "\xff\xff");
   CHECK(reader.read(R"({"type":"pkt","n":1,"ts":"bad","len":1,"ip":{}})", true, out, type, msg) == PktReadStatus::error);
   CHECK(msg == "bad timestamp in 'ts'");
 }
