@@ -130,16 +130,31 @@ void append_duration(std::string& out, int64_t nsec, uint8_t digits) {
 
 bool parse_timestamp(std::string_view s, Timestamp& t) {
   if (s.size() >= 20 && s[4] == '-' && s[10] == 'T' && s.back() == 'Z') {
-    int64_t y, mo, d, h, mi, se;
-    if (!parse_uint(s.substr(0, 4), y) || !parse_uint(s.substr(5, 2), mo) ||
-        !parse_uint(s.substr(8, 2), d) || !parse_uint(s.substr(11, 2), h) ||
-        !parse_uint(s.substr(14, 2), mi) || !parse_uint(s.substr(17, 2), se))
-      return false;
-    if (s[7] != '-' || s[13] != ':' || s[16] != ':' || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-        h > 23 || mi > 59 || se > 60)
-      return false;
-    if (!parse_fraction(s.substr(19, s.size() - 20), t.nsec, t.digits)) return false;
-    t.sec = days_from_civil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + se;
+    // Packets come in bursts within one second: the seconds of the last
+    // "YYYY-MM-DDTHH:MM:SS" read are reused (4% of a piped stage's instructions).
+    constexpr size_t kPrefix = 19;
+    static thread_local char cached[kPrefix];
+    static thread_local int64_t cached_sec = 0;
+    static thread_local bool have_cached = false;
+    int64_t sec;
+    if (have_cached && std::memcmp(s.data(), cached, kPrefix) == 0) {
+      sec = cached_sec;
+    } else {
+      int64_t y, mo, d, h, mi, se;
+      if (!parse_uint(s.substr(0, 4), y) || !parse_uint(s.substr(5, 2), mo) ||
+          !parse_uint(s.substr(8, 2), d) || !parse_uint(s.substr(11, 2), h) ||
+          !parse_uint(s.substr(14, 2), mi) || !parse_uint(s.substr(17, 2), se))
+        return false;
+      if (s[7] != '-' || s[13] != ':' || s[16] != ':' || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+          h > 23 || mi > 59 || se > 60)
+        return false;
+      sec = days_from_civil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + se;
+      std::memcpy(cached, s.data(), kPrefix);
+      cached_sec = sec;
+      have_cached = true;
+    }
+    if (!parse_fraction(s.substr(kPrefix, s.size() - kPrefix - 1), t.nsec, t.digits)) return false;
+    t.sec = sec;
     return true;
   }
   size_t dot = s.find('.');

@@ -123,3 +123,26 @@ TEST_CASE("timestamps: iso and epoch, lossless, round trip") {
   CHECK_FALSE(parse_timestamp("2000-13-01T00:00:00Z", back));
   CHECK_FALSE(parse_timestamp("abc", back));
 }
+
+TEST_CASE("timestamps: the reused seconds of a repeated prefix never change a result") {
+  // Seconds repeat in runs, move back and forth, and cross day and year
+  // boundaries; a bad fraction after a cached prefix is still refused.
+  const int64_t secs[] = {1700000000, 1700000000, 1700000001, 1700000000, 946684799, 946684800, 946684800, 0};
+  uint32_t nsec = 7;
+  for (int64_t sec : secs) {
+    for (uint8_t digits : {uint8_t(0), uint8_t(3), uint8_t(9)}) {
+      nsec = (nsec * 2654435761u) % 1000000000u;
+      uint32_t kept = digits == 0 ? 0 : digits == 3 ? nsec / 1000000 * 1000000 : nsec;
+      Timestamp t{sec, kept, digits};
+      std::string s;
+      append_timestamp(s, t, TimeFormat::iso);
+      Timestamp back;
+      INFO(s);
+      REQUIRE(parse_timestamp(s, back));
+      CHECK(back == t);
+      CHECK(back.digits == digits);
+      std::string bad = s.substr(0, 19) + ".12x4Z";
+      CHECK_FALSE(parse_timestamp(bad, back));
+    }
+  }
+}
