@@ -1,6 +1,9 @@
+#include <charconv>
+
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "libcore/json/scan.hpp"
 #include "libcore/json/writer.hpp"
 
 using namespace nl;
@@ -144,5 +147,39 @@ TEST_CASE("timestamps: the reused seconds of a repeated prefix never change a re
       std::string bad = s.substr(0, 19) + ".12x4Z";
       CHECK_FALSE(parse_timestamp(bad, back));
     }
+  }
+}
+
+TEST_CASE("scanner: an integer is read by the grammar's rules, to its exact value") {
+  // Lengths 1..22, leading zeros, every kind of byte after the number, and the
+  // number at or near the end of the text.
+  const char followers[] = {',', '}', ']', '.', 'e', 'E', ' ', 'x', '/', ':', '\xff', '\xfa', '\0'};
+  uint64_t seed = 12345;
+  auto next = [&] { return seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33; };
+  for (int round = 0; round < 20000; ++round) {
+    size_t len = 1 + next() % 22;
+    std::string digits;
+    for (size_t i = 0; i < len; ++i) digits += char('0' + next() % 10);
+    if (next() % 4 == 0) digits[0] = '9';  // near the top of 19 digits
+    std::string text = digits;
+    char after = followers[next() % sizeof followers];
+    if (after) text += after;
+    text.append(next() % 10, '7');  // 0..9 bytes more: both the 8-byte and the tail reading
+    json::Scanner sc(text);
+    uint64_t v = 0;
+    bool ok = sc.uint(v);
+    // Reference: the grammar's rules, then the value.
+    size_t n = 0;
+    while (n < text.size() && text[n] >= '0' && text[n] <= '9') ++n;
+    char stop = n < text.size() ? text[n] : '\0';
+    bool expect_ok = n <= 19 && !(n > 1 && text[0] == '0') && stop != '.' && stop != 'e' && stop != 'E';
+    INFO(text);
+    REQUIRE(ok == expect_ok);
+    CHECK(sc.failed() == !expect_ok);
+    if (!expect_ok) continue;
+    uint64_t want = 0;
+    std::from_chars(text.data(), text.data() + n, want);
+    CHECK(v == want);
+    CHECK(sc.peek() == (n < text.size() ? text[n] : '\0'));
   }
 }
