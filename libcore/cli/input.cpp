@@ -11,7 +11,10 @@
 namespace nl {
 
 namespace {
-constexpr size_t kReadSize = 1 << 18;  // a quarter of the 1 MiB pipe (cli::init)
+// The whole 1 MiB pipe (cli::init) at once: the writer is woken once per MiB.
+// Reading the pipe took 17.6% of a piped tcpflow-reasm's time in 256 KiB reads,
+// 15.4% in 1 MiB reads (perf, pcap2pkt F | tcpflow-reasm).
+constexpr size_t kReadSize = 1 << 20;
 }  // namespace
 
 LineReader::LineReader(int fd, std::string prefix, size_t max_line) : fd_(fd), max_line_(max_line) {
