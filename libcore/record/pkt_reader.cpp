@@ -519,13 +519,6 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
   p.origlen = uint32_t(f.len);
   if (p.origlen < p.caplen) p.origlen = p.caplen;
   p.data = Bytes(out.frame.data(), out.frame.size());
-
-  // When the original was cut by the snap length, the rebuilt frame is short too:
-  // origlen keeps the wire length so the decoder reports the same truncation.
-  p.caplen = uint32_t(out.frame.size());
-  p.origlen = uint32_t(f.len);
-  if (p.origlen < p.caplen) p.origlen = p.caplen;
-  p.data = Bytes(out.frame.data(), out.frame.size());
   return PktReadStatus::ok;
 }
 
