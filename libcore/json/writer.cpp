@@ -173,8 +173,8 @@ size_t decode_base64(std::string_view in, uint8_t* o) {
   if (in.size() % 4 != 0) return kInvalid;
   if (in.empty()) return 0;
   // Padding only in the last quantum, only in its last two places.
-  size_t pad = in.back() == '=' ? (in[in.size() - 2] == '=' ? 2 : 1) : 0;
-  size_t size = in.size() / 4 * 3;
+  size_t size = base64_decoded_size(in);
+  size_t pad = in.size() / 4 * 3 - size;
   const auto* s = reinterpret_cast<const uint8_t*>(in.data());
   size_t whole = in.size() - (pad ? 4 : 0);
   uint32_t bad = 0;
@@ -199,7 +199,7 @@ size_t decode_base64(std::string_view in, uint8_t* o) {
     o[0] = uint8_t(w >> 16);
     if (pad == 1) o[1] = uint8_t(w >> 8);
   }
-  return (bad >> 24) == 0 ? size - pad : kInvalid;
+  return (bad >> 24) == 0 ? size : kInvalid;
 }
 
 void JsonWriter::long_key(std::string_view k) {

@@ -162,6 +162,13 @@ bool decode_base64(std::string_view in, std::string& out);  // false on invalid 
 size_t decode_base64(std::string_view in, uint8_t* out);
 // in.size() / 4 * 3, and 8 bytes of scratch the vector loop writes past its blocks.
 inline size_t base64_decode_room(std::string_view in) { return in.size() / 4 * 3 + 8; }
+// What valid base64 text decodes to: three bytes a quantum, less the '=' padding
+// (0 for a length that is not a multiple of 4: invalid).
+inline size_t base64_decoded_size(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0) return 0;
+  size_t pad = in.back() != '=' ? 0 : in[in.size() - 2] == '=' ? 2 : 1;
+  return in.size() / 4 * 3 - pad;
+}
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace nl

@@ -380,13 +380,6 @@ void build_ipv6_ext(Builder& b, FrameBytes& frame, size_t next_at, size_t ip_sta
   }
 }
 
-// The decoded size of valid base64 text (what the decoder will write).
-size_t base64_size(std::string_view b64) {
-  if (b64.size() % 4 != 0) return 0;  // invalid: decoding fails later
-  size_t pad = b64.empty() || b64.back() != '=' ? 0 : b64[b64.size() - 2] == '=' ? 2 : 1;
-  return b64.size() / 4 * 3 - pad;
-}
-
 // No escapes, control or non-ASCII bytes: JSON string contents as they stand.
 bool plain_ascii(std::string_view s) {
   for (char c : s)
@@ -489,7 +482,7 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
       case PktFields::L4::udp:
         b.be16(sport);
         b.be16(dport);
-        b.be16(uint16_t(f.has_udp_len ? f.udp_len : 8 + base64_size(f.payload)));
+        b.be16(uint16_t(f.has_udp_len ? f.udp_len : 8 + base64_decoded_size(f.payload)));
         b.be16(0);
         break;
       case PktFields::L4::icmp:
