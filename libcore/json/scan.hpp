@@ -75,6 +75,17 @@ class Scanner {
     return true;
   }
 
+  // The fixed text `text` (a key with its quotes and colon, punctuation), taken
+  // whole; false, taking nothing, when the input differs. For readers of one
+  // known layout, which match everything but the values as fixed pieces.
+  template <size_t N>
+  NL_SCAN_INLINE bool expect(const char (&text)[N]) {
+    constexpr size_t L = N - 1;
+    if (size_t(end_ - p_) < L || std::memcmp(p_, text, L) != 0) return false;
+    p_ += L;
+    return true;
+  }
+
   NL_SCAN_INLINE bool boolean(bool& out) {
     char c = peek();
     if (c == 't' && literal("true")) return out = true, true;

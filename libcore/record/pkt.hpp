@@ -74,6 +74,8 @@ class PktReader {
                      std::string& type, std::string& message);
   // Lines the scanner left to the DOM (an escape, a fraction, invalid JSON...).
   uint64_t dom_reads() const;
+  // Lines read as pcap2pkt lays them out, without the scanner's key lookups.
+  uint64_t layout_reads() const;
 
  private:
   struct Impl;

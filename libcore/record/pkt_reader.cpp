@@ -295,6 +295,152 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
   });
 }
 
+// pcap2pkt's own layout (write_pkt_record), read in the order it is written: keys
+// and punctuation are matched as fixed pieces of text, and only the values are
+// scanned. That skips finding each key's end and choosing among the keys, half of
+// read_fields' work. Only Ethernet frames (with any VLAN tags), IPv4 or IPv6, and
+// TCP, UDP or ICMP are read so; any other line, or one a writer laid out
+// differently (key order, whitespace), is left to read_fields. What it accepts
+// it reads as read_fields would: a test holds the two to the same frames.
+bool read_tcp_options_layout(json::Scanner& s, TcpFields& t) {
+  if (s.expect("}")) return true;
+  int stage = 0;  // pcap2pkt's order: mss, wscale, sack_permitted, sack, ts, fast_open
+  do {
+    if (stage < 1 && s.expect(R"("mss":)")) {
+      stage = 1;
+      if (!s.uint(t.mss)) return false;
+      t.has_mss = true;
+    } else if (stage < 2 && s.expect(R"("wscale":)")) {
+      stage = 2;
+      if (!s.uint(t.wscale)) return false;
+      t.has_wscale = true;
+    } else if (stage < 3 && s.expect(R"("sack_permitted":true)")) {
+      stage = 3;
+      t.sack_permitted = true;
+    } else if (stage < 4 && s.expect(R"("sack":[)")) {
+      stage = 4;
+      do {
+        if (t.n_sack == kMaxSack || !s.expect("[") || !s.uint(t.sack[t.n_sack][0]) || !s.expect(",") ||
+            !s.uint(t.sack[t.n_sack][1]) || !s.expect("]"))
+          return false;
+        ++t.n_sack;
+      } while (s.expect(","));
+      if (!s.expect("]")) return false;
+    } else if (stage < 5 && s.expect(R"("ts":[)")) {
+      stage = 5;
+      if (!s.uint(t.ts_val) || !s.expect(",") || !s.uint(t.ts_ecr) || !s.expect("]")) return false;
+      t.has_ts = true;
+    } else if (stage < 6 && s.expect(R"("fast_open":true)")) {
+      stage = 6;
+      t.fast_open = true;
+    } else {
+      return false;
+    }
+  } while (s.expect(","));
+  return s.expect("}");
+}
+
+bool read_ip_layout(json::Scanner& s, PktFields& f) {
+  if (!s.expect(R"(,"ip":{"version":)") || !s.uint(f.version) || !s.expect(R"(,"src":)") || !s.string(f.src) ||
+      !s.expect(R"(,"dst":)") || !s.string(f.dst) || !s.expect(R"(,"hdr_len":)") || !s.uint(f.hdr_len) ||
+      !s.expect(R"(,"total_len":)") || !s.uint(f.total_len) || !s.expect(R"(,"ttl":)") || !s.uint(f.ttl) ||
+      !s.expect(R"(,"tos":)") || !s.uint(f.tos) || !s.expect(R"(,"proto":)") || !s.uint(f.proto))
+    return false;
+  f.has_ip = f.has_version = f.has_src = f.has_dst = f.has_hdr_len = f.has_total_len = f.has_proto = true;
+  if (f.version == 4) {
+    bool options = false;
+    if (!s.expect(R"(,"id":)") || !s.uint(f.id) || !s.expect(R"(,"df":)") || !s.boolean(f.df) ||
+        !s.expect(R"(,"mf":)") || !s.boolean(f.mf) || !s.expect(R"(,"frag_offset":)") || !s.uint(f.frag_offset) ||
+        !s.expect(R"(,"options":)") || !s.boolean(options))
+      return false;
+  } else if (f.version == 6) {
+    if (!s.expect(R"(,"flow_label":)") || !s.uint(f.flow_label) || !s.expect(R"(,"ext":[)")) return false;
+    if (!s.expect("]")) {
+      do {
+        std::string_view name;
+        if (!s.string(name)) return false;
+        uint8_t code = ext_code(name);
+        if (code != 255 && code != 50) {  // as read_ip: ESP and unknown names rebuild nothing
+          if (f.n_ext == kMaxExt) return false;
+          f.ext[f.n_ext++] = code;
+        }
+      } while (s.expect(","));
+      if (!s.expect("]")) return false;
+    }
+    if (s.expect(R"(,"id":)") && (!s.uint(f.id) || !s.expect(R"(,"mf":)") || !s.boolean(f.mf) ||
+                                  !s.expect(R"(,"frag_offset":)") || !s.uint(f.frag_offset)))
+      return false;
+  } else {
+    return false;
+  }
+  return s.expect(R"(,"fragment":)") && s.boolean(f.fragment) && s.expect("}");
+}
+
+bool read_layout(json::Scanner& s, PktFields& f) {
+  using L4 = PktFields::L4;
+  std::string_view text;
+  uint64_t unused = 0;
+  if (!s.expect(R"({"type":"pkt","n":)") || !s.uint(f.n) || !s.expect(R"(,"ts":)") || !s.string(f.ts)) return false;
+  f.type = "pkt";
+  f.has_type = f.has_n = f.has_ts = true;
+  if (s.expect(R"(,"iface":)")) {
+    if (!s.uint(unused) || unused > uint64_t(INT64_MAX)) return false;
+    f.iface = int64_t(unused);
+    f.has_iface = true;
+  }
+  if (!s.expect(R"(,"caplen":)") || !s.uint(unused) || !s.expect(R"(,"len":)") || !s.uint(f.len) ||
+      !s.expect(R"(,"link":{"type":"ethernet","src":)") || !s.string(text) || !parse_mac(text, f.link_src) ||
+      !s.expect(R"(,"dst":)") || !s.string(text) || !parse_mac(text, f.link_dst) ||
+      !s.expect(R"(,"ethertype":)") || !s.string(text) || !s.expect("}"))
+    return false;
+  f.has_len = f.ethernet = f.has_link_src = f.has_link_dst = true;
+  if (s.expect(R"(,"vlan":[)")) {
+    do {
+      VlanFields t;
+      if (f.n_vlans == kMaxVlans || !s.expect(R"({"id":)") || !s.uint(t.id) || !s.expect(R"(,"pcp":)") ||
+          !s.uint(t.pcp) || !s.expect(R"(,"dei":)") || !s.boolean(t.dei) || !s.expect(R"(,"tpid":)") ||
+          !s.string(text) || !s.expect("}"))
+        return false;
+      t.tpid = parse_hex16(text);
+      f.vlans[f.n_vlans++] = t;
+    } while (s.expect(","));
+    if (!s.expect("]")) return false;
+    f.has_vlan = true;
+  }
+  if (!read_ip_layout(s, f)) return false;
+  // The EVE 5-tuple: only the ports are read (null without a TCP or UDP header).
+  if (!s.expect(R"(,"src_ip":)") || !s.string(text) || !s.expect(R"(,"src_port":)") ||
+      !(s.uint(f.sport) || s.expect("null")) || !s.expect(R"(,"dest_ip":)") || !s.string(text) ||
+      !s.expect(R"(,"dest_port":)") || !(s.uint(f.dport) || s.expect("null")) || !s.expect(R"(,"proto":)") ||
+      !(s.string(text) || s.uint(unused)))
+    return false;
+  if (s.expect(R"(,"tcp":{"seq":)")) {
+    TcpFields& t = f.tcp;
+    if (!s.uint(t.seq) || !s.expect(R"(,"ack":)") || !s.uint(t.ack) || !s.expect(R"(,"flags":)") ||
+        !s.string(text) || !s.expect(R"(,"flags_raw":)") || !s.uint(t.flags_raw) || !s.expect(R"(,"window":)") ||
+        !s.uint(t.window) || !s.expect(R"(,"urgent":)") || !s.uint(t.urgent) || !s.expect(R"(,"hdr_len":)") ||
+        !s.uint(t.hdr_len) || !s.expect(R"(,"options":{)") || !read_tcp_options_layout(s, t) || !s.expect("}"))
+      return false;
+    t.has_seq = t.has_ack = t.has_flags = t.has_window = true;
+    f.l4 = L4::tcp;
+  } else if (s.expect(R"(,"udp":{"len":)")) {
+    if (!s.uint(f.udp_len) || !s.expect("}")) return false;
+    f.has_udp_len = true;
+    f.l4 = L4::udp;
+  } else if (s.expect(R"(,"icmp":{"type":)") || s.expect(R"(,"icmpv6":{"type":)")) {
+    if (!s.uint(f.icmp_type) || !s.expect(R"(,"code":)") || !s.uint(f.icmp_code) || !s.expect(R"(,"rest":)") ||
+        !s.uint(f.icmp_rest) || !s.expect("}"))
+      return false;
+    f.l4 = L4::icmp;
+  }
+  if (!s.expect(R"(,"payload_len":)") || !s.uint(unused)) return false;
+  if (s.expect(R"(,"payload":)")) {
+    if (!s.raw_string(f.payload)) return false;
+    f.has_payload = true;
+  }
+  return s.expect("}") && s.finish();
+}
+
 class Builder {
  public:
   explicit Builder(FrameBytes& f) : f_(f) { f_.clear(); }
@@ -523,11 +669,13 @@ struct PktReader::Impl {
   PktFields fields;
   bool dom_only = false;
   uint64_t dom_reads = 0;
+  uint64_t layout_reads = 0;
 };
 
 PktReader::PktReader(bool dom_only) : impl_(new Impl) { impl_->dom_only = dom_only; }
 PktReader::~PktReader() { delete impl_; }
 uint64_t PktReader::dom_reads() const { return impl_->dom_reads; }
+uint64_t PktReader::layout_reads() const { return impl_->layout_reads; }
 
 PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltPacket& out,
                               std::string& type, std::string& message) {
@@ -535,8 +683,16 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   bool bad_payload = false;
   if (!impl_->dom_only) {
     f = PktFields{};
-    json::RecordScan scan(line, impl_->base64_scratch);
-    if (read_fields(ScanValue{&scan}, line, f) && scan.finish()) {
+    json::Scanner layout(line);
+    bool read = read_layout(layout, f);
+    if (read) {
+      ++impl_->layout_reads;
+    } else {
+      f = PktFields{};
+      json::RecordScan scan(line, impl_->base64_scratch);
+      read = read_fields(ScanValue{&scan}, line, f) && scan.finish();
+    }
+    if (read) {
       PktReadStatus status = rebuild(f, need_payload, out, type, message, bad_payload);
       // A payload not decoded (the record ended up skipped) must still be a JSON
       // string the DOM accepts, since the scanner took it without looking inside.

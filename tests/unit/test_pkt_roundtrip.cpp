@@ -172,7 +172,7 @@ TEST_CASE("pkt reader: the fast scanner reads every line as the DOM does, mutate
   // Characters that stress the scanner's limits: escapes, numbers it leaves to
   // the DOM, structure, whitespace, control and non-ASCII bytes.
   const std::string specials = "\\\"-.eE0 9}]{[,:tfn\x01\t\xc3\xa9x";
-  size_t lines = 0;
+  size_t lines = 0, layout_lines = 0;
   for (const auto& entry : fs::directory_iterator(NETLINES_FIXTURES)) {
     std::string path = entry.path().string();
     if (path.find(".pcap") == std::string::npos) continue;
@@ -191,10 +191,16 @@ TEST_CASE("pkt reader: the fast scanner reads every line as the DOM does, mutate
       opt.payload = n % 5 ? PayloadMode::b64 : PayloadMode::text;
       write_pkt_record(line, p, d, opt);
       line.pop_back();
-      uint64_t dom_before = fast.dom_reads();
+      uint64_t dom_before = fast.dom_reads(), layout_before = fast.layout_reads();
       check_readers_agree(fast, dom, line);
       // Our own lines stay on the fast path unless they hold an epoch number or text payload.
-      if (opt.time == TimeFormat::iso && opt.payload == PayloadMode::b64) CHECK(fast.dom_reads() == dom_before);
+      if (opt.time == TimeFormat::iso && opt.payload == PayloadMode::b64) {
+        CHECK(fast.dom_reads() == dom_before);
+        // The layout reader takes every IP packet on plain Ethernet (VLAN tags allowed).
+        bool plain = d.has_eth && !d.eth.llc && !d.n_mpls && !d.has_pppoe && d.ip.version && !d.n_anomalies;
+        if (plain) CHECK_MESSAGE(fast.layout_reads() == layout_before + 1, line);
+        layout_lines += fast.layout_reads() - layout_before;
+      }
       ++lines;
       // Every 7th position: cut there, or put a special character there.
       for (size_t at = 0; at < line.size(); at += 7) {
@@ -209,6 +215,7 @@ TEST_CASE("pkt reader: the fast scanner reads every line as the DOM does, mutate
     }
   }
   CHECK(lines > 200);
+  CHECK(layout_lines > 100);
   // Hand-made cases at the scanner's edges.
   for (const char* odd : {
            R"({"type":"pkt"} )", R"( {"type":"pkt"})", "{\"type\":\"pkt\"}\t\r", R"({"type":"pkt"}x)",
