@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -24,6 +25,30 @@ namespace nl::json {
 
 // The readers are small and called for every token of every line: inline them.
 #define NL_SCAN_INLINE [[gnu::always_inline]] inline
+
+// Whether the L bytes at a and b are equal, L known at compile time: a few
+// integer compares, where a memcmp call would cost more than the compare.
+template <class Word>
+NL_SCAN_INLINE Word load_word(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+template <size_t L>
+NL_SCAN_INLINE bool same_text(const char* a, const char* b) {
+  if constexpr (L == 0) {
+    return true;
+  } else if constexpr (L == 1) {
+    return a[0] == b[0];
+  } else if constexpr (L <= 16) {
+    // Two words, overlapping when L is not twice their size.
+    using Word = std::conditional_t<(L <= 3), uint16_t, std::conditional_t<(L <= 7), uint32_t, uint64_t>>;
+    constexpr size_t W = sizeof(Word);
+    return ((load_word<Word>(a) ^ load_word<Word>(b)) | (load_word<Word>(a + L - W) ^ load_word<Word>(b + L - W))) == 0;
+  } else {
+    return same_text<16>(a, b) && same_text<L - 16>(a + 16, b + 16);
+  }
+}
 
 class Scanner {
  public:
@@ -81,15 +106,15 @@ class Scanner {
   template <size_t N>
   NL_SCAN_INLINE bool expect(const char (&text)[N]) {
     constexpr size_t L = N - 1;
-    if (size_t(end_ - p_) < L || std::memcmp(p_, text, L) != 0) return false;
+    if (size_t(end_ - p_) < L || !same_text<L>(p_, text)) return false;
     p_ += L;
     return true;
   }
 
   NL_SCAN_INLINE bool boolean(bool& out) {
     char c = peek();
-    if (c == 't' && literal("true")) return out = true, true;
-    if (c == 'f' && literal("false")) return out = false, true;
+    if (c == 't' && expect("true")) return out = true, true;
+    if (c == 'f' && expect("false")) return out = false, true;
     return false;
   }
 
@@ -124,7 +149,7 @@ class Scanner {
       case '"': string(s); break;
       case 't':
       case 'f': if (!boolean(b)) fail(); break;
-      case 'n': if (!literal("null")) fail(); break;
+      case 'n': if (!expect("null")) fail(); break;
       default: skip_number();
     }
   }
@@ -193,13 +218,6 @@ class Scanner {
       if (!digits(2)) return fail();
     }
     p_ = p;
-  }
-
-  bool literal(const char* word) {
-    size_t n = std::strlen(word);
-    if (size_t(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
-    p_ += n;
-    return true;
   }
 
   // The closing quote of a string whose contents start at p, or null when an

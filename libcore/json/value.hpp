@@ -14,27 +14,12 @@
 namespace nl::json {
 
 // Key comparison with the literal's length known at compile time: a length check
-// and two (overlapping) integer compares instead of a memcmp call per key.
-template <class Word>
-[[gnu::always_inline]] inline Word load(const char* p) {
-  Word w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-template <class Word, size_t L>
-[[gnu::always_inline]] inline bool same_ends(const char* a, const char* b) {
-  return load<Word>(a) == load<Word>(b) && load<Word>(a + L - sizeof(Word)) == load<Word>(b + L - sizeof(Word));
-}
+// and a few integer compares instead of a memcmp call per key.
 template <size_t N>
 [[gnu::always_inline]] inline bool is(std::string_view k, const char (&literal)[N]) {
   constexpr size_t L = N - 1;
   static_assert(L >= 1);
-  if (k.size() != L) return false;
-  if constexpr (L == 1) return k[0] == literal[0];
-  else if constexpr (L <= 3) return same_ends<uint16_t, L>(k.data(), literal);
-  else if constexpr (L <= 7) return same_ends<uint32_t, L>(k.data(), literal);
-  else if constexpr (L <= 16) return same_ends<uint64_t, L>(k.data(), literal);
-  else return std::memcmp(k.data(), literal, L) == 0;
+  return k.size() == L && same_text<L>(k.data(), literal);
 }
 
 // A record is read through one of two kinds of value with the same small

@@ -441,21 +441,35 @@ bool read_layout(json::Scanner& s, PktFields& f) {
   return s.expect("}") && s.finish();
 }
 
+// The most header bytes a record can describe: Ethernet with every VLAN tag, the
+// largest IPv4 header, every IPv6 extension header at its largest padding, and
+// the largest TCP header.
+constexpr size_t kMaxHeaders = 14 + 4 * kMaxVlans + 60 + kMaxExt * 256 * 8 + 60;
+
+// Writes the frame through a pointer into room sized once for the largest headers
+// and the payload: growing the vector byte by byte cost 7% of a read.
 class Builder {
  public:
-  explicit Builder(FrameBytes& f) : f_(f) { f_.clear(); }
-  void u8(uint8_t v) { f_.push_back(v); }
+  Builder(FrameBytes& f, size_t payload_room) : f_(f) {
+    f_.resize(kMaxHeaders + payload_room);
+    at_ = f_.data();
+  }
+  void u8(uint8_t v) { *at_++ = v; }
   void be16(uint16_t v) { u8(uint8_t(v >> 8)); u8(uint8_t(v)); }
   void be32(uint32_t v) { be16(uint16_t(v >> 16)); be16(uint16_t(v)); }
   void bytes(const uint8_t* p, size_t n) {
-    size_t at = f_.size();
-    f_.resize(at + n);
-    std::memcpy(f_.data() + at, p, n);
+    std::memcpy(at_, p, n);
+    at_ += n;
   }
-  size_t size() const { return f_.size(); }
+  size_t size() const { return size_t(at_ - f_.data()); }
+  uint8_t* here() { return at_; }
+  void advance(size_t n) { at_ += n; }
+  // The frame is the bytes written so far.
+  void finish() { f_.resize(size()); }
 
  private:
   FrameBytes& f_;
+  uint8_t* at_;
 };
 
 void build_tcp(Builder& b, const TcpFields& t, uint16_t sport, uint16_t dport) {
@@ -561,7 +575,7 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
   if (!f.has_version) { message = "missing field 'ip.version'"; return PktReadStatus::error; }
   if (f.version != 4 && f.version != 6) { message = "bad 'ip.version'"; return PktReadStatus::error; }
 
-  Builder b(out.frame);
+  Builder b(out.frame, f.has_payload ? base64_decode_room(f.payload) : 0);
   if (f.ethernet || f.has_vlan) {
     // MACs only from an Ethernet link; a raw-IP frame with VLAN tags gets zeros.
     static const uint8_t zero[6] = {};
@@ -642,15 +656,14 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
     }
   }
   if (f.has_payload) {
-    size_t at = out.frame.size();
-    out.frame.resize(at + base64_decode_room(f.payload));
-    size_t n = decode_base64(f.payload, out.frame.data() + at);
+    size_t n = decode_base64(f.payload, b.here());
     if (n == SIZE_MAX) {
       bad_payload = true;  // the caller says so, or reads the line again with the DOM
       return PktReadStatus::error;
     }
-    out.frame.resize(at + n);
+    b.advance(n);
   }
+  b.finish();
 
   // When the original was cut by the snap length, the rebuilt frame is short too:
   // origlen keeps the wire length so the decoder reports the same truncation.
