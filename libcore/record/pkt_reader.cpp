@@ -10,6 +10,7 @@
 // the frame is built from that, the payload decoded straight into its place.
 #include <simdjson.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "libcore/json/value.hpp"
@@ -441,17 +442,21 @@ bool read_layout(json::Scanner& s, PktFields& f) {
   return s.expect("}") && s.finish();
 }
 
-// The most header bytes a record can describe: Ethernet with every VLAN tag, the
-// largest IPv4 header, every IPv6 extension header at its largest padding, and
-// the largest TCP header.
-constexpr size_t kMaxHeaders = 14 + 4 * kMaxVlans + 60 + kMaxExt * 256 * 8 + 60;
+// The most header bytes this record's frame can take: Ethernet with its VLAN tags,
+// the largest IPv4 header or IPv6 with its extension headers (each at most 12
+// bytes but the last, whose padding may reach 2048), the largest TCP header.
+// Tight, not a fixed maximum: a reader's slot frees frames over 16 KiB.
+size_t header_room(const PktFields& f) {
+  size_t ext = f.n_ext ? (f.n_ext - 1) * 12 + 256 * 8 : 0;
+  return 14 + 4 * f.n_vlans + 40 + (ext > 20 ? ext : 20) + 60;
+}
 
-// Writes the frame through a pointer into room sized once for the largest headers
-// and the payload: growing the vector byte by byte cost 7% of a read.
+// Writes the frame through a pointer into room sized once for the headers and the
+// payload: growing the vector byte by byte cost 7% of a read.
 class Builder {
  public:
-  Builder(FrameBytes& f, size_t payload_room) : f_(f) {
-    f_.resize(kMaxHeaders + payload_room);
+  Builder(FrameBytes& f, size_t header_room, size_t payload_room) : f_(f) {
+    f_.resize(header_room + payload_room);
     at_ = f_.data();
   }
   void u8(uint8_t v) { *at_++ = v; }
@@ -464,8 +469,12 @@ class Builder {
   size_t size() const { return size_t(at_ - f_.data()); }
   uint8_t* here() { return at_; }
   void advance(size_t n) { at_ += n; }
-  // The frame is the bytes written so far.
-  void finish() { f_.resize(size()); }
+  // The frame is the bytes written so far. header_room() must have held them: a
+  // wrong bound is a bug that tests and fuzzing must see, so it stops here.
+  void finish() {
+    if (size() > f_.size()) std::abort();
+    f_.resize(size());
+  }
 
  private:
   FrameBytes& f_;
@@ -575,7 +584,7 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
   if (!f.has_version) { message = "missing field 'ip.version'"; return PktReadStatus::error; }
   if (f.version != 4 && f.version != 6) { message = "bad 'ip.version'"; return PktReadStatus::error; }
 
-  Builder b(out.frame, f.has_payload ? base64_decode_room(f.payload) : 0);
+  Builder b(out.frame, header_room(f), f.has_payload ? base64_decode_room(f.payload) : 0);
   if (f.ethernet || f.has_vlan) {
     // MACs only from an Ethernet link; a raw-IP frame with VLAN tags gets zeros.
     static const uint8_t zero[6] = {};
