@@ -2,6 +2,8 @@
 //  "http":{request fields, response fields},"timing":{...},"complete","anomalies"}
 #include "libcore/proto/http_record.hpp"
 
+#include "libcore/record/session_record.hpp"
+
 #include <algorithm>
 
 namespace nl {
@@ -115,9 +117,7 @@ void write_http_record(JsonWriter& w, const SessionView& s, const HttpTransactio
   w.field_str("type", "http");
   w.key("ts");
   w.timestamp(q.present ? q.start : r.start, tf);
-  w.field("flow_id", s.flow_id);
-  w.field_str("community_id", s.community_id);
-  write_eve_tuple(w, s.key);
+  write_session_ids(w, s);
   w.field("tx_id", t.tx_id);
 
   w.key("http");

@@ -1,5 +1,7 @@
 #include "libcore/proto/tls_record.hpp"
 
+#include "libcore/record/session_record.hpp"
+
 #include <algorithm>
 
 namespace nl {
@@ -472,9 +474,7 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   w.field_str("type", "tls");
   w.key("ts");
   w.timestamp(r.first_ts, tf);
-  w.field("flow_id", s.flow_id);
-  w.field_str("community_id", s.community_id);
-  write_eve_tuple(w, s.key);
+  write_session_ids(w, s);
   w.key("tls");
   w.begin_object();
   w.field("hello_no", r.hello_no);

@@ -15,9 +15,7 @@ void head(JsonWriter& w, const char* type, const SessionView& s, const Timestamp
   w.field_str("type", type);
   w.key("ts");
   w.timestamp(ts, tf);
-  w.field("flow_id", s.flow_id);
-  w.field_str("community_id", s.community_id);
-  write_eve_tuple(w, s.key);
+  write_session_ids(w, s);
   w.key("vlan");
   if (s.key.vlan) w.number(uint64_t(s.key.vlan));
   else w.null();
@@ -35,6 +33,16 @@ void totals(JsonWriter& w, const char* k, const DirectionTotals& t) {
 }
 
 }  // namespace
+
+void write_session_ids(JsonWriter& w, const SessionView& s) {
+  if (s.ids_json.empty()) {
+    JsonWriter ids(s.ids_json);
+    ids.field("flow_id", s.flow_id);
+    ids.field_str("community_id", s.community_id);
+    write_eve_tuple(ids, s.key);
+  }
+  w.members(s.ids_json);
+}
 
 void write_session_start(std::string& out, const SessionView& s, TimeFormat tf) {
   JsonWriter w(out);

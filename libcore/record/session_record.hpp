@@ -15,6 +15,10 @@ namespace nl {
 
 enum class DataMode { b64, none };
 
+// "flow_id", "community_id" and the EVE 5-tuple: the members every record about a
+// session carries (these, http and tls records), from the session's cached text.
+void write_session_ids(JsonWriter& w, const SessionView& s);
+
 void write_session_start(std::string& out, const SessionView& s, TimeFormat tf);
 void write_monologue(std::string& out, const SessionView& s, const MonologuePiece& p, DataMode data,
                      TimeFormat tf);
