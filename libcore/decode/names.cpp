@@ -60,10 +60,6 @@ const char* eve_proto_name(uint8_t proto) {
   return nullptr;
 }
 
-bool operator==(const IpAddress& a, const IpAddress& b) {
-  return a.family == b.family && std::memcmp(a.bytes, b.bytes, a.size()) == 0;
-}
-
 bool operator<(const IpAddress& a, const IpAddress& b) {
   if (a.family != b.family) return a.family < b.family;
   return std::memcmp(a.bytes, b.bytes, a.size()) < 0;

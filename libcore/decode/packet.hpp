@@ -3,6 +3,7 @@
 // the frame came from a capture or was rebuilt from a pcap2pkt JSON line.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "libcore/bytes.hpp"
@@ -77,7 +78,23 @@ struct IpAddress {
   uint8_t bytes[16] = {};
   size_t size() const { return family == 6 ? 16 : family == 4 ? 4 : 0; }
   Bytes span() const { return {bytes, size()}; }
-  friend bool operator==(const IpAddress& a, const IpAddress& b);
+  // Inline word compares: the session table compares keys on every packet.
+  friend bool operator==(const IpAddress& a, const IpAddress& b) {
+    if (a.family != b.family) return false;
+    if (a.family == 6) {
+      uint64_t x[2], y[2];
+      std::memcpy(x, a.bytes, 16);
+      std::memcpy(y, b.bytes, 16);
+      return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+    }
+    if (a.family == 4) {
+      uint32_t x, y;
+      std::memcpy(&x, a.bytes, 4);
+      std::memcpy(&y, b.bytes, 4);
+      return x == y;
+    }
+    return true;  // no address: only the family counts
+  }
   friend bool operator<(const IpAddress& a, const IpAddress& b);
 };
 void append_ip(std::string& out, const IpAddress& a);  // dotted quad, or RFC 5952 IPv6
