@@ -79,6 +79,15 @@ class Scanner {
            take_string(static_cast<const char*>(std::memchr(p_ + 1, '"', size_t(end_ - p_ - 1))), out);
   }
 
+  // raw_string() for a value whose length is likely known (a payload's base64 from
+  // its payload_len): the closing quote is looked for there first, then searched.
+  // The caller's check of every character also catches a quote inside.
+  NL_SCAN_INLINE bool raw_string_sized(std::string_view& out, uint64_t likely_size) {
+    if (peek() == '"' && likely_size < uint64_t(end_ - p_ - 1) && p_[1 + likely_size] == '"')
+      return take_string(p_ + 1 + likely_size, out);
+    return raw_string(out);
+  }
+
   // A non-negative integer below 10^19. Other numbers end the fast read.
   NL_SCAN_INLINE bool uint(uint64_t& out) {
     char c = peek();

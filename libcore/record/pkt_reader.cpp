@@ -434,9 +434,11 @@ bool read_layout(json::Scanner& s, PktFields& f) {
       return false;
     f.l4 = L4::icmp;
   }
-  if (!s.expect(R"(,"payload_len":)") || !s.uint(unused)) return false;
+  uint64_t payload_len = 0;
+  if (!s.expect(R"(,"payload_len":)") || !s.uint(payload_len)) return false;
   if (s.expect(R"(,"payload":)")) {
-    if (!s.raw_string(f.payload)) return false;
+    // All of it captured, its base64 ends here; else the quote is searched for.
+    if (payload_len > (uint64_t(1) << 40) || !s.raw_string_sized(f.payload, (payload_len + 2) / 3 * 4)) return false;
     f.has_payload = true;
   }
   return s.expect("}") && s.finish();
@@ -549,10 +551,12 @@ void build_ipv6_ext(Builder& b, FrameBytes& frame, size_t next_at, size_t ip_sta
   }
 }
 
-// No escapes, control or non-ASCII bytes: JSON string contents as they stand.
+// No quote, escape, control or non-ASCII byte: JSON string contents as they stand,
+// and all of them (the layout reader may have placed the end at a guessed quote).
 bool plain_ascii(std::string_view s) {
   for (char c : s)
-    if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) return false;
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80)
+      return false;
   return true;
 }
 

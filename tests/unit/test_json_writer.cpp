@@ -1,4 +1,5 @@
 #include <charconv>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,37 @@ TEST_CASE("json writer: structure, escaping, numbers") {
                "\"s\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xc3\xa9\",\"arr\":[1,null,false],\"z\":null}");
   auto j = nlohmann::json::parse(out);
   CHECK(j["s"].get<std::string>() == "a\"b\\c\n\x01\xef\xbf\xbd\xc3\xa9");
+}
+
+TEST_CASE("json writer: integers of every digit count, signed and unsigned, as to_chars writes them") {
+  std::vector<uint64_t> values = {0, 1, 9, 99, 100, UINT64_MAX, uint64_t(INT64_MAX), uint64_t(INT64_MAX) + 1};
+  for (uint64_t p = 10; p <= 10000000000000000000u; p *= 10) {
+    for (uint64_t v : {p - 1, p, p + 1, p / 2 * 3}) values.push_back(v);
+    if (p > UINT64_MAX / 10) break;
+  }
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  for (int i = 0; i < 2000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    values.push_back(x >> (i % 64));
+  }
+  for (uint64_t v : values) {
+    for (int sign = 0; sign < 2; ++sign) {
+      std::string out, want;
+      {
+        JsonWriter w(out);
+        w.begin_array();
+        w.number(uint64_t(7));
+        if (sign) w.number(int64_t(v));
+        else w.number(v);
+        w.end_array();
+      }
+      char buf[24];
+      auto r = sign ? std::to_chars(buf, buf + sizeof buf, int64_t(v)) : std::to_chars(buf, buf + sizeof buf, v);
+      want = "[7," + std::string(buf, r.ptr) + "]";
+      INFO(v);
+      CHECK(out == want);
+    }
+  }
 }
 
 TEST_CASE("base64 round trip for every length up to 64") {
