@@ -78,11 +78,12 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   ropt.need_payload = opt.need_payload;
   ropt.strict = opt.strict;
   ropt.decode = opt.decode;
+  ropt.skim_other_lines = opt.other_lines_checked;
   ropt.thread = ReadAhead::use_thread(inputs);
   if (ropt.thread && h.format && h.formatted) ropt.format = h.format;
   ropt.share_lines = ropt.thread && !opt.strict && !ropt.format;
   // Lines handed over unread are parsed here, into `local`.
-  LineDecoder lines(opt.filter, opt.need_payload, opt.decode);
+  LineDecoder lines(opt.filter, opt.need_payload, opt.decode, opt.other_lines_checked);
   InputEvent local;
   bool filter_reported = false;          // by this thread's decoder, for the current input
   size_t filter_error_shown = SIZE_MAX;  // input whose filter error is on stderr already

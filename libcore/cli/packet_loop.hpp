@@ -23,6 +23,10 @@ struct PacketLoopOptions {
   bool accept_pkt_jsonl = true;      // pcap2pkt output accepted as input
   bool need_payload = true;          // JSON input must carry payloads
   bool strict = false;               // stop at the first bad JSON line
+  // The other_line handler reads every line it gets whole and reports one that
+  // is not valid JSON: other records are then told apart by their leading
+  // "type" alone, not read twice.
+  bool other_lines_checked = false;
   DecodeOptions decode;
   cli::ProgressMode progress = cli::ProgressMode::automatic;  // reading inputs (never for live capture)
 };

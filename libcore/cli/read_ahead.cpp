@@ -32,8 +32,10 @@ bool passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) 
 
 }  // namespace
 
-LineDecoder::LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode)
-    : bpf_(std::make_unique<BpfFilterSet>(filter)), need_payload_(need_payload), decode_(decode) {}
+LineDecoder::LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types)
+    : bpf_(std::make_unique<BpfFilterSet>(filter)), need_payload_(need_payload), decode_(decode) {
+  if (skim_other_types) reader_.skim_other_types();
+}
 LineDecoder::~LineDecoder() = default;
 
 void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_reported) {
@@ -65,7 +67,7 @@ void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_repor
 // side needs, so that it can run on its own thread.
 struct ReadAhead::Producer {
   explicit Producer(ReadAheadOptions o)
-      : opt(std::move(o)), bpf(opt.filter), lines(opt.filter, opt.need_payload, opt.decode) {
+      : opt(std::move(o)), bpf(opt.filter), lines(opt.filter, opt.need_payload, opt.decode, opt.skim_other_lines) {
     if (opt.inputs.empty()) opt.inputs.push_back("-");
   }
 

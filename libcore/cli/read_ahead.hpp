@@ -68,6 +68,9 @@ struct ReadAheadOptions {
   // Hand JSON lines over unread (raw_line) while the caller waits for events, so
   // that both threads parse when parsing is the slower half. Not with `strict`.
   bool share_lines = false;
+  // JSON lines of other record types are told apart by their leading "type"
+  // alone, unchecked: the caller reads each of them whole (LineDecoder).
+  bool skim_other_lines = false;
 };
 
 class BpfFilterSet;
@@ -76,7 +79,8 @@ class BpfFilterSet;
 // line_error. One per thread.
 class LineDecoder {
  public:
-  LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode);
+  // skim_other_types: see PktReader::skim_other_types.
+  LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types = false);
   ~LineDecoder();
   // `filter_reported`: a filter error was already reported for this input.
   void fill(std::string_view line, InputEvent& ev, bool& filter_reported);

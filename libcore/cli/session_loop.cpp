@@ -46,6 +46,9 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
 
   PacketLoopOptions popt = opt.packets;
   popt.need_payload = true;
+  // The session reader reads every other line whole (and says when one is bad);
+  // --strict needs a bad line seen by the packet loop, which stops there.
+  popt.other_lines_checked = opt.accept_session_jsonl && !popt.strict;
   PacketLoopHandlers ph;
   ph.packet = [&](const Packet& p, Decoded& d) {
     if (h.packet) h.packet(p, d);

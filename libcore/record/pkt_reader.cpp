@@ -707,6 +707,14 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
                               std::string& type, std::string& message) {
   PktFields& f = impl_->fields;
   bool bad_payload = false;
+  if (skim_other_types_ && !impl_->dom_only) {
+    json::Scanner head(line);
+    std::string_view t;
+    if (head.expect(R"({"type":)") && head.string(t) && t != "pkt") {
+      type = t;
+      return PktReadStatus::not_pkt;
+    }
+  }
   if (!impl_->dom_only) {
     f = PktFields{};
     json::Scanner layout(line);

@@ -123,6 +123,31 @@ TEST_CASE("pkt reader: errors name what is wrong") {
   CHECK(msg == "bad timestamp in 'ts'");
 }
 
+TEST_CASE("pkt reader: skimming tells other records apart by their leading type alone") {
+  PktReader skim, full;
+  skim.skim_other_types();
+  RebuiltPacket out;
+  std::string type, msg;
+  // Another type: not_pkt at once, even when the rest is not JSON (the caller reads it whole).
+  for (const char* line : {R"({"type":"monologue","flow_id":1})", R"({"type":"monologue", bad)"}) {
+    INFO(std::string(line));
+    CHECK(skim.read(line, true, out, type, msg) == PktReadStatus::not_pkt);
+    CHECK(type == "monologue");
+  }
+  CHECK(full.read(R"({"type":"monologue", bad)", true, out, type, msg) == PktReadStatus::error);
+  // Anything else is read as before: a pkt record, an escaped type, another layout.
+  for (const char* line : {R"({"type":"pkt","n":1})", R"({"type":"pkt","n":1})", R"( {"type":"x"})",
+                           R"({"n":1,"type":"x"})", R"({"type":7})", "not json"}) {
+    INFO(std::string(line));
+    std::string type_full, msg_full;
+    msg.clear();
+    PktReadStatus a = skim.read(line, true, out, type, msg);
+    PktReadStatus b = full.read(line, true, out, type_full, msg_full);
+    CHECK(int(a) == int(b));
+    CHECK(msg == msg_full);
+  }
+}
+
 TEST_CASE("pkt reader: a huge recorded IPv6 header length builds a bounded frame") {
   PktReader reader;
   RebuiltPacket out;
