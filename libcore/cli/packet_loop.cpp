@@ -83,7 +83,8 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   if (ropt.thread && h.format && h.formatted) ropt.format = h.format;
   ropt.share_lines = ropt.thread && !opt.strict && !ropt.format;
   // Lines handed over unread are parsed here, into `local`.
-  LineDecoder lines(opt.filter, opt.need_payload, opt.decode, opt.other_lines_checked);
+  // Its lines are the raw_line events' text, handled before the ring slot is reused.
+  LineDecoder lines(opt.filter, opt.need_payload, opt.decode, opt.other_lines_checked, true);
   InputEvent local;
   bool filter_reported = false;          // by this thread's decoder, for the current input
   size_t filter_error_shown = SIZE_MAX;  // input whose filter error is on stderr already
@@ -140,7 +141,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         ++stats.non_ip_records;
         break;
       case Kind::other_line:
-        if (h.other_line) h.other_line(ev->text, shown, ev->line_no);
+        if (h.other_line) h.other_line(ev->line, shown, ev->line_no);
         break;
       case Kind::line_error:
         cli::error(shown, ev->line_no, ev->text);

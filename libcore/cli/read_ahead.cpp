@@ -32,8 +32,12 @@ bool passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) 
 
 }  // namespace
 
-LineDecoder::LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types)
-    : bpf_(std::make_unique<BpfFilterSet>(filter)), need_payload_(need_payload), decode_(decode) {
+LineDecoder::LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types,
+                         bool lines_outlive_events)
+    : bpf_(std::make_unique<BpfFilterSet>(filter)),
+      need_payload_(need_payload),
+      decode_(decode),
+      lines_outlive_events_(lines_outlive_events) {
   if (skim_other_types) reader_.skim_other_types();
 }
 LineDecoder::~LineDecoder() = default;
@@ -51,7 +55,12 @@ void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_repor
       return;
     case PktReadStatus::not_pkt:
       ev.kind = InputEvent::Kind::other_line;
-      ev.text.assign(line);
+      if (lines_outlive_events_) {
+        ev.line = line;
+      } else {
+        ev.text.assign(line);
+        ev.line = ev.text;
+      }
       return;
     case PktReadStatus::no_ip:
       ev.kind = InputEvent::Kind::no_ip;
@@ -67,7 +76,7 @@ void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_repor
 // side needs, so that it can run on its own thread.
 struct ReadAhead::Producer {
   explicit Producer(ReadAheadOptions o)
-      : opt(std::move(o)), bpf(opt.filter), lines(opt.filter, opt.need_payload, opt.decode, opt.skim_other_lines) {
+      : opt(std::move(o)), bpf(opt.filter), lines(opt.filter, opt.need_payload, opt.decode, opt.skim_other_lines, !opt.thread) {
     if (opt.inputs.empty()) opt.inputs.push_back("-");
   }
 

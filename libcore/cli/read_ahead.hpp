@@ -46,6 +46,9 @@ struct InputEvent {
   Decoded decoded;
   FrameBytes frame;
   std::string text;
+  // other_line: the line, in `text` or (read on the caller's thread) in the
+  // reader's buffer, valid while the event is handled.
+  std::string_view line;
   // With ReadAheadOptions::format: the packet's output, made on the reading thread.
   bool formatted = false;
   std::string output;
@@ -79,8 +82,11 @@ class BpfFilterSet;
 // line_error. One per thread.
 class LineDecoder {
  public:
-  // skim_other_types: see PktReader::skim_other_types.
-  LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types = false);
+  // skim_other_types: see PktReader::skim_other_types. lines_outlive_events: each
+  // line stays valid until its event is handled, so an other_line event points
+  // at it rather than copying it (a stage's whole input, on piped session records).
+  LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types = false,
+              bool lines_outlive_events = false);
   ~LineDecoder();
   // `filter_reported`: a filter error was already reported for this input.
   void fill(std::string_view line, InputEvent& ev, bool& filter_reported);
@@ -92,6 +98,7 @@ class LineDecoder {
   std::string type_, message_;
   bool need_payload_;
   DecodeOptions decode_;
+  bool lines_outlive_events_;
 };
 
 class ReadAhead {

@@ -157,14 +157,19 @@ void append_base64(std::string& out, Bytes b) {
 }
 
 bool decode_base64(std::string_view in, std::string& out) {
+  size_t n = 0;
+#if __cpp_lib_string_resize_and_overwrite
+  // The room is not zeroed first (a memset of up to a monologue's size per call).
+  out.resize_and_overwrite(base64_decode_room(in), [&](char* d, size_t) {
+    n = decode_base64(in, reinterpret_cast<uint8_t*>(d));
+    return n == SIZE_MAX ? 0 : n;
+  });
+#else
   out.resize(base64_decode_room(in));
-  size_t n = decode_base64(in, reinterpret_cast<uint8_t*>(out.data()));
-  if (n == SIZE_MAX) {
-    out.clear();
-    return false;
-  }
-  out.resize(n);
-  return true;
+  n = decode_base64(in, reinterpret_cast<uint8_t*>(out.data()));
+  out.resize(n == SIZE_MAX ? 0 : n);
+#endif
+  return n != SIZE_MAX;
 }
 
 size_t decode_base64(std::string_view in, uint8_t* o) {
