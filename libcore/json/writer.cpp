@@ -246,21 +246,6 @@ void JsonWriter::big_integer(uint64_t v, bool negative) {
   first_ = false;
 }
 
-void JsonWriter::members(std::string_view json) {
-  if (json.empty()) return;
-  if (json.size() >= kStage) {
-    sep_direct();
-    out_ += json;
-    return;
-  }
-  char* p = room(json.size() + 1);
-  char* start = p;
-  if (!first_) *p++ = ',';
-  std::memcpy(p, json.data(), json.size());
-  n_ += size_t(p - start) + json.size();
-  first_ = false;
-}
-
 void JsonWriter::number(double v) {
   char* p = room(34);
   char* start = p;

@@ -65,8 +65,10 @@ class JsonWriter {
   }
   void raw(std::string_view json);        // a pre-formatted JSON value
   // Pre-formatted members of the open object ("a":1,"b":2), placed after the
-  // ones written so far.
-  void members(std::string_view json);
+  // ones written so far: a separator and the text, as raw() places a value.
+  void members(std::string_view json) {
+    if (!json.empty()) raw(json);
+  }
   void base64(Bytes b);
   void hex(Bytes b);                      // "0a1b..."
   void hex16(uint16_t v);                 // "0x0303"
