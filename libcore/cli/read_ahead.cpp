@@ -76,7 +76,9 @@ void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_repor
 // side needs, so that it can run on its own thread.
 struct ReadAhead::Producer {
   explicit Producer(ReadAheadOptions o)
-      : opt(std::move(o)), bpf(opt.filter), lines(opt.filter, opt.need_payload, opt.decode, opt.skim_other_lines, !opt.thread) {
+      : opt(std::move(o)),
+        bpf(opt.filter),
+        lines(opt.filter, opt.need_payload, opt.decode, opt.skim_other_lines, !opt.thread) {
     if (opt.inputs.empty()) opt.inputs.push_back("-");
   }
 

@@ -170,12 +170,14 @@ TEST_CASE("pkt reader: the most headers a record can describe fit the frame's ro
   RebuiltPacket out;
   std::string type, msg;
   std::string vlans, ext;
+  const char* ext_names[] = {R"("hop_by_hop")", R"("ah")", R"("fragment")"};
   for (int i = 0; i < 8; ++i) vlans += std::string(i ? "," : "") + R"({"id":5,"pcp":0,"dei":false,"tpid":"0x8100"})";
-  for (int i = 0; i < 16; ++i) ext += std::string(i ? "," : "") + (i % 3 == 1 ? R"("ah")" : i % 3 == 2 ? R"("fragment")" : R"("hop_by_hop")");
-  std::string line = std::string(R"({"type":"pkt","n":1,"ts":"2024-01-01T00:00:00Z","len":60,"link":{"type":"ethernet"},"vlan":[)") +
-                     vlans + R"(],"ip":{"version":6,"src":"::1","dst":"::2","total_len":60,"hdr_len":100000,"proto":6,"ext":[)" +
-                     ext + R"(]},"src_port":1,"dest_port":2,"tcp":{"seq":1,"ack":2,"flags_raw":16,"window":9,"hdr_len":60,)" +
-                     R"("options":{"mss":1460,"sack":[[1,2],[3,4],[5,6],[7,8]]}},"payload":"YWJj"})";
+  for (int i = 0; i < 16; ++i) ext += std::string(i ? "," : "") + ext_names[i % 3];
+  std::string line =
+      std::string(R"({"type":"pkt","n":1,"ts":"2024-01-01T00:00:00Z","len":60,"link":{"type":"ethernet"},"vlan":[)") +
+      vlans + R"(],"ip":{"version":6,"src":"::1","dst":"::2","total_len":60,"hdr_len":100000,"proto":6,"ext":[)" +
+      ext + R"(]},"src_port":1,"dest_port":2,"tcp":{"seq":1,"ack":2,"flags_raw":16,"window":9,"hdr_len":60,)" +
+      R"("options":{"mss":1460,"sack":[[1,2],[3,4],[5,6],[7,8]]}},"payload":"YWJj"})";
   REQUIRE(reader.read(line, true, out, type, msg) == PktReadStatus::ok);
   // 14 + 8 tags, 40 + 15 small extension headers + the last at its 2048 bytes, 60, 3.
   CHECK(out.frame.size() > 14 + 32 + 40 + 2048 + 60);
