@@ -5,15 +5,15 @@
 #include <cmath>
 #include <ctime>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "libcore/cli/common.hpp"
-#include "libcore/cli/packet_loop.hpp"
+#include "libcore/cli/options.hpp"
+#include "libcore/stage/packet_loop.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/flow/flow_record.hpp"
 #include "libcore/flow/table.hpp"
-#include "libcore/reasm/defrag.hpp"
+#include "libcore/reasm/datagrams.hpp"
 
 namespace {
 
@@ -37,54 +37,6 @@ CLI::Validator seconds(bool zero_ok) {
       },
       "SECONDS");
 }
-
-// Frame bytes of the fragments of each datagram in progress, so a reassembled
-// datagram's link_bytes is what its fragments took on the wire (every fragment
-// repeats the link framing and an IP header). Bounded like the defragmenter
-// (30 s, 4096 datagrams); a datagram forgotten here falls back to an estimate.
-class FragmentFrameBytes {
- public:
-  void add(const nl::Packet& p, const nl::Decoded& d) {
-    int64_t now = p.ts.total_nsec();
-    if (map_.size() >= kMax) {
-      std::erase_if(map_, [now](const auto& e) { return now - e.second.first_nsec > kTimeout; });
-      if (map_.size() >= kMax) map_.clear();
-    }
-    Entry& e = map_[key(d)];
-    if (e.bytes == 0) e.first_nsec = now;
-    e.bytes += p.origlen;
-  }
-  // The frame bytes of the datagram `d` (its last fragment) completed; 0 if unknown.
-  uint64_t take(const nl::Decoded& d) {
-    auto it = map_.find(key(d));
-    if (it == map_.end()) return 0;
-    uint64_t b = it->second.bytes;
-    map_.erase(it);
-    return b;
-  }
-
- private:
-  static constexpr size_t kMax = 4096;
-  static constexpr int64_t kTimeout = 30'000'000'000LL;
-  struct Entry {
-    uint64_t bytes = 0;
-    int64_t first_nsec = 0;
-  };
-  // FNV-1a over what identifies a datagram (RFC 791 / RFC 8200: src, dst, id; plus the VLAN).
-  static uint64_t key(const nl::Decoded& d) {
-    uint64_t h = 1469598103934665603ULL;
-    auto mix = [&h](const uint8_t* b, size_t n) {
-      for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ULL;
-    };
-    uint8_t head[7] = {d.ip.version, uint8_t(d.ip.id >> 24), uint8_t(d.ip.id >> 16), uint8_t(d.ip.id >> 8),
-                       uint8_t(d.ip.id), uint8_t(d.outer_vlan() >> 8), uint8_t(d.outer_vlan())};
-    mix(head, sizeof head);
-    mix(d.ip.src.bytes, d.ip.src.size());
-    mix(d.ip.dst.bytes, d.ip.dst.size());
-    return h;
-  }
-  std::unordered_map<uint64_t, Entry> map_;
-};
 
 class OutputSink : public nl::FlowSink {
  public:
@@ -113,21 +65,16 @@ int main(int argc, char** argv) {
                "history, an application label and the Community ID. Reads pcap/pcapng files in order (one\n"
                "continuous stream), standard input ('-' or no FILE), pcap2pkt JSON Lines, or a live interface.",
                "flowstat"};
+  nl::cli::CaptureOptions co;
   nl::PacketLoopOptions loop;
   loop.accept_pkt_jsonl = true;
   loop.need_payload = false;  // counts come from lengths; payload only feeds app labels
-  std::string time = "iso", local;
-  bool stats = false, no_promisc = false, dedup = false, no_defrag = false, no_partial = false;
+  std::string local;
+  bool dedup = false, no_defrag = false, no_partial = false;
   double tcp_timeout = 300, udp_timeout = 60, icmp_timeout = 60, other_timeout = 60, close_grace = 5;
   double interval = 0, dedup_window = 0.05;
   size_t max_flows = 262144;
-  app.add_option("FILE", loop.inputs, "Capture files or pcap2pkt JSON Lines to read ('-' for standard input)");
-  app.add_option("-f,--filter", loop.filter, "BPF filter expression (tcpdump syntax), for files and live capture");
-  app.add_option("-i,--interface", loop.live.interface, "Capture live from this interface instead of reading files");
-  app.add_option("-s,--snaplen", loop.live.snaplen, "Live capture: bytes to capture per packet")->check(CLI::Range(1, 262144));
-  app.add_flag("-p,--no-promisc", no_promisc, "Live capture: do not put the interface into promiscuous mode");
-  app.add_option("-c,--count", loop.live.count, "Live capture: stop after this many packets")->check(CLI::NonNegativeNumber);
-  app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
+  nl::cli::add_capture_options(app, co, {.inputs_help = "Capture files or pcap2pkt JSON Lines to read ('-' for standard input)"});
   app.add_flag("--checksums", loop.decode.verify_checksums, "Verify checksums (a bad TCP checksum adds 'C' to the history)");
   app.add_option("--tcp-timeout", tcp_timeout, "Seconds without packets after which a TCP flow ends (default 300, as Zeek)")
       ->check(seconds(false));
@@ -149,15 +96,14 @@ int main(int argc, char** argv) {
   app.add_option("--dedup-window", dedup_window, "Seconds within which a repeat counts as a duplicate (default 0.05)")
       ->check(seconds(true));
   app.add_flag("--no-defrag", no_defrag, "Count IP fragments as packets of their own instead of reassembling them");
-  app.add_flag("--strict", loop.strict, "Stop at the first malformed input line");
-  app.add_flag("--stats", stats, "Print a summary on stderr at the end: packets, flows by end reason, limits hit");
-  nl::cli::add_progress_options(app, loop.progress);
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors.");
   nl::cli::parse_or_exit(app, argc, argv);
 
   nl::FlowRecordOptions ropt;
-  if (!nl::check_time_option(time, ropt.time)) return nl::cli::kExitUsage;
+  if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
+  loop.take(co);
+  ropt.time = co.time;
   nl::LocalNets nets;
   if (!local.empty()) {
     std::string err;
@@ -170,9 +116,6 @@ int main(int argc, char** argv) {
     nl::cli::error("--interval: must be at least 0.001 seconds");
     return nl::cli::kExitUsage;
   }
-  loop.live.promiscuous = !no_promisc;
-  loop.live.filter = loop.filter;
-  if (!nl::check_filter_option(loop.filter)) return nl::cli::kExitUsage;
 
   nl::FlowTableOptions topt;
   topt.tcp_timeout = to_nsec(tcp_timeout);
@@ -189,43 +132,16 @@ int main(int argc, char** argv) {
   OutputSink sink(out, ropt);
   nl::FlowTable table(topt, sink);
   nl::FrameDedup dd(to_nsec(dedup_window));
-  nl::Defragmenter defrag;
-  FragmentFrameBytes frag_bytes;
-  nl::Reassembled whole;
-  nl::Decoded wd;
-  uint64_t reassembled = 0;
+  nl::DatagramPath datagrams({.reassemble = !no_defrag, .decode = loop.decode});
 
   nl::DecodeStats dstats;
   nl::LiveStats lstats;
   nl::PacketLoopHandlers h;
   h.packet = [&](const nl::Packet& p, nl::Decoded& d) {
     if (dedup && dd.duplicate(p, d)) return;
-    if (!no_defrag && d.ip.fragment) {
-      // A datagram counts once, when its last missing fragment arrives.
-      frag_bytes.add(p, d);
-      if (!defrag.feed(p, d, whole)) return;
-      uint64_t frames = frag_bytes.take(d);
-      ++reassembled;
-      wd = nl::Decoded{};
-      nl::decode_ip(whole.bytes(), wd, loop.decode);
-      wd.linktype = d.linktype;
-      wd.n_vlan = d.n_vlan;
-      for (int i = 0; i < d.n_vlan; ++i) wd.vlan[i] = d.vlan[i];
-      nl::Packet rp = p;
-      rp.ts = whole.ts;
-      // Link bytes: the fragments' frames as they were on the wire; if those were
-      // forgotten, the datagram plus this fragment's framing and IP header per fragment.
-      if (frames == 0) {
-        uint32_t framing = p.origlen > d.ip.total_len ? p.origlen - d.ip.total_len : 0;
-        uint64_t payload = whole.datagram.size() > wd.ip.header_len ? whole.datagram.size() - wd.ip.header_len : 0;
-        frames = payload + uint64_t(framing + d.ip.header_len) * whole.fragments;
-      }
-      rp.origlen = uint32_t(std::min<uint64_t>(frames, UINT32_MAX));
-      table.add(rp, wd);
-      return;
-    }
-    table.add(p, d);
+    datagrams.feed(p, d, [&table](const nl::Packet& whole, const nl::Decoded& wd) { table.add(whole, wd); });
   };
+  if (co.pass) h.other_line = [pass = nl::pass_lines(out)](std::string_view line, const std::string&, uint64_t) { pass(line); };
   h.idle = [&] { out.flush(); };
   // Live capture on a quiet interface: flows (and intervals) would otherwise only end
   // when the next packet comes. Once a second of wall time, advance the table's clock
@@ -251,12 +167,13 @@ int main(int argc, char** argv) {
                    std::to_string(lstats.dropped) + " dropped by kernel, " +
                    std::to_string(lstats.if_dropped) + " dropped by interface");
   }
-  if (stats) {
+  if (co.stats) {
     nl::cli::Summary s;
     dstats.describe(s.text());
     const nl::FlowTableStats& ts = table.stats();
     if (dedup) s.add("dedup_dropped", dd.dropped());
-    if (!no_defrag) s.add("defrag.datagrams_reassembled", reassembled).add_all("defrag.", defrag.stats().named());
+    if (!no_defrag)
+      s.add("defrag.datagrams_reassembled", datagrams.stats().completed).add_all("defrag.", datagrams.stats().named());
     s.add("flow_packets", ts.packets).add("non_ip", ts.non_ip);
     if (no_defrag) s.add("fragments_unreassembled", ts.fragments);
     s.add("ts_backwards", ts.ts_backwards).add("flows", ts.flows_created);

@@ -4,7 +4,8 @@
 #include <vector>
 
 #include "libcore/cli/common.hpp"
-#include "libcore/cli/packet_loop.hpp"
+#include "libcore/cli/options.hpp"
+#include "libcore/stage/packet_loop.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/record/pkt.hpp"
 
@@ -33,21 +34,14 @@ int main(int argc, char** argv) {
   CLI::App app{"Decode every packet of a capture into one JSON line (type \"pkt\") each.\n"
                "Reads pcap and pcapng files in order, or standard input ('-' or no FILE), or a live interface (-i).",
                "pcap2pkt"};
+  nl::cli::CaptureOptions co;
   nl::PacketLoopOptions loop;
   loop.accept_pkt_jsonl = false;
-  std::string payload = "b64", time = "iso";
-  bool stats = false, no_promisc = false;
-  app.add_option("FILE", loop.inputs, "Capture files to read ('-' for standard input)");
-  app.add_option("-f,--filter", loop.filter, "BPF filter expression (tcpdump syntax), for files and live capture");
-  app.add_option("-i,--interface", loop.live.interface, "Capture live from this interface instead of reading files");
-  app.add_option("-s,--snaplen", loop.live.snaplen, "Live capture: bytes to capture per packet")->check(CLI::Range(1, 262144));
-  app.add_flag("-p,--no-promisc", no_promisc, "Live capture: do not put the interface into promiscuous mode");
-  app.add_option("-c,--count", loop.live.count, "Live capture: stop after this many packets")->check(CLI::NonNegativeNumber);
+  std::string payload = "b64";
+  nl::cli::add_capture_options(app, co, {.inputs_help = "Capture files to read ('-' for standard input)",
+                                         .reads_json_lines = false});
   app.add_option("--payload", payload, "Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes)");
-  app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
   app.add_flag("--checksums", loop.decode.verify_checksums, "Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)");
-  app.add_flag("--stats", stats, "Print a summary on stderr at the end: packets, anomalies, link types");
-  nl::cli::add_progress_options(app, loop.progress);
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors.");
   nl::cli::parse_or_exit(app, argc, argv);
@@ -57,10 +51,9 @@ int main(int argc, char** argv) {
     nl::cli::error("--payload: expected b64, none, text or head:N, got '" + payload + "'");
     return nl::cli::kExitUsage;
   }
-  if (!nl::check_time_option(time, opt.time)) return nl::cli::kExitUsage;
-  loop.live.promiscuous = !no_promisc;
-  loop.live.filter = loop.filter;
-  if (!nl::check_filter_option(loop.filter)) return nl::cli::kExitUsage;
+  if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
+  opt.time = co.time;
+  loop.take(co);
 
   nl::cli::Output& out = nl::cli::Output::stdout_();
   nl::DecodeStats dstats;
@@ -86,7 +79,7 @@ int main(int argc, char** argv) {
                    std::to_string(lstats.dropped) + " dropped by kernel, " +
                    std::to_string(lstats.if_dropped) + " dropped by interface");
   }
-  if (stats) {
+  if (co.stats) {
     nl::cli::Summary s;
     dstats.describe(s.text());
     s.print();

@@ -5,8 +5,9 @@
 #include <string>
 
 #include "libcore/cli/common.hpp"
-#include "libcore/cli/read_ahead.hpp"
-#include "libcore/cli/session_loop.hpp"
+#include "libcore/cli/options.hpp"
+#include "libcore/stage/read_ahead.hpp"
+#include "libcore/stage/session_loop.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/reasm/stream_dump.hpp"
 #include "libcore/record/session_record.hpp"
@@ -72,14 +73,12 @@ int main(int argc, char** argv) {
                "tcpflow-reasm"};
   nl::SessionLoopOptions opt;
   opt.accept_session_jsonl = false;
-  std::string time = "iso", overlap = "first", data = "b64", dump_dir;
+  std::string overlap = "first", data = "b64", dump_dir;
   double idle = 300;
   uint64_t max_chunk = opt.tcp.max_chunk, max_session_size = 0, max_sessions = opt.tcp.max_sessions;
-  bool stats = false;
   int verbosity = 0;
-  app.add_option("FILE", opt.packets.inputs, "Captures or pcap2pkt output to read ('-' for standard input)");
-  app.add_option("-f,--filter", opt.packets.filter, "BPF filter expression applied to every packet");
-  app.add_option("-i,--interface", opt.packets.live.interface, "Capture live from this interface");
+  nl::cli::CaptureOptions co;
+  nl::cli::add_capture_options(app, co, {.inputs_help = "Captures or pcap2pkt output to read ('-' for standard input)"});
   app.add_option("--overlap", overlap, "Overlapping retransmissions: first (keep the bytes seen first, default) or last");
   app.add_option("--idle", idle, "End a session after this many seconds without packets (capture time; default 300)")
       ->check(CLI::PositiveNumber);
@@ -90,17 +89,14 @@ int main(int argc, char** argv) {
                            "Open sessions kept at once; beyond, the least recently active is ended (default 65536)");
   app.add_option("--dump", dump_dir, "Also write each direction's reassembled stream to a file in this directory");
   app.add_option("--data", data, "Monologue bytes in records: b64 (default) or none");
-  app.add_option("--time", time, "Timestamps: iso (ISO 8601 UTC, default) or epoch");
   app.add_flag("-v,--verbose", verbosity, "Log sessions on stderr; twice: also monologues");
-  app.add_flag("--strict", opt.packets.strict, "Stop at the first malformed input line");
-  app.add_flag("--stats", stats, "Print every counter on stderr at the end");
-  nl::cli::add_progress_options(app, opt.packets.progress);
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input had problems or a write failed, 2 on usage errors.");
   nl::cli::parse_or_exit(app, argc, argv);
 
-  nl::TimeFormat tf;
-  if (!nl::check_time_option(time, tf)) return nl::cli::kExitUsage;
+  if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
+  opt.packets.take(co);
+  nl::TimeFormat tf = co.time;
   if (overlap != "first" && overlap != "last") {
     nl::cli::error("--overlap: expected first or last, got '" + overlap + "'");
     return nl::cli::kExitUsage;
@@ -118,8 +114,6 @@ int main(int argc, char** argv) {
   opt.tcp.max_chunk = size_t(max_chunk);
   opt.tcp.max_session_size = max_session_size;
   opt.tcp.max_sessions = size_t(max_sessions);
-  opt.packets.live.filter = opt.packets.filter;
-  if (!nl::check_filter_option(opt.packets.filter)) return nl::cli::kExitUsage;
   std::unique_ptr<nl::StreamDumper> dumper;
   if (!dump_dir.empty()) {
     struct stat st;
@@ -135,6 +129,7 @@ int main(int argc, char** argv) {
   ReasmSink sink(out, data == "b64" ? nl::DataMode::b64 : nl::DataMode::none, tf, verbosity, dumper.get());
   nl::SessionLoopHandlers h;
   h.sink = &sink;
+  if (co.pass) h.other_line = nl::pass_lines(out);
   h.idle = [&] {
     out.flush();
     if (dumper) dumper->flush();
@@ -153,7 +148,7 @@ int main(int argc, char** argv) {
     status = nl::cli::kExitInput;
   }
   out.finish();
-  if (stats) {
+  if (co.stats) {
     nl::cli::Summary s;
     st.describe(s.text());
     s.print();

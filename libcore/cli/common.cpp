@@ -13,13 +13,14 @@
 #include <cstring>
 #include <iostream>
 
-#include "version.hpp"
 
 namespace nl::cli {
 namespace {
 std::string g_program = "netlines";
 void (*g_clear_status)() = nullptr;
 bool g_clear_before_stdout = false;
+
+}  // namespace
 
 void write_stderr(const std::string& s) {
   size_t off = 0;
@@ -32,7 +33,6 @@ void write_stderr(const std::string& s) {
     off += size_t(n);
   }
 }
-}  // namespace
 
 void set_status_line_hook(void (*clear)(), bool before_stdout) {
   g_clear_status = clear;
@@ -92,37 +92,6 @@ void Output::finish() {
     }
     error(std::string("write error: ") + std::strerror(errno));
     std::_Exit(kExitInput);
-  }
-}
-
-void add_version_flag(CLI::App& app) {
-  app.add_flag_callback(
-      "--version",
-      [] {
-        std::string v = g_program + " (netlines) " NETLINES_VERSION "\n";
-        Output::stdout_().buffer() += v;
-        Output::stdout_().finish();
-        std::exit(kExitOk);
-      },
-      "Print the version and exit");
-}
-
-void parse_or_exit(CLI::App& app, int argc, char** argv) {
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    Output::stdout_().buffer() += app.help();
-    Output::stdout_().finish();
-    std::exit(kExitOk);
-  } catch (const CLI::CallForAllHelp&) {
-    Output::stdout_().buffer() += app.help("", CLI::AppFormatMode::All);
-    Output::stdout_().finish();
-    std::exit(kExitOk);
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    error(what);
-    write_stderr("Try '" + g_program + " --help' for more information.\n");
-    std::exit(kExitUsage);
   }
 }
 
@@ -187,16 +156,6 @@ bool parse_size(const std::string& s, uint64_t& out) {
   if (shift && v > (UINT64_MAX >> shift)) return false;
   out = v << shift;
   return true;
-}
-
-CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& target, const std::string& help) {
-  return app.add_option_function<std::string>(
-             name,
-             [&target, name](const std::string& v) {
-               if (!parse_size(v, target)) throw CLI::ValidationError(name, "expected a size like 65536, 64k, 1M or 2G, got '" + v + "'");
-             },
-             help)
-      ->type_name("SIZE");
 }
 
 }  // namespace nl::cli

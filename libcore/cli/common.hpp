@@ -1,12 +1,10 @@
 // What every binary shares: exit statuses, diagnostics on stderr in the form
 // "tool: file: record N: message", a buffered stdout that ends quietly on a
-// closed pipe and reports write errors, and option parsing with usage errors -> 2.
+// closed pipe and reports write errors. Option parsing: options.hpp.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 namespace nl::cli {
 
@@ -23,6 +21,8 @@ const std::string& program();
 void set_status_line_hook(void (*clear)(), bool before_stdout);
 void clear_status_line();
 
+// Writes `text` to stderr as it is (no program name).
+void write_stderr(const std::string& text);
 // "tool: message" on stderr.
 void error(std::string_view message);
 // "tool: file: message" on stderr.
@@ -50,11 +50,6 @@ class Output {
   std::string buf_;
 };
 
-// Parses options; on error prints one line plus "Try 'tool --help'" and exits 2;
-// --help prints to stdout and exits 0; --version likewise. Returns only on success.
-void parse_or_exit(CLI::App& app, int argc, char** argv);
-// Adds --version to the app.
-void add_version_flag(CLI::App& app);
 // Installs SIGPIPE=ignore (so EPIPE is seen as an error code) and the program name.
 void init(int argc, char** argv, std::string name);
 
@@ -63,6 +58,4 @@ void init(int argc, char** argv, std::string name);
 namespace nl::cli {
 // "1048576", "64k", "1M", "2G" (binary multiples). False on anything else.
 bool parse_size(const std::string& s, uint64_t& out);
-// Adds an option taking a size ("1M"); the value is checked when parsed.
-CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& target, const std::string& help);
 }  // namespace nl::cli

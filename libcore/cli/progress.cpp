@@ -57,20 +57,6 @@ bool is_regular(const std::string& name) {
 
 }  // namespace
 
-void add_progress_options(CLI::App& app, ProgressMode& mode) {
-  // The last one given wins (CLI11 runs callbacks in definition order, so look at
-  // the command line's order).
-  auto decide = [&app, &mode] {
-    for (const CLI::Option* o : app.parse_order()) {
-      if (o->check_lname("progress")) mode = ProgressMode::on;
-      else if (o->check_lname("no-progress")) mode = ProgressMode::off;
-    }
-  };
-  app.add_flag_callback("--progress", decide,
-                        "Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)");
-  app.add_flag_callback("--no-progress", decide, "Never show the progress line");
-}
-
 std::string format_bytes(uint64_t n) {
   static const char* const kUnits[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
   if (n < 1000) return std::to_string(n) + " B";

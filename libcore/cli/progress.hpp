@@ -15,15 +15,9 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
-
 namespace nl::cli {
 
 enum class ProgressMode { automatic, on, off };
-
-// Adds --progress and --no-progress; the last one given wins.
-void add_progress_options(CLI::App& app, ProgressMode& mode);
 
 // What a progress line says; the pure part, tested on its own.
 struct ProgressState {

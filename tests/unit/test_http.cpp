@@ -840,7 +840,7 @@ TEST_CASE("http: unsolicited response and malformed status line") {
 // HttpSessionSink, compared with the truth files (what the endpoints sent).
 #include <fstream>
 
-#include "libcore/cli/packet_loop.hpp"
+#include "libcore/stage/packet_loop.hpp"
 #include "libcore/decode/stats.hpp"
 #include "libcore/reasm/tcp.hpp"
 

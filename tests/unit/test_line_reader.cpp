@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "libcore/cli/input.hpp"
+#include "libcore/stage/input.hpp"
 
 using namespace nl;
 

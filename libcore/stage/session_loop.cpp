@@ -1,27 +1,11 @@
-#include "libcore/cli/session_loop.hpp"
+#include "libcore/stage/session_loop.hpp"
 
 #include "libcore/cli/common.hpp"
-#include "libcore/cli/input.hpp"
+#include "libcore/stage/input.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/record/session_record.hpp"
 
 namespace nl {
-
-void TcpPipeline::feed(const Packet& p, const Decoded& d) {
-  if (!d.ip.fragment) {
-    tcp_.feed(p, d);
-    return;
-  }
-  if (!defrag_.feed(p, d, whole_)) return;
-  // The whole datagram continues as one packet with the link layer of the last fragment.
-  inner_ = d;
-  decode_ip(whole_.bytes(), inner_);
-  Packet q = p;
-  q.ts = whole_.ts;
-  q.data = whole_.bytes();
-  q.caplen = q.origlen = uint32_t(whole_.datagram.size());
-  tcp_.feed(q, inner_);
-}
 
 void SessionLoopStats::describe(std::string& out) const {
   decode.describe(out);
@@ -30,16 +14,11 @@ void SessionLoopStats::describe(std::string& out) const {
   for (auto& [k, v] : tcp.named()) cli::append_counter(out, "tcp.", k, v);
 }
 
-std::function<void(std::string_view)> pass_lines(cli::Output& out) {
-  return [&out](std::string_view line) {
-    out.buffer().append(line);
-    out.buffer() += '\n';
-    out.maybe_flush();
-  };
-}
-
 int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h, SessionLoopStats& stats) {
-  TcpPipeline pipeline(*h.sink, opt.tcp, opt.defrag);
+  DatagramOptions dopt = opt.datagrams;
+  dopt.decode = opt.packets.decode;
+  DatagramPath datagrams(dopt);
+  TcpReassembler tcp(*h.sink, opt.tcp);
   SessionRecordReader reader(*h.sink);
   int reader_status = cli::kExitOk;
   std::string type, message;
@@ -52,7 +31,7 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
   PacketLoopHandlers ph;
   ph.packet = [&](const Packet& p, Decoded& d) {
     if (h.packet) h.packet(p, d);
-    pipeline.feed(p, d);
+    datagrams.feed(p, d, [&tcp](const Packet& whole, const Decoded& wd) { tcp.feed(whole, wd); });
   };
   ph.idle = h.idle;
   // Lines that are not pkt records: tcpflow-reasm records, or others to pass through.
@@ -73,11 +52,11 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
     }
   };
   int status = run_packet_loop(popt, ph, stats.decode);
-  pipeline.finish();
+  tcp.finish();
   reader.finish();
   if (h.idle) h.idle();
-  stats.tcp = pipeline.tcp().stats();
-  stats.defrag = pipeline.defrag().stats();
+  stats.tcp = tcp.stats();
+  stats.defrag = datagrams.stats();
   return status != cli::kExitOk ? status : reader_status;
 }
 

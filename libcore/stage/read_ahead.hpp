@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "libcore/cli/input.hpp"
+#include "libcore/stage/input.hpp"
 #include "libcore/decode/packet.hpp"
 #include "libcore/record/pkt.hpp"
 

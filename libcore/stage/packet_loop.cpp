@@ -1,11 +1,11 @@
-#include "libcore/cli/packet_loop.hpp"
+#include "libcore/stage/packet_loop.hpp"
 
 #include <atomic>
 #include <csignal>
 
 #include "libcore/cli/common.hpp"
-#include "libcore/cli/input.hpp"
-#include "libcore/cli/read_ahead.hpp"
+#include "libcore/stage/input.hpp"
+#include "libcore/stage/read_ahead.hpp"
 
 namespace nl {
 namespace {
@@ -15,26 +15,12 @@ extern "C" void on_stop_signal(int) { g_stop = true; }
 
 }  // namespace
 
-bool parse_time_format(const std::string& s, TimeFormat& f) {
-  if (s == "iso") f = TimeFormat::iso;
-  else if (s == "epoch") f = TimeFormat::epoch;
-  else return false;
-  return true;
-}
-
-bool check_time_option(const std::string& value, TimeFormat& f) {
-  if (parse_time_format(value, f)) return true;
-  cli::error("--time: expected iso or epoch, got '" + value + "'");
-  return false;
-}
-
-bool check_filter_option(const std::string& expr) {
-  if (expr.empty()) return true;
-  std::string err;
-  BpfFilterSet check(expr);
-  if (check.check(err)) return true;
-  cli::error("bad filter expression: " + err);
-  return false;
+std::function<void(std::string_view)> pass_lines(cli::Output& out) {
+  return [&out](std::string_view line) {
+    out.buffer().append(line);
+    out.buffer() += '\n';
+    out.maybe_flush();
+  };
 }
 
 int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, DecodeStats& stats,

@@ -1,4 +1,4 @@
-#include "libcore/cli/input.hpp"
+#include "libcore/stage/input.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "libcore/cli/read_ahead.hpp"
+#include "libcore/stage/read_ahead.hpp"
 
 #include <sys/stat.h>
 
@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "libcore/capture/live.hpp"
-#include "libcore/cli/input.hpp"
+#include "libcore/stage/input.hpp"
 
 namespace nl {
 

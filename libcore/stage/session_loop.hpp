@@ -1,5 +1,5 @@
 // The input side of the stages above reassembly (tcpflow-reasm, httpextract,
-// tlssni): captures and pcap2pkt lines go through IP defragmentation and the TCP
+// tlssni): captures and pcap2pkt lines go through the datagram path and the TCP
 // engine; tcpflow-reasm lines go through SessionRecordReader. Either way the
 // stage's SessionSink sees the same calls.
 #pragma once
@@ -7,34 +7,17 @@
 #include <string_view>
 
 #include "libcore/cli/common.hpp"
-#include "libcore/cli/packet_loop.hpp"
+#include "libcore/stage/packet_loop.hpp"
 #include "libcore/cli/summary.hpp"
-#include "libcore/reasm/defrag.hpp"
+#include "libcore/reasm/datagrams.hpp"
 #include "libcore/reasm/tcp.hpp"
 
 namespace nl {
 
-// Defragmentation in front of the TCP engine: what a capture-reading stage feeds.
-class TcpPipeline {
- public:
-  TcpPipeline(SessionSink& sink, const TcpOptions& tcp, const DefragOptions& defrag = {})
-      : defrag_(defrag), tcp_(sink, tcp) {}
-  void feed(const Packet& p, const Decoded& d);
-  void finish() { tcp_.finish(); }
-  const TcpReassembler& tcp() const { return tcp_; }
-  const Defragmenter& defrag() const { return defrag_; }
-
- private:
-  Defragmenter defrag_;
-  TcpReassembler tcp_;
-  Reassembled whole_;
-  Decoded inner_;
-};
-
 struct SessionLoopOptions {
   PacketLoopOptions packets;         // inputs, filter, live capture, strictness
   TcpOptions tcp;
-  DefragOptions defrag;
+  DatagramOptions datagrams;         // IP defragmentation in front of the TCP engine
   bool accept_session_jsonl = true;  // tcpflow-reasm output accepted as input
 };
 
@@ -53,10 +36,6 @@ struct SessionLoopStats {
   // "  name: value" lines for --stats.
   void describe(std::string& out) const;
 };
-
-// --pass (httpextract, tlssni): a handler for SessionLoopHandlers::other_line that
-// copies the input records the stage does not consume to `out` unchanged.
-std::function<void(std::string_view)> pass_lines(cli::Output& out);
 
 int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h, SessionLoopStats& stats);
 

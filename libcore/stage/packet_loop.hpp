@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "libcore/capture/live.hpp"
-#include "libcore/cli/progress.hpp"
+#include "libcore/cli/common.hpp"
+#include "libcore/cli/capture_options.hpp"
 #include "libcore/decode/packet.hpp"
 #include "libcore/decode/stats.hpp"
 
@@ -29,6 +30,15 @@ struct PacketLoopOptions {
   bool other_lines_checked = false;
   DecodeOptions decode;
   cli::ProgressMode progress = cli::ProgressMode::automatic;  // reading inputs (never for live capture)
+
+  // Takes what the user chose on the command line.
+  void take(const cli::CaptureOptions& c) {
+    inputs = c.inputs;
+    filter = c.filter;
+    live = c.live;
+    strict = c.strict;
+    progress = c.progress;
+  }
 };
 
 struct PacketLoopHandlers {
@@ -48,17 +58,12 @@ struct PacketLoopHandlers {
   std::function<void()> live_idle;
 };
 
+// --pass: copies the input records a stage does not consume to `out` unchanged.
+std::function<void(std::string_view line)> pass_lines(cli::Output& out);
+
 // Runs to the end of all inputs. Returns the exit status: 0, or 1 when any input
 // had a problem (already reported on stderr). Fills `stats` and, for live capture, `live_stats`.
 int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, DecodeStats& stats,
                     LiveStats* live_stats = nullptr);
-
-// Parses "iso" / "epoch".
-bool parse_time_format(const std::string& s, TimeFormat& f);
-// Option checks every binary makes before reading input; on failure they print
-// the usage message ("--time: expected iso or epoch, got 'x'", "bad filter
-// expression: ...") and return false (exit 2).
-bool check_time_option(const std::string& value, TimeFormat& f);
-bool check_filter_option(const std::string& expr);
 
 }  // namespace nl

@@ -1,0 +1,101 @@
+#include "libcore/cli/options.hpp"
+
+#include <cstdlib>
+
+#include "libcore/cli/common.hpp"
+#include "version.hpp"
+
+namespace nl::cli {
+
+void add_version_flag(CLI::App& app) {
+  app.add_flag_callback(
+      "--version",
+      [] {
+        Output::stdout_().buffer() += program() + " (netlines) " NETLINES_VERSION "\n";
+        Output::stdout_().finish();
+        std::exit(kExitOk);
+      },
+      "Print the version and exit");
+}
+
+void parse_or_exit(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    Output::stdout_().buffer() += app.help();
+    Output::stdout_().finish();
+    std::exit(kExitOk);
+  } catch (const CLI::CallForAllHelp&) {
+    Output::stdout_().buffer() += app.help("", CLI::AppFormatMode::All);
+    Output::stdout_().finish();
+    std::exit(kExitOk);
+  } catch (const CLI::ParseError& e) {
+    error(e.what());
+    write_stderr("Try '" + program() + " --help' for more information.\n");
+    std::exit(kExitUsage);
+  }
+}
+
+CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& target, const std::string& help) {
+  return app.add_option_function<std::string>(
+             name,
+             [&target, name](const std::string& v) {
+               if (!parse_size(v, target)) throw CLI::ValidationError(name, "expected a size like 65536, 64k, 1M or 2G, got '" + v + "'");
+             },
+             help)
+      ->type_name("SIZE");
+}
+
+void add_progress_options(CLI::App& app, ProgressMode& mode) {
+  // The last one given wins (CLI11 runs callbacks in definition order, so look at
+  // the command line's order).
+  auto decide = [&app, &mode] {
+    for (const CLI::Option* o : app.parse_order()) {
+      if (o->check_lname("progress")) mode = ProgressMode::on;
+      else if (o->check_lname("no-progress")) mode = ProgressMode::off;
+    }
+  };
+  app.add_flag_callback("--progress", decide,
+                        "Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)");
+  app.add_flag_callback("--no-progress", decide, "Never show the progress line");
+}
+
+void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSet& set) {
+  app.add_option("FILE", o.inputs, set.inputs_help);
+  app.add_option("-f,--filter", o.filter, "BPF filter expression (tcpdump syntax), for files and live capture");
+  app.add_option("-i,--interface", o.live.interface, "Capture live from this interface instead of reading files");
+  app.add_option("-s,--snaplen", o.live.snaplen, "Live capture: bytes to capture per packet")->check(CLI::Range(1, 262144));
+  app.add_flag("-p,--no-promisc", o.no_promisc, "Live capture: do not put the interface into promiscuous mode");
+  app.add_option("-c,--count", o.live.count, "Live capture: stop after this many packets")->check(CLI::NonNegativeNumber);
+  app.add_option("--time", o.time_text, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
+  if (set.reads_json_lines) {
+    app.add_flag("--strict", o.strict, "Stop at the first malformed input line");
+    app.add_flag("--pass", o.pass, "Copy input records of types this tool does not consume to the output unchanged");
+  }
+  app.add_flag("--stats", o.stats, "Print counters on stderr at the end");
+  add_progress_options(app, o.progress);
+}
+
+bool check_capture_options(CaptureOptions& o) {
+  if (o.time_text == "iso") {
+    o.time = TimeFormat::iso;
+  } else if (o.time_text == "epoch") {
+    o.time = TimeFormat::epoch;
+  } else {
+    error("--time: expected iso or epoch, got '" + o.time_text + "'");
+    return false;
+  }
+  if (!o.filter.empty()) {
+    std::string err;
+    BpfFilterSet check(o.filter);
+    if (!check.check(err)) {
+      error("bad filter expression: " + err);
+      return false;
+    }
+  }
+  o.live.filter = o.filter;
+  o.live.promiscuous = !o.no_promisc;
+  return true;
+}
+
+}  // namespace nl::cli
