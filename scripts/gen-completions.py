@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-TOOLS = ["pcap2pkt", "tcpflow-reasm", "httpextract", "tlssni", "flowstat", "netlines-chart"]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "tools"))
+from netlines_tools import tools  # noqa: E402
+
+TOOLS = tools() + ["netlines-chart"]
 SCRIPTS = {"netlines-chart"}  # run from tools/ in the source tree, not from the build dir
 # Values worth offering for options whose help lists fixed choices.
 CHOICES = {

@@ -7,6 +7,10 @@ import sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(root / "tests" / "tools"))
+from netlines_tools import tools  # noqa: E402
+
+TOOLS = [t.replace("-", "\\-") for t in tools()]
 src = (root / "docs/schema.md").read_text(encoding="utf-8")
 
 
@@ -19,7 +23,7 @@ def roff_text(s):
 
 
 out = ['.TH NETLINES 5 "2026" "netlines 0.1.0" "netlines manual"',
-       ".SH NAME", "netlines \\- the JSON Lines records written by pcap2pkt, tcpflow\\-reasm, httpextract, tlssni and flowstat",
+       ".SH NAME", "netlines \\- the JSON Lines records written by " + ", ".join(TOOLS[:-1]) + " and " + TOOLS[-1],
        ".SH DESCRIPTION"]
 para = []
 bullet = [False]
@@ -68,8 +72,7 @@ for line in src.splitlines():
         continue
     para.append(line.strip())
 flush_para()
-out += [".SH SEE ALSO", ".BR pcap2pkt (1),", ".BR tcpflow\\-reasm (1),", ".BR httpextract (1),",
-        ".BR tlssni (1),", ".BR flowstat (1)"]
+out += [".SH SEE ALSO"] + [f".BR {t} (1)," for t in TOOLS[:-1]] + [f".BR {TOOLS[-1]} (1)"]
 text = "\n".join(out) + "\n"
 target = root / "man/netlines.5"
 if "--check" in sys.argv:

@@ -9,7 +9,7 @@ cmake --build build -j"$(nproc)"
 sample=tests/data/sample.pcapng
 echo "== pcap2pkt $sample | head -3" >&2
 build/pcap2pkt --payload=none "$sample" | head -3
-for tool in tcpflow-reasm httpextract tlssni flowstat; do
+for tool in $(sed -e 's/#.*//' -e '/^pcap2pkt/d' cmd/tools.txt | awk 'NF { print $1 }'); do
   if [ -x "build/$tool" ]; then
     echo "== $tool $sample" >&2
     "build/$tool" "$sample" | head -5

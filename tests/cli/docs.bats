@@ -35,7 +35,7 @@ check_tool() {
 }
 
 @test "every binary's man page documents NETLINES_THREADS" {
-  for tool in pcap2pkt tcpflow-reasm httpextract tlssni flowstat; do
+  for tool in $(tools); do
     grep -q '^\.B NETLINES_THREADS' "$NETLINES_SRC/man/$tool.1" || { echo "$tool.1"; return 1; }
   done
 }

@@ -18,3 +18,10 @@ load helpers
   done < "$NETLINES_SRC/tests/golden/MANIFEST"
   [ -z "$failed" ] || { echo "golden mismatch:$failed"; return 1; }
 }
+
+@test "every binary of cmd/tools.txt has golden cases" {
+  for tool in $(tools); do
+    grep -v '^#' "$NETLINES_SRC/tests/golden/MANIFEST" | cut -d'|' -f2 | grep -qE "(^| )$tool( |$)" ||
+      { echo "no golden case runs $tool"; return 1; }
+  done
+}

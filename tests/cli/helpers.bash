@@ -2,6 +2,13 @@
 bats_require_minimum_version 1.5.0
 : "${NETLINES_BIN:?set by ctest}"
 : "${NETLINES_SRC:?set by ctest}"
-FIXTURES="$NETLINES_SRC/../shared/fixtures"
+FIXTURES="$NETLINES_SRC/tests/data/fixtures"
 DATA="$NETLINES_SRC/tests/data"
 export PATH="$NETLINES_BIN:$PATH"
+
+# The binaries from cmd/tools.txt, in pipeline order; `tools session` only those
+# that read tcpflow-reasm output, `tools pkt` those that read pcap2pkt output.
+tools() {
+  sed -e 's/#.*//' "$NETLINES_SRC/cmd/tools.txt" | awk -v want="${1:-}" \
+    'NF { ok = (want == ""); for (i = 2; i <= NF; i++) if ($i == want) ok = 1; if (ok) printf "%s ", $1 }'
+}

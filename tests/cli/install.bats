@@ -6,7 +6,7 @@ load helpers
 @test "cmake --install puts binaries, man pages and completions in the standard places" {
   p="$BATS_TEST_TMPDIR/prefix"
   cmake --install "$NETLINES_BIN" --prefix "$p" > /dev/null
-  for tool in pcap2pkt tcpflow-reasm httpextract tlssni flowstat netlines-chart; do
+  for tool in $(tools) netlines-chart; do
     [ -x "$p/bin/$tool" ]
     [ -f "$p/share/man/man1/$tool.1" ]
     [ -f "$p/share/bash-completion/completions/$tool" ]

@@ -4,7 +4,7 @@
 
 load helpers
 
-TOOLS="pcap2pkt tcpflow-reasm httpextract tlssni flowstat"
+TOOLS="$(tools)"
 # A progress line's shape (the final one, when stderr is not a terminal).
 final_re() { echo "^$1: .+: [0-9.]+ [kMG]?B( / [0-9.]+ [kMG]?B \(100%\))?, [0-9]+ (packets|records), (--|[0-9.]+) [kMG]?B/s, [0-9]+:[0-9]{2} elapsed\$"; }
 

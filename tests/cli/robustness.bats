@@ -3,10 +3,10 @@
 # pipes, hostile traffic. Run by ctest against the normal build and the sanitizer build.
 load helpers
 
-TOOLS="pcap2pkt tcpflow-reasm flowstat httpextract tlssni"
+TOOLS="$(tools)"
 TOOLDIR="$NETLINES_SRC/tests/tools"
 MALFORMED="$DATA/malformed"
-ROBUSTNESS="$NETLINES_SRC/../shared/robustness"
+ROBUSTNESS="$NETLINES_SRC/tests/data/robustness"
 
 have() { [ -x "$NETLINES_BIN/$1" ]; }
 # Sanitizer reports must not pass for an ordinary exit 1.
@@ -115,7 +115,7 @@ bad_pkt_input() {
     echo '{"type":"session_end"}'
     tail -n +2 "$good"
   } > "$in"
-  for tool in httpextract tlssni; do
+  for tool in $(tools session); do
     have $tool || continue
     run --separate-stderr $tool "$in"
     [ "$status" -eq 1 ]
@@ -133,7 +133,7 @@ bad_pkt_input() {
   f="$FIXTURES/tcp_zero_window.pcap"
   big="$BATS_TEST_TMPDIR/big.pcap"
   python3 "$TOOLDIR/hostile.py" generate "$BATS_TEST_TMPDIR/h" --scale ci >/dev/null
-  for tool in tcpflow-reasm flowstat httpextract tlssni; do
+  for tool in $(tools pkt); do
     have $tool || continue
     for input in "$f" "$BATS_TEST_TMPDIR/h/syn_flood.pcap"; do
       run --separate-stderr bash -c "$tool '$input' '$input' '$input' | head -c 1 >/dev/null; echo \"rc=\${PIPESTATUS[0]}\""
@@ -144,7 +144,7 @@ bad_pkt_input() {
 }
 
 @test "every binary: a write error on stdout is reported, exit 1" {
-  for tool in tcpflow-reasm flowstat httpextract tlssni; do
+  for tool in $(tools pkt); do
     have $tool || continue
     run --separate-stderr bash -c "$tool '$FIXTURES/mixed_dns_http_https.pcapng' > /dev/full"
     [ "$status" -eq 1 ]

@@ -19,13 +19,13 @@ same_both_ways() {
 }
 
 @test "every binary: one thread or two, the same output over all fixtures at once" {
-  for tool in pcap2pkt tcpflow-reasm httpextract tlssni flowstat; do
+  for tool in $(tools); do
     same_both_ways "$tool" --stats "$FIXTURES"/*.pcap* "$DATA/sample.pcapng"
   done
 }
 
 @test "stdin capture, pcap2pkt lines and a filter: the same output either way" {
-  for tool in tcpflow-reasm httpextract tlssni flowstat; do
+  for tool in $(tools pkt); do
     same_both_ways sh -c "cat '$DATA/sample.pcapng' | $tool --stats -"
     same_both_ways sh -c "pcap2pkt '$DATA/sample.pcapng' | $tool --stats"
     same_both_ways "$tool" -f 'tcp port 80' "$DATA/sample.pcapng"
@@ -33,7 +33,7 @@ same_both_ways() {
 }
 
 @test "broken and odd captures: the same records, messages and status either way" {
-  for f in "$NETLINES_SRC"/../shared/robustness/*; do
+  for f in "$NETLINES_SRC"/tests/data/robustness/*; do
     [ -f "$f" ] || continue
     for tool in pcap2pkt tcpflow-reasm flowstat; do
       same_both_ways "$tool" --stats "$f" "$DATA/sample.pcapng"
@@ -66,7 +66,7 @@ threads_on_fifo() {
 }
 
 @test "a named pipe as input (process substitution) reads like the file itself" {
-  for tool in pcap2pkt tcpflow-reasm httpextract tlssni flowstat; do
+  for tool in $(tools); do
     bash -c "$tool '$DATA/sample.pcapng'" > "$BATS_TEST_TMPDIR/file.out"
     bash -c "$tool <(cat '$DATA/sample.pcapng')" > "$BATS_TEST_TMPDIR/fifo.out"
     cmp "$BATS_TEST_TMPDIR/file.out" "$BATS_TEST_TMPDIR/fifo.out"

@@ -95,7 +95,7 @@ for want in truth["tls"]:
   [ -z "$output" ]
   [[ "$stderr" == *"tls.not_tls: 1"* ]]
   [[ "$stderr" == *"tls.client_hellos: 0"* ]]
-  run --separate-stderr tlssni --stats "$DATA/crafted_sslv2_junk_443_vlan.pcap"
+  run --separate-stderr tlssni --stats "$FIXTURES/crafted_sslv2_junk_443_vlan.pcap"
   [ "$status" -eq 0 ]
   [ "$(grep -c . <<<"$output")" -eq 1 ]
   [ "$(jq -r .tls.record <<<"$output")" = "sslv2" ]

@@ -18,8 +18,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
-FIXTURES = os.path.join(os.path.dirname(SRC), "shared", "fixtures")
-ROBUSTNESS = os.path.join(os.path.dirname(SRC), "shared", "robustness")
+FIXTURES = os.path.join(SRC, "tests", "data", "fixtures")
+ROBUSTNESS = os.path.join(SRC, "tests", "data", "robustness")
 LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 105]  # fuzz_decode's order
 
 

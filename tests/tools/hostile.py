@@ -25,10 +25,12 @@ import re
 import struct
 import subprocess
 import sys
+
+from netlines_tools import tools
 import tempfile
 import zlib
 
-TOOLS = ["pcap2pkt", "tcpflow-reasm", "flowstat", "httpextract", "tlssni"]
+TOOLS = tools()
 # Peak RSS caps in MiB. pcap2pkt keeps no state. The stateful tools' bounds by default:
 # tcpflow-reasm 64 MiB out-of-order + 256 MiB monologue buffers + 65536 sessions;
 # httpextract/tlssni add parsers with bounded lines, headers and handshakes.

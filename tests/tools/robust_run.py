@@ -12,7 +12,9 @@ import os
 import subprocess
 import sys
 
-TOOLS = ["pcap2pkt", "tcpflow-reasm", "flowstat", "httpextract", "tlssni"]
+from netlines_tools import tools
+
+TOOLS = tools()
 SAN_ENV = {
     # Distinct exit codes so that a sanitizer report is never mistaken for exit 1.
     "ASAN_OPTIONS": "exitcode=86:detect_leaks=1:abort_on_error=0",
