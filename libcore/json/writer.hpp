@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -82,6 +83,22 @@ class JsonWriter {
   [[gnu::always_inline]] void field_plain(std::string_view k, std::string_view v) { key(k); plain_string(v); }
   [[gnu::always_inline]] void field_bool(std::string_view k, bool v) { key(k); boolean(v); }
   [[gnu::always_inline]] void field_null(std::string_view k) { key(k); null(); }
+  // Nullable fields: the value when there is one, else null.
+  template <class Write>
+  void field_or_null(std::string_view k, bool present, Write&& write) {
+    key(k);
+    if (present) write();
+    else null();
+  }
+  void field_or_null(std::string_view k, const char* s) {
+    field_or_null(k, s != nullptr, [&] { string(s); });
+  }
+  void field_or_null(std::string_view k, const std::optional<std::string>& s) {
+    field_or_null(k, s.has_value(), [&] { string(*s); });
+  }
+  void field_or_null(std::string_view k, const std::optional<uint64_t>& v) {
+    field_or_null(k, v.has_value(), [&] { number(*v); });
+  }
 
   // The output so far (flushes the stack buffer first).
   std::string& buffer() {

@@ -11,14 +11,9 @@ namespace {
 constexpr uint64_t kMaxLength = uint64_t(1) << 62;  // larger lengths/chunk sizes: overflow guard
 
 const char* const kAnomalyNames[] = {
-    "gap_in_message",         "gap_between_messages",   "truncated_body",
-    "truncated_headers",      "malformed_request_line", "malformed_status_line",
-    "malformed_header_line",  "conflicting_content_length", "bad_content_length",
-    "header_line_too_long",   "too_many_headers",       "header_block_too_large",
-    "bad_chunk_size",         "bad_chunk_framing",      "bad_transfer_encoding",
-    "transfer_encoding_with_content_length", "no_response", "unsolicited_response",
-    "pipeline_overflow",      "decompression_limit",    "decode_error",
-    "body_full_capped",       "too_many_interim",       "data_before_tunnel",
+#define NETLINES_HTTP_ANOMALY_NAME(name) #name,
+    NETLINES_HTTP_ANOMALIES(NETLINES_HTTP_ANOMALY_NAME)
+#undef NETLINES_HTTP_ANOMALY_NAME
 };
 const char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr size_t kAnomalyCount = sizeof kAnomalyNames / sizeof kAnomalyNames[0];

@@ -23,32 +23,66 @@
 
 namespace nl {
 
-// Per-transaction anomalies: a bit set with stable snake_case names.
+// Per-transaction anomalies: stable snake_case names, one bit each in this order
+// (the names and the bits come from this one list).
+#define NETLINES_HTTP_ANOMALIES(X) \
+  /* bytes missing inside a message (gap_before > 0) */                   \
+  X(gap_in_message)                                                       \
+  /* bytes missing between messages: that direction stops */              \
+  X(gap_between_messages)                                                 \
+  /* session ended inside the body (delivered length kept) */             \
+  X(truncated_body)                                                       \
+  /* session ended inside the start line or headers */                    \
+  X(truncated_headers)                                                    \
+  X(malformed_request_line)                                               \
+  X(malformed_status_line)                                                \
+  /* no colon, empty name, whitespace before colon: line skipped */       \
+  X(malformed_header_line)                                                \
+  X(conflicting_content_length)                                           \
+  /* not a decimal number (or > 2^62) */                                  \
+  X(bad_content_length)                                                   \
+  /* longer than max_header_line: skipped, never held */                  \
+  X(header_line_too_long)                                                 \
+  /* beyond max_headers: not kept (still interpreted) */                  \
+  X(too_many_headers)                                                     \
+  /* stored header bytes beyond max_header_bytes: not kept */             \
+  X(header_block_too_large)                                               \
+  /* not hex, or too large (overflow): direction stops */                 \
+  X(bad_chunk_size)                                                       \
+  /* chunk data not followed by CRLF: direction stops */                  \
+  X(bad_chunk_framing)                                                    \
+  /* request Transfer-Encoding whose last coding is not chunked */        \
+  X(bad_transfer_encoding)                                                \
+  /* RFC 9112 6.3: TE wins, CL ignored */                                 \
+  X(transfer_encoding_with_content_length)                                \
+  /* the request never got a (final) response */                          \
+  X(no_response)                                                          \
+  /* a response with no request waiting for it */                         \
+  X(unsolicited_response)                                                 \
+  /* its request was not kept (max_pending reached) */                    \
+  X(pipeline_overflow)                                                    \
+  /* decoded output reached decode_cap */                                 \
+  X(decompression_limit)                                                  \
+  /* corrupt gzip/deflate data */                                         \
+  X(decode_error)                                                         \
+  /* --body full copy stopped at full_cap */                              \
+  X(body_full_capped)                                                     \
+  /* more 1xx responses than kept */                                      \
+  X(too_many_interim)                                                     \
+  /* client data after CONNECT/Upgrade before the response: c2s stops */  \
+  X(data_before_tunnel)                                                  
+
+namespace detail {
+enum HttpAnomalyBit : uint32_t {
+#define NETLINES_HTTP_ANOMALY_BIT(name) name,
+  NETLINES_HTTP_ANOMALIES(NETLINES_HTTP_ANOMALY_BIT)
+#undef NETLINES_HTTP_ANOMALY_BIT
+};
+}  // namespace detail
 enum class HttpAnomaly : uint32_t {
-  gap_in_message = 1u << 0,          // bytes missing inside a message (gap_before > 0)
-  gap_between_messages = 1u << 1,    // bytes missing between messages: that direction stops
-  truncated_body = 1u << 2,          // session ended inside the body (delivered length kept)
-  truncated_headers = 1u << 3,       // session ended inside the start line or headers
-  malformed_request_line = 1u << 4,
-  malformed_status_line = 1u << 5,
-  malformed_header_line = 1u << 6,   // no colon, empty name, whitespace before colon: line skipped
-  conflicting_content_length = 1u << 7,
-  bad_content_length = 1u << 8,      // not a decimal number (or > 2^62)
-  header_line_too_long = 1u << 9,    // longer than max_header_line: skipped, never held
-  too_many_headers = 1u << 10,       // beyond max_headers: not kept (still interpreted)
-  header_block_too_large = 1u << 11, // stored header bytes beyond max_header_bytes: not kept
-  bad_chunk_size = 1u << 12,         // not hex, or too large (overflow): direction stops
-  bad_chunk_framing = 1u << 13,      // chunk data not followed by CRLF: direction stops
-  bad_transfer_encoding = 1u << 14,  // request Transfer-Encoding whose last coding is not chunked
-  transfer_encoding_with_content_length = 1u << 15,  // RFC 9112 6.3: TE wins, CL ignored
-  no_response = 1u << 16,            // the request never got a (final) response
-  unsolicited_response = 1u << 17,   // a response with no request waiting for it
-  pipeline_overflow = 1u << 18,      // its request was not kept (max_pending reached)
-  decompression_limit = 1u << 19,    // decoded output reached decode_cap
-  decode_error = 1u << 20,           // corrupt gzip/deflate data
-  body_full_capped = 1u << 21,       // --body full copy stopped at full_cap
-  too_many_interim = 1u << 22,       // more 1xx responses than kept
-  data_before_tunnel = 1u << 23,     // client data after CONNECT/Upgrade before the response: c2s stops
+#define NETLINES_HTTP_ANOMALY(name) name = 1u << detail::HttpAnomalyBit::name,
+  NETLINES_HTTP_ANOMALIES(NETLINES_HTTP_ANOMALY)
+#undef NETLINES_HTTP_ANOMALY
 };
 inline constexpr uint32_t operator|(uint32_t a, HttpAnomaly b) { return a | uint32_t(b); }
 // Names of the set bits, in bit order, into `out` (appended).

@@ -10,16 +10,8 @@ namespace nl {
 
 namespace {
 
-void opt_str(JsonWriter& w, std::string_view k, const std::optional<std::string>& v) {
-  w.key(k);
-  if (v) w.string(*v);
-  else w.null();
-}
-
 void str_or_null(JsonWriter& w, std::string_view k, bool present, std::string_view v) {
-  w.key(k);
-  if (present) w.string(v);
-  else w.null();
+  w.field_or_null(k, present, [&] { w.string(v); });
 }
 
 void headers(JsonWriter& w, std::string_view k, bool present, const std::vector<HttpHeader>& h) {
@@ -44,9 +36,7 @@ void bytes_view(JsonWriter& w, const std::string& b, const HttpOptions& o) {
 }
 
 void digest(JsonWriter& w, const BodyDigest& d, bool len_valid, const HttpOptions& o) {
-  w.key("len");
-  if (len_valid) w.number(d.len);
-  else w.null();
+  w.field_or_null("len", len_valid, [&] { w.number(d.len); });
   str_or_null(w, "sha256", !d.sha256.empty(), d.sha256);
   if (o.body.mode == BodyMode::preview) {
     w.key("preview");
@@ -84,16 +74,8 @@ void body(JsonWriter& w, std::string_view k, const HttpMessage& m, const HttpOpt
   w.end_object();
 }
 
-void opt_u64(JsonWriter& w, std::string_view k, const std::optional<uint64_t>& v) {
-  w.key(k);
-  if (v) w.number(*v);
-  else w.null();
-}
-
 void ts_or_null(JsonWriter& w, std::string_view k, bool present, const Timestamp& t, TimeFormat tf) {
-  w.key(k);
-  if (present) w.timestamp(t, tf);
-  else w.null();
+  w.field_or_null(k, present, [&] { w.timestamp(t, tf); });
 }
 
 void duration(JsonWriter& w, std::string_view k, bool present, const Timestamp& a, const Timestamp& b) {
@@ -126,13 +108,13 @@ void write_http_record(JsonWriter& w, const SessionView& s, const HttpTransactio
   str_or_null(w, "method", q.present, q.method);
   str_or_null(w, "uri", q.present, q.uri);
   str_or_null(w, "version", q.present, q.version);
-  opt_str(w, "host", q.host);
-  opt_str(w, "user_agent", q.user_agent);
-  opt_str(w, "referer", q.referer);
-  opt_str(w, "request_content_type", q.content_type);
-  opt_u64(w, "request_content_length", q.content_length);
-  opt_str(w, "request_transfer_encoding", q.transfer_encoding);
-  opt_str(w, "request_content_encoding", q.content_encoding);
+  w.field_or_null("host", q.host);
+  w.field_or_null("user_agent", q.user_agent);
+  w.field_or_null("referer", q.referer);
+  w.field_or_null("request_content_type", q.content_type);
+  w.field_or_null("request_content_length", q.content_length);
+  w.field_or_null("request_transfer_encoding", q.transfer_encoding);
+  w.field_or_null("request_content_encoding", q.content_encoding);
   headers(w, "request_headers", q.present, q.headers);
   w.field("request_headers_dropped", uint64_t(q.headers_dropped));
   str_or_null(w, "request_body_framing", q.present, body_framing_name(q.framing));
@@ -141,21 +123,21 @@ void write_http_record(JsonWriter& w, const SessionView& s, const HttpTransactio
   else w.null();
   body(w, "request_body", q, o);
   headers(w, "request_trailers", q.present, q.trailers);
-  opt_str(w, "auth_scheme", q.auth_scheme);
-  opt_str(w, "auth_user", q.auth_user);
-  if (o.show_secrets) opt_str(w, "auth_password", q.auth_password);
+  w.field_or_null("auth_scheme", q.auth_scheme);
+  w.field_or_null("auth_user", q.auth_user);
+  if (o.show_secrets) w.field_or_null("auth_password", q.auth_password);
   // Response.
   w.key("status");
   if (r.present && r.status) w.number(uint64_t(r.status));
   else w.null();
-  opt_str(w, "reason", r.reason);
+  w.field_or_null("reason", r.reason);
   str_or_null(w, "response_version", r.present && !r.version.empty(), r.version);
   headers(w, "response_headers", r.present, r.headers);
   w.field("response_headers_dropped", uint64_t(r.headers_dropped));
-  opt_u64(w, "content_length", r.content_length);
-  opt_str(w, "content_type", r.content_type);
-  opt_str(w, "content_encoding", r.content_encoding);
-  opt_str(w, "transfer_encoding", r.transfer_encoding);
+  w.field_or_null("content_length", r.content_length);
+  w.field_or_null("content_type", r.content_type);
+  w.field_or_null("content_encoding", r.content_encoding);
+  w.field_or_null("transfer_encoding", r.transfer_encoding);
   str_or_null(w, "body_framing", r.present, body_framing_name(r.framing));
   w.key("wire_body_len");
   if (r.present) w.number(r.wire_body_len);
