@@ -9,7 +9,9 @@ build="$1"; secs="$2"; work="$3"; shift 3
 bin=""
 if [ $# -gt 0 ] && [ -d "$1" ]; then bin="$1"; shift; fi
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(capture decode defrag tcp_reasm http tls pkt_reader session_reader)
+if [ ${#harnesses[@]} -eq 0 ]; then  # every tests/fuzz/fuzz_<name>.cpp
+  for src in "$here"/fuzz_*.cpp; do n=$(basename "$src" .cpp); harnesses+=("${n#fuzz_}"); done
+fi
 mkdir -p "$work/artifacts" "$work/logs"
 if [ ! -d "$work/seeds" ]; then
   python3 "$here/make_seeds.py" "$work/seeds" ${bin:+--bin "$bin"} || exit 1
