@@ -59,17 +59,8 @@ int main(int argc, char** argv) {
   nl::DecodeStats dstats;
   nl::LiveStats lstats;
   nl::PacketLoopHandlers h;
-  h.packet = [&](const nl::Packet& p, nl::Decoded& d) {
-    nl::write_pkt_record(out.buffer(), p, d, opt);
-    out.maybe_flush();
-  };
-  // Formatting is most of pcap2pkt's work: the reading thread takes half of it.
-  h.format = [&opt](const nl::Packet& p, const nl::Decoded& d, std::string& text) {
+  h.record = [&opt](const nl::Packet& p, const nl::Decoded& d, std::string& text) {
     nl::write_pkt_record(text, p, d, opt);
-  };
-  h.formatted = [&](const nl::Packet&, std::string& text) {
-    out.buffer() += text;
-    out.maybe_flush();
   };
   h.idle = [&] { out.flush(); };
   int status = nl::run_packet_loop(loop, h, dstats, &lstats);

@@ -28,6 +28,12 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   int status = cli::kExitOk;
   Decoded d;
   uint64_t number = 0;
+  cli::Output& out = cli::Output::stdout_();
+  auto deliver = [&](const Packet& p, Decoded& dd) {
+    if (!h.record) return h.packet(p, dd);
+    h.record(p, dd, out.buffer());
+    out.maybe_flush();
+  };
 
   if (!opt.live.interface.empty()) {
     std::signal(SIGINT, on_stop_signal);
@@ -41,7 +47,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
           q.number = ++number;
           decode_frame(q.linktype, q.data, q.origlen, d, opt.decode);
           stats.count(q, d);
-          h.packet(q, d);
+          deliver(q, d);
         },
         ls, err, h.live_idle);
     if (h.idle) h.idle();
@@ -66,7 +72,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   ropt.decode = opt.decode;
   ropt.skim_other_lines = opt.other_lines_checked;
   ropt.thread = ReadAhead::use_thread(inputs);
-  if (ropt.thread && h.format && h.formatted) ropt.format = h.format;
+  if (ropt.thread && h.record) ropt.format = h.record;
   ropt.share_lines = ropt.thread && !opt.strict && !ropt.format;
   // Lines handed over unread are parsed here, into `local`.
   // Its lines are the raw_line events' text, handled before the ring slot is reused.
@@ -107,10 +113,12 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
       case Kind::packet:
         ev->packet.number = ++number;
         stats.count(ev->packet, ev->decoded);
-        if (ev->formatted)
-          h.formatted(ev->packet, ev->output);
-        else
-          h.packet(ev->packet, ev->decoded);
+        if (ev->formatted) {
+          out.buffer() += ev->output;
+          out.maybe_flush();
+        } else {
+          deliver(ev->packet, ev->decoded);
+        }
         break;
       case Kind::filtered:
         ++number;

@@ -44,11 +44,10 @@ struct PacketLoopOptions {
 struct PacketLoopHandlers {
   // Every decoded packet, in input order.
   std::function<void(const Packet&, Decoded&)> packet;
-  // Optional, for binaries whose work per packet is pure formatting: `format`
-  // may run on the reading thread for some packets; for those, `formatted`
-  // receives the text instead of `packet` being called (still in input order).
-  std::function<void(const Packet&, const Decoded&, std::string&)> format;
-  std::function<void(const Packet&, std::string&)> formatted;
+  // Instead of `packet`, for binaries whose work per packet is writing one record
+  // (pcap2pkt): appends the packet's record to `out`. The loop writes the records
+  // to stdout in input order, formatting them on the reading thread where it has one.
+  std::function<void(const Packet&, const Decoded&, std::string& out)> record;
   // JSON lines of other record types (the next stage's, or for --pass), with the
   // input's display name and line number for messages; may be empty.
   std::function<void(std::string_view line, const std::string& file, uint64_t line_no)> other_line;
