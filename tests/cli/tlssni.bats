@@ -172,3 +172,7 @@ for want in truth["tls"]:
   python3 "$NETLINES_SRC/scripts/check-schema.py" "$NETLINES_SRC/docs/schema.md" < "$out"
   diff "$out" <(pcap2pkt "$cap" | tcpflow-reasm | tlssni)
 }
+
+@test "the TLS name tables are the ones generated from the registry CSVs" {
+  python3 "$NETLINES_SRC/scripts/gen-tls-names.py" --check
+}

@@ -1160,3 +1160,55 @@ TEST_CASE("tls: every prefix of a ServerHello: JA3S only from a whole one") {
     else CHECK(s["cipher"] == "0x1301");
   }
 }
+
+// ---- names from the IANA registries -----------------------------------------------
+
+TEST_CASE("tls: every code point of the registry CSVs has its name") {
+  // libcore/proto/tls_registry/*.csv: "value,name" rows after '#' comments; the
+  // generated table (scripts/gen-tls-names.py) must name each exactly so.
+  const std::string dir = std::string(NETLINES_TEST_DATA) + "/../../libcore/proto/tls_registry/";
+  struct Reg {
+    const char* file;
+    const char* (*name)(uint16_t);
+    size_t at_least;
+  };
+  const Reg regs[] = {{"cipher_suites.csv", tls_cipher_name, 340},
+                      {"extension_types.csv", tls_extension_name, 55},
+                      {"extension_types_extra.csv", tls_extension_name, 4},
+                      {"supported_groups.csv", tls_group_name, 50},
+                      {"signature_schemes.csv", tls_sigalg_name, 35}};
+  for (const auto& reg : regs) {
+    CAPTURE(reg.file);
+    std::ifstream f(dir + reg.file);
+    REQUIRE(f);
+    std::string line;
+    size_t rows = 0;
+    while (std::getline(f, line)) {
+      if (line.empty() || line[0] == '#' || line == "value,name") continue;
+      CAPTURE(line);
+      size_t comma = line.find(',');
+      REQUIRE(comma == 6);
+      uint16_t v = uint16_t(std::stoul(line.substr(0, comma), nullptr, 16));
+      const char* n = reg.name(v);
+      REQUIRE(n != nullptr);
+      CHECK(std::string(n) == line.substr(comma + 1));
+      ++rows;
+    }
+    CHECK(rows >= reg.at_least);
+  }
+  // The suites of old captures the issue named (EXPORT, DES, RC4, DHE) now have names.
+  CHECK(std::string(tls_cipher_name(0x0003)) == "TLS_RSA_EXPORT_WITH_RC4_40_MD5");
+  CHECK(std::string(tls_cipher_name(0x0009)) == "TLS_RSA_WITH_DES_CBC_SHA");
+  CHECK(std::string(tls_cipher_name(0x0014)) == "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA");
+  CHECK(std::string(tls_cipher_name(0x0016)) == "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA");
+  CHECK(std::string(tls_cipher_name(0xc011)) == "TLS_ECDHE_RSA_WITH_RC4_128_SHA");
+  // GREASE stays "GREASE"; unassigned values stay unnamed.
+  CHECK(std::string(tls_cipher_name(0x0a0a)) == "GREASE");
+  CHECK(std::string(tls_extension_name(0xfafa)) == "GREASE");
+  CHECK(std::string(tls_group_name(0x2a2a)) == "GREASE");
+  CHECK(tls_cipher_name(0x00c8) == nullptr);
+  CHECK(tls_cipher_name(0xffff) == nullptr);
+  CHECK(tls_extension_name(0x0028) == nullptr);
+  CHECK(tls_group_name(0x0000) == nullptr);
+  CHECK(tls_sigalg_name(0x0202) == nullptr);
+}
