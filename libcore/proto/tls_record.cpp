@@ -187,11 +187,11 @@ void TlsSessionParser::on_sslv2(Direction& d, Bytes record, const Timestamp& ts)
 
 void TlsSessionParser::on_record(Direction& d, uint8_t type, uint16_t version, Bytes body,
                                  const Timestamp& ts) {
-  ++d.record_no;
   d.cur_version = version;
   d.cur_ts = ts;
   switch (type) {
     case kHandshake: {
+      ++d.record_no;  // handshake records only: client_hello_records counts the hello's
       if (body.empty()) {
         d.an.set(TlsAnomaly::empty_handshake_record);
         return;

@@ -1080,6 +1080,7 @@ TEST_CASE("tls: every way a hello is cut gives the same answer") {
     auto res = run_client(r);
     check_cut(res, whole, 0);
     CHECK(res.anomalies.has(TlsAnomaly::interleaved_record));
+    CHECK(res.client_hello_records == 1);  // the application-data record is not the hello's
   }
   SUBCASE("lengths consistent, the hello's own fields cut at every byte") {
     // The extension block starts at ext_start: a body ending there is a whole hello
