@@ -32,6 +32,8 @@ const char* tls_anomaly_name(TlsAnomaly a) {
     case TlsAnomaly::sslv2_malformed: return "sslv2_malformed";
     case TlsAnomaly::server_not_tls: return "server_not_tls";
     case TlsAnomaly::server_alert: return "server_alert";
+    case TlsAnomaly::truncated_client_hello: return "truncated_client_hello";
+    case TlsAnomaly::truncated_server_hello: return "truncated_server_hello";
     case TlsAnomaly::count_: break;
   }
   return "unknown";
@@ -40,6 +42,7 @@ const char* tls_anomaly_name(TlsAnomaly a) {
 void ClientHello::clear() {
   sslv2 = false;
   legacy_version = 0;
+  has_version = false;
   std::memset(random, 0, sizeof random);
   session_id_length = 0;
   cipher_suites.clear();
@@ -77,6 +80,7 @@ uint16_t ClientHello::best_version() const {
 
 void ServerHello::clear() {
   legacy_version = selected_version = 0;
+  has_version = has_cipher = complete = false;
   std::memset(random, 0, sizeof random);
   cipher = 0;
   compression = 0;
@@ -215,9 +219,11 @@ constexpr uint8_t kHrrRandom[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x
                                     0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 
 // The shared front of both hellos: version, random, session id.
-bool read_hello_front(ByteReader& r, uint16_t& version, uint8_t* random, uint8_t& sid_len,
-                      TlsAnomalies& an) {
+bool read_hello_front(ByteReader& r, uint16_t& version, bool& has_version, uint8_t* random,
+                      uint8_t& sid_len, TlsAnomalies& an) {
   version = r.be16();
+  if (r.failed()) { an.set(TlsAnomaly::truncated_hello); return false; }
+  has_version = true;
   Bytes rnd = r.take(32);
   if (r.failed()) { an.set(TlsAnomaly::truncated_hello); return false; }
   std::memcpy(random, rnd.data(), 32);
@@ -232,7 +238,7 @@ bool read_hello_front(ByteReader& r, uint16_t& version, uint8_t* random, uint8_t
 template <class F>
 void walk_extensions(ByteReader& r, size_t body_size, uint32_t& count, TlsAnomalies& an, F&& f) {
   size_t len = r.be16();
-  if (r.failed()) { an.set(TlsAnomaly::bad_handshake_length); return; }
+  if (r.failed()) { an.set(TlsAnomaly::truncated_hello); return; }  // one byte of the length
   if (len > r.remaining()) an.set(TlsAnomaly::extension_block_overflow);
   else if (len < r.remaining()) an.set(TlsAnomaly::bad_handshake_length);
   size_t base = r.offset();
@@ -256,10 +262,12 @@ void walk_extensions(ByteReader& r, size_t body_size, uint32_t& count, TlsAnomal
   (void)body_size;
 }
 
-// True when the hello's framing held together (decoded-extension issues aside).
-bool framing_ok(TlsAnomalies a) {
-  return !a.has(TlsAnomaly::truncated_hello) && !a.has(TlsAnomaly::bad_handshake_length) &&
-         !a.has(TlsAnomaly::extension_block_overflow) && !a.has(TlsAnomaly::extension_overflow);
+// True when the hello was read whole: nothing its lengths announce lies past its end.
+// Trailing bytes after the extension block (bad_handshake_length) and decoded-extension
+// issues leave every field read, so they do not count.
+bool read_whole(TlsAnomalies a) {
+  return !a.has(TlsAnomaly::truncated_hello) && !a.has(TlsAnomaly::extension_block_overflow) &&
+         !a.has(TlsAnomaly::extension_overflow);
 }
 
 }  // namespace
@@ -269,27 +277,26 @@ bool parse_client_hello(Bytes body, ClientHello& ch, const TlsCaps& caps) {
   ch.clear();
   ch.record_version = rv;
   ByteReader r(body);
-  if (!read_hello_front(r, ch.legacy_version, ch.random, ch.session_id_length, ch.anomalies))
+  if (!read_hello_front(r, ch.legacy_version, ch.has_version, ch.random, ch.session_id_length,
+                        ch.anomalies))
     return false;
 
   size_t cs_len = r.be16();
   if (r.failed()) { ch.anomalies.set(TlsAnomaly::truncated_hello); return false; }
   if (cs_len == 0 || cs_len % 2 != 0) ch.anomalies.set(TlsAnomaly::bad_cipher_suites_length);
-  bool cs_cut = cs_len > r.remaining();
-  ByteReader cs(r.take(std::min(cs_len, r.remaining())));
+  // A list cut mid-way is not kept: a part of it would read as the whole offer.
+  if (cs_len > r.remaining()) { ch.anomalies.set(TlsAnomaly::truncated_hello); return false; }
+  ByteReader cs(r.take(cs_len));
   ch.cipher_suites.reserve(cs.remaining() / 2);
   while (cs.remaining() >= 2) {
     uint16_t v = cs.be16();
     if (is_grease(v)) ch.grease = true;
     ch.cipher_suites.push_back(v);
   }
-  if (cs_cut) { ch.anomalies.set(TlsAnomaly::truncated_hello); return false; }
 
   size_t cm_len = r.u8();
   if (r.failed() || !r.can_read(cm_len)) {
     ch.anomalies.set(TlsAnomaly::truncated_hello);
-    Bytes cm = r.rest();
-    ch.compression_methods.assign(cm.begin(), cm.end());
     return false;
   }
   Bytes cm = r.take(cm_len);
@@ -308,7 +315,7 @@ bool parse_client_hello(Bytes body, ClientHello& ch, const TlsCaps& caps) {
                     if (!decode_client_extension(type, data, ch, caps)) ext_ok = false;
                   });
   if (!ext_ok) ch.anomalies.set(TlsAnomaly::malformed_extension);
-  return framing_ok(ch.anomalies);
+  return read_whole(ch.anomalies);
 }
 
 bool parse_server_hello(Bytes body, ServerHello& sh, const TlsCaps& caps) {
@@ -317,12 +324,20 @@ bool parse_server_hello(Bytes body, ServerHello& sh, const TlsCaps& caps) {
   sh.record_version = rv;
   ByteReader r(body);
   uint8_t sid_len = 0;
-  if (!read_hello_front(r, sh.legacy_version, sh.random, sid_len, sh.anomalies)) return false;
+  if (!read_hello_front(r, sh.legacy_version, sh.has_version, sh.random, sid_len, sh.anomalies)) {
+    sh.selected_version = sh.legacy_version;
+    return false;
+  }
   sh.selected_version = sh.legacy_version;
   sh.hello_retry_request = std::memcmp(sh.random, kHrrRandom, 32) == 0;
   sh.cipher = r.be16();
   sh.compression = r.u8();
-  if (r.failed()) { sh.anomalies.set(TlsAnomaly::truncated_hello); return false; }
+  if (r.failed()) {
+    sh.cipher = sh.compression = 0;
+    sh.anomalies.set(TlsAnomaly::truncated_hello);
+    return false;
+  }
+  sh.has_cipher = true;
   if (r.remaining() == 0) return true;
   bool ext_ok = true;
   walk_extensions(r, body.size(), sh.extension_count, sh.anomalies,
@@ -334,7 +349,7 @@ bool parse_server_hello(Bytes body, ServerHello& sh, const TlsCaps& caps) {
                     if (!decode_server_extension(type, data, sh)) ext_ok = false;
                   });
   if (!ext_ok) sh.anomalies.set(TlsAnomaly::malformed_extension);
-  return framing_ok(sh.anomalies);
+  return read_whole(sh.anomalies);
 }
 
 // RFC 5246 E.2 / SSL 2.0: 2-byte header (msb set, 15-bit length), then
@@ -355,14 +370,14 @@ bool parse_sslv2_client_hello(Bytes record, ClientHello& ch, const TlsCaps& caps
   size_t len = hdr & 0x7fff;
   if (len + 2 > record.size()) ch.anomalies.set(TlsAnomaly::truncated_record);
   ch.legacy_version = r.be16();
+  ch.has_version = !r.failed();
   size_t spec_len = r.be16(), sid_len = r.be16(), chal_len = r.be16();
   if (r.failed()) { ch.anomalies.set(TlsAnomaly::truncated_hello); return false; }
   if (spec_len % 3 != 0 || 9 + spec_len + sid_len + chal_len != len)
     ch.anomalies.set(TlsAnomaly::sslv2_malformed);
-  bool cut = !r.can_read(spec_len);
-  ByteReader s(r.take(std::min(spec_len, r.remaining())));
+  if (!r.can_read(spec_len)) { ch.anomalies.set(TlsAnomaly::truncated_hello); return false; }
+  ByteReader s(r.take(spec_len));
   while (s.remaining() >= 3) ch.cipher_specs_v2.push_back(s.be24());
-  if (cut) { ch.anomalies.set(TlsAnomaly::truncated_hello); return false; }
   ch.session_id_length = uint8_t(std::min<size_t>(sid_len, 255));
   if (!r.skip(sid_len)) { ch.anomalies.set(TlsAnomaly::truncated_hello); return false; }
   // The challenge becomes the right-aligned ClientHello.random (RFC 5246 E.2).

@@ -1,7 +1,9 @@
 // TLS handshake parsing over bytes: ClientHello / ServerHello (SSL 3.0 .. TLS 1.3,
 // drafts 0x7fxx), the SSLv2-compatible ClientHello, and the JA3 / JA3S / JA4
 // fingerprints. Pure functions: bytes in, a struct with anomaly flags out; every
-// read is bounds-checked and a truncated hello keeps the fields parsed so far.
+// read is bounds-checked and a truncated hello keeps the fields read whole before
+// the cut (a list cut mid-way is left empty, never kept in part). Fingerprints are
+// only meaningful for a hello the parser returned true for.
 //
 //   ClientHello (RFC 8446 4.1.2, RFC 5246 7.4.1.2)
 //   +---------+--------+------------+---------------+-------------+------------+
@@ -60,6 +62,11 @@ enum class TlsAnomaly : uint8_t {
   sslv2_malformed,           // SSLv2 hello lengths inconsistent
   server_not_tls,            // server's first bytes are not TLS
   server_alert,              // server answered with an alert record
+  // Appended (bit order is output order): the hello was not received and read whole
+  // (stream end, gap, a record or handshake length promising more than came, its own
+  // lengths running past its end). Its fingerprints are then not computed.
+  truncated_client_hello,
+  truncated_server_hello,
   count_
 };
 const char* tls_anomaly_name(TlsAnomaly a);
@@ -90,6 +97,7 @@ struct ClientHello {
   bool sslv2 = false;              // SSLv2-compatible hello (RFC 5246 E.2)
   uint16_t record_version = 0;     // filled by the caller from the record header
   uint16_t legacy_version = 0;
+  bool has_version = false;        // legacy_version was read
   uint8_t random[32] = {};
   uint8_t session_id_length = 0;
   std::vector<uint16_t> cipher_suites;     // offered order, GREASE and SCSV included
@@ -121,9 +129,12 @@ struct ServerHello {
   uint16_t record_version = 0;     // filled by the caller
   uint16_t legacy_version = 0;
   uint16_t selected_version = 0;   // supported_versions (TLS 1.3) or legacy_version
+  bool has_version = false;        // legacy_version was read
   uint8_t random[32] = {};
   uint16_t cipher = 0;
   uint8_t compression = 0;
+  bool has_cipher = false;         // cipher and compression were read
+  bool complete = false;           // received and read whole: JA3S is computed only then
   std::vector<uint16_t> extension_types;   // in order, at most caps.max_extensions
   uint32_t extension_count = 0;
   std::string alpn;                // selected protocol, empty when none
@@ -136,7 +147,9 @@ struct ServerHello {
 };
 
 // body: the handshake message body (after the 4-byte type/length header).
-// Returns true when every mandatory field was present; anomalies say what went wrong.
+// Returns true when the hello was read whole: every field and extension its lengths
+// announce is inside body (trailing bytes after it are an anomaly, not a cut); false
+// when it is cut (truncated_hello, extension_block_overflow, extension_overflow).
 bool parse_client_hello(Bytes body, ClientHello& ch, const TlsCaps& caps = {});
 bool parse_server_hello(Bytes body, ServerHello& sh, const TlsCaps& caps = {});
 // record: a whole SSLv2 record starting with its 2-byte header (msb set), msg type 1.

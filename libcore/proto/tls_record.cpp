@@ -91,6 +91,7 @@ bool TlsSessionParser::check_header(Direction& d, const uint8_t* h, size_t& tota
         give_up_not_tls();
       } else {
         d.an.set(TlsAnomaly::server_not_tls);
+        d.rec.clear();
         stop(d);
       }
       return false;
@@ -98,13 +99,17 @@ bool TlsSessionParser::check_header(Direction& d, const uint8_t* h, size_t& tota
     d.st = State::records;
   }
   size_t len = load_be16(h + 3);
+  // On a bad header the header bytes buffered in rec (h may point there) are dropped
+  // before stop(): they are not a record cut short.
   if (h[1] != 3) {
     d.an.set(TlsAnomaly::bad_record_version);
+    d.rec.clear();
     stop(d);
     return false;
   }
   if (len > kMaxRecordBody) {
     d.an.set(TlsAnomaly::record_length_overflow);
+    d.rec.clear();
     stop(d);
     return false;
   }
@@ -165,11 +170,14 @@ void TlsSessionParser::on_sslv2(Direction& d, Bytes record, const Timestamp& ts)
   TlsHandshakeResult r;
   r.hello_no = ++d.hellos;
   r.first_ts = ts;
-  r.hello_parsed = true;
   parse_sslv2_client_hello(record, r.client, limits_.caps);
+  // Inconsistent inner lengths (sslv2_malformed) still leave every field read.
+  r.hello_parsed = !r.client.anomalies.has(TlsAnomaly::truncated_hello) &&
+                   !r.client.anomalies.has(TlsAnomaly::truncated_record);
   r.client_hello_records = 1;
   r.anomalies = d.an;
   r.anomalies.merge(r.client.anomalies);
+  if (!r.hello_parsed) r.anomalies.set(TlsAnomaly::truncated_client_hello);
   d.an = {};
   clients_.push_back(std::move(r));
   ++clients_total_;
@@ -179,11 +187,11 @@ void TlsSessionParser::on_sslv2(Direction& d, Bytes record, const Timestamp& ts)
 
 void TlsSessionParser::on_record(Direction& d, uint8_t type, uint16_t version, Bytes body,
                                  const Timestamp& ts) {
-  ++d.record_no;
   d.cur_version = version;
   d.cur_ts = ts;
   switch (type) {
     case kHandshake: {
+      ++d.record_no;  // handshake records only: client_hello_records counts the hello's
       if (body.empty()) {
         d.an.set(TlsAnomaly::empty_handshake_record);
         return;
@@ -262,13 +270,16 @@ bool TlsSessionParser::on_message(Direction& d, uint8_t type, Bytes body, bool p
     TlsHandshakeResult r;
     r.hello_no = ++d.hellos;
     r.first_ts = d.msg_ts;
-    r.hello_parsed = true;
     r.client.record_version = d.msg_record_version;
-    parse_client_hello(body, r.client, limits_.caps);
+    // Parsed (and fingerprinted) only when the whole message arrived and read whole;
+    // a partial one keeps the fields read before the cut.
+    bool whole = parse_client_hello(body, r.client, limits_.caps);
+    r.hello_parsed = whole && !partial;
     r.client_hello_records = d.record_no - d.msg_start_record + 1;
     r.anomalies = d.an;
     r.anomalies.merge(r.client.anomalies);
     if (partial) r.anomalies.set(TlsAnomaly::truncated_hello);
+    if (!r.hello_parsed) r.anomalies.set(TlsAnomaly::truncated_client_hello);
     d.an = {};
     clients_.push_back(std::move(r));
     ++clients_total_;
@@ -282,8 +293,9 @@ bool TlsSessionParser::on_message(Direction& d, uint8_t type, Bytes body, bool p
   }
   ServerHello sh;
   sh.record_version = d.msg_record_version;
-  parse_server_hello(body, sh, limits_.caps);
+  sh.complete = parse_server_hello(body, sh, limits_.caps) && !partial;
   if (partial) sh.anomalies.set(TlsAnomaly::truncated_hello);
+  if (!sh.complete) sh.anomalies.set(TlsAnomaly::truncated_server_hello);
   ++d.hellos;
   bool hrr = sh.hello_retry_request;
   if (hrr) hrr_seen_ = true;
@@ -360,6 +372,9 @@ void TlsSessionParser::stop(Direction& d) {
     r.first_ts = d.rec_ts;
     r.hello_parsed = false;
     r.anomalies = d.an;
+    // Cut before the ClientHello's type and length were read: still a cut hello.
+    if (r.anomalies.has(TlsAnomaly::truncated_record) || r.anomalies.has(TlsAnomaly::gap_in_handshake))
+      r.anomalies.set(TlsAnomaly::truncated_client_hello);
     d.an = {};
     d.hellos = 1;
     clients_.push_back(std::move(r));
@@ -434,23 +449,23 @@ void write_version(JsonWriter& w, std::string_view k, uint16_t v, bool present) 
 
 void write_server(JsonWriter& w, const ServerHello& sh) {
   w.begin_object();
-  w.key("version");
-  w.hex16(sh.selected_version);
-  const char* vn = tls_version_name(sh.selected_version);
+  // A ServerHello cut short: fields not read are null (never 0x0000), JA3S is null.
+  write_version(w, "version", sh.selected_version, sh.has_version);
+  const char* vn = sh.has_version ? tls_version_name(sh.selected_version) : nullptr;
   w.key("version_name");
   if (vn) w.string(vn);
   else w.null();
-  w.key("legacy_version");
-  w.hex16(sh.legacy_version);
+  write_version(w, "legacy_version", sh.legacy_version, sh.has_version);
   w.key("record_version");
   w.hex16(sh.record_version);
-  w.key("cipher");
-  w.hex16(sh.cipher);
-  const char* cn = tls_cipher_name(sh.cipher);
+  write_version(w, "cipher", sh.cipher, sh.has_cipher);
+  const char* cn = sh.has_cipher ? tls_cipher_name(sh.cipher) : nullptr;
   w.key("cipher_name");
   if (cn) w.string(cn);
   else w.null();
-  w.field("compression", uint32_t(sh.compression));
+  w.key("compression");
+  if (sh.has_cipher) w.number(uint32_t(sh.compression));
+  else w.null();
   write_hex16_list(w, "extensions", sh.extension_types);
   w.key("alpn");
   if (sh.has_alpn) w.string(sh.alpn);
@@ -459,9 +474,14 @@ void write_server(JsonWriter& w, const ServerHello& sh) {
   if (sh.key_share_group) w.hex16(sh.key_share_group);
   else w.null();
   w.field_bool("hello_retry_request", sh.hello_retry_request);
-  std::string ja3s = ja3s_string(sh);
-  w.field_str("ja3s", ja3s);
-  w.field_str("ja3s_hash", md5_hex(ja3s));
+  if (sh.complete) {
+    std::string ja3s = ja3s_string(sh);
+    w.field_str("ja3s", ja3s);
+    w.field_str("ja3s_hash", md5_hex(ja3s));
+  } else {
+    w.field_null("ja3s");
+    w.field_null("ja3s_hash");
+  }
   w.end_object();
 }
 
@@ -469,6 +489,8 @@ void write_server(JsonWriter& w, const ServerHello& sh) {
 
 void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeResult& r, TimeFormat tf) {
   const ClientHello& ch = r.client;
+  // Fingerprints only from a ClientHello received and read whole (hello_parsed): a
+  // cut one would give "771,,,," and a JA4 of zeros, polluting fingerprint counts.
   bool tls = r.hello_parsed && !ch.sslv2;
   w.begin_object();
   w.field_str("type", "tls");
@@ -481,8 +503,9 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   w.field_bool("hello_parsed", r.hello_parsed);
   w.field_str("record", ch.sslv2 ? "sslv2" : "tls");
   w.field_bool("sslv2", ch.sslv2);
-  write_version(w, "record_version", ch.record_version, tls);
-  write_version(w, "version", ch.legacy_version, r.hello_parsed);
+  // record_version is known once a hello's record header was read (never 0: major is 3).
+  write_version(w, "record_version", ch.record_version, !ch.sslv2 && ch.record_version != 0);
+  write_version(w, "version", ch.legacy_version, ch.has_version);
   write_hex16_list(w, "supported_versions", ch.supported_versions);
   w.key("sni");
   if (!ch.server_names.empty()) w.string(ch.server_names[0]);

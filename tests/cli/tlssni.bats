@@ -142,3 +142,37 @@ for want in truth["tls"]:
   ts=$(tlssni --time=epoch "$FIXTURES/tls13_sni_alpn.pcap" | jq -r '.ts | type')
   [ "$ts" = "number" ]
 }
+
+@test "hellos cut short (stream end, gap, long record/handshake lengths, cut extensions): no fingerprint of a part" {
+  cap="$BATS_TEST_TMPDIR/cut.pcap"
+  python3 "$NETLINES_SRC/tests/tools/cut_hellos.py" "$FIXTURES/tls13_sni_alpn.pcap" "$cap"
+  out="$BATS_TEST_TMPDIR/cut.jsonl"
+  tlssni "$cap" > "$out"
+  [ "$(grep -c . "$out")" -eq 9 ]  # one record per session (tests/tools/cut_hellos.py)
+  # Never a JA3 with an empty field (771,,,, and the like), never a JA4 of zeros.
+  [ "$(jq -r 'select(.tls.ja3 != null) | .tls.ja3' "$out" | grep -c ',,')" -eq 0 ]
+  [ "$(jq -r 'select(.tls.ja4 != null) | .tls.ja4' "$out" | grep -c '_000000000000')" -eq 0 ]
+  # The whole hellos (ports 41000, 41008) keep tshark's JA3; every cut one says so.
+  got=$(jq -r '"\(.src_port) \(.tls.hello_parsed) \(.tls.ja3_hash) \(.tls.ja4) \(.tls.anomalies | index("truncated_client_hello") != null)"' "$out")
+  want="41000 true a497f186a5dac50fbdbbaefb276cd35e t13d0311h2_cee661580557_78f1d400d464 false
+41001 false null null true
+41002 false null null true
+41003 false null null true
+41004 false null null true
+41005 false null null true
+41006 false null null true
+41007 false null null true
+41008 true a497f186a5dac50fbdbbaefb276cd35e t13d0311h2_cee661580557_78f1d400d464 false"
+  [ "$got" = "$want" ] || { echo "$got"; return 1; }
+  # What was read whole is still shown: the version, and the SNI once its extension came.
+  [ "$(jq -r 'select(.src_port == 41001) | "\(.tls.version) \(.tls.sni) \(.tls.cipher_suites | length)"' "$out")" = "0x0303 null 0" ]
+  [ "$(jq -r 'select(.src_port == 41003) | .tls.sni' "$out")" = "api.fixture.test" ]
+  # A ServerHello cut short: no JA3S, and it says so.
+  [ "$(jq -c 'select(.src_port == 41008) | [.tls.server.ja3s, .tls.server.ja3s_hash, (.tls.server_anomalies | index("truncated_server_hello") != null)]' "$out")" = '[null,null,true]' ]
+  python3 "$NETLINES_SRC/scripts/check-schema.py" "$NETLINES_SRC/docs/schema.md" < "$out"
+  diff "$out" <(pcap2pkt "$cap" | tcpflow-reasm | tlssni)
+}
+
+@test "the TLS name tables are the ones generated from the registry CSVs" {
+  python3 "$NETLINES_SRC/scripts/gen-tls-names.py" --check
+}

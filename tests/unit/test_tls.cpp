@@ -450,7 +450,13 @@ TEST_CASE("tls: session parser framing") {
     REQUIRE(rs.size() == 1);
     CHECK(rs[0].anomalies.has(TlsAnomaly::gap_in_handshake));
     CHECK(rs[0].anomalies.has(TlsAnomaly::truncated_hello));
-    CHECK(rs[0].client.cipher_suites.size() == 11);  // the prefix (91 body bytes) still parsed
+    CHECK(rs[0].anomalies.has(TlsAnomaly::truncated_client_hello));
+    CHECK_FALSE(rs[0].hello_parsed);
+    // The prefix (91 body bytes) holds the version, not the whole cipher suite list:
+    // a part of the list is not shown as if it were the offer.
+    CHECK(rs[0].client.has_version);
+    CHECK(rs[0].client.legacy_version == 0x0303);
+    CHECK(rs[0].client.cipher_suites.empty());
   }
   SUBCASE("not TLS: HTTP on 443, SSH banner from the server") {
     TlsSessionParser p;
@@ -628,6 +634,7 @@ struct MiniSession {
   bool started[2] = {false, false};
   TlsSessionParser parser;
   std::vector<TlsHandshakeResult> results;
+  std::vector<uint8_t> c2s;  // the client's bytes, in order (gaps closed up)
 };
 
 void mini_tcp(std::map<std::string, MiniSession>& sessions, std::vector<std::string>& order,
@@ -704,6 +711,7 @@ void mini_tcp(std::map<std::string, MiniSession>& sessions, std::vector<std::str
   }
   if (int32_t(seq + uint32_t(len) - s.next[dir]) <= 0) return;  // retransmission
   s.next[dir] = seq + uint32_t(len);
+  if (dir == 0) s.c2s.insert(s.c2s.end(), tcp + doff, tcp + doff + len);
   s.parser.piece(piece(dir ? Dir::s2c : Dir::c2s, Bytes(tcp + doff, len)));
   s.parser.drain([&](const TlsHandshakeResult& r) { s.results.push_back(r); });
 }
@@ -931,4 +939,277 @@ TEST_CASE("tls: mutated hellos in random pieces: no crash, bounded, valid JSON")
     });
   }
   CHECK(results > 1000);
+}
+
+// ---- hellos cut short ----------------------------------------------------------
+
+namespace {
+
+nlohmann::json tls_json(const TlsHandshakeResult& r) {
+  std::string out;
+  JsonWriter w(out);
+  write_tls_record(w, SessionView{}, r, TimeFormat::epoch);
+  return nlohmann::json::parse(out)["tls"];
+}
+
+// Feeds the client bytes (and, when given, a gap then more bytes), ends the session.
+TlsHandshakeResult run_client(Bytes a, Bytes after_gap = {}, uint64_t gap = 0) {
+  TlsSessionParser p;
+  p.piece(piece(Dir::c2s, a));
+  if (gap) p.piece(piece(Dir::c2s, after_gap, a.size() + gap, gap));
+  p.end();
+  auto rs = run(p);
+  REQUIRE(rs.size() == 1);
+  return rs[0];
+}
+
+// A cut ClientHello: not parsed, said so, no fingerprint, and nothing shown in part:
+// every list is empty or the whole hello's list; extensions are a prefix of the whole's.
+void check_cut(const TlsHandshakeResult& r, const TlsHandshakeResult& whole, size_t n) {
+  CAPTURE(n);
+  auto j = tls_json(r);
+  CHECK_FALSE(r.hello_parsed);
+  CHECK(j["hello_parsed"] == false);
+  CHECK(r.anomalies.has(TlsAnomaly::truncated_client_hello));
+  for (const char* k : {"ja3", "ja3_hash", "ja4", "ja4_r"}) CHECK(j[k].is_null());
+  const ClientHello& c = r.client;
+  const ClientHello& w = whole.client;
+  CHECK((c.cipher_suites.empty() || c.cipher_suites == w.cipher_suites));
+  CHECK((c.compression_methods.empty() || c.compression_methods == w.compression_methods));
+  CHECK((c.server_names.empty() || c.server_names == w.server_names));
+  CHECK((c.supported_groups.empty() || c.supported_groups == w.supported_groups));
+  CHECK((c.ec_point_formats.empty() || c.ec_point_formats == w.ec_point_formats));
+  REQUIRE(c.extensions.size() <= w.extensions.size());
+  for (size_t i = 0; i < c.extensions.size(); ++i) CHECK(c.extensions[i].type == w.extensions[i].type);
+  if (c.has_version) CHECK(j["version"] == hex16(w.legacy_version));
+  else CHECK(j["version"].is_null());
+}
+
+// Every prefix of a client byte stream holding a real ClientHello: either the whole
+// hello with its fingerprints, or a cut one (check_cut); never a fingerprint of a part.
+// Also every cut followed by a gap and the rest of the stream.
+void check_every_prefix(const std::vector<uint8_t>& stream) {
+  TlsHandshakeResult whole = run_client(stream);
+  REQUIRE(whole.hello_parsed);
+  auto wj = tls_json(whole);
+  REQUIRE(wj["ja3"].is_string());
+  std::string ja3 = wj["ja3"];
+  REQUIRE(ja3.find(",,") == std::string::npos);  // the control has every field
+  bool complete_seen = false;
+  size_t cut = 0;
+  for (size_t n = 1; n < stream.size(); ++n) {
+    TlsHandshakeResult r = run_client(Bytes(stream).first(n));
+    if (r.hello_parsed) {  // the hello ended before the stream did
+      complete_seen = true;
+      CHECK(tls_json(r)["ja3"] == ja3);
+      CHECK(tls_json(r)["ja4"] == wj["ja4"]);
+      continue;
+    }
+    CHECK_MESSAGE(!complete_seen, n);
+    check_cut(r, whole, n);
+    ++cut;
+    if (n + 1 < stream.size()) {  // a gap of one byte after the cut, then the rest
+      TlsHandshakeResult g = run_client(Bytes(stream).first(n), Bytes(stream).subspan(n + 1), 1);
+      check_cut(g, whole, n);
+      CHECK(g.anomalies.has(TlsAnomaly::gap_in_handshake));
+    }
+  }
+  CHECK(cut > 40);
+}
+
+}  // namespace
+
+TEST_CASE("tls: every prefix of real ClientHellos: whole with fingerprints, or cut without") {
+  SUBCASE("Chrome-like hello") { check_every_prefix(from_hex(kChromeHex)); }
+  SUBCASE("fixture hellos (curl, OpenSSL, ...)") {
+    for (const char* file : {"tls13_sni_alpn.pcap", "tls12_curl_v6_rawip.pcap", "tls12_vlan100.pcapng",
+                             "mixed_dns_http_https.pcapng"}) {
+      CAPTURE(file);
+      auto rec = scan_client_hello(read_file(std::string(NETLINES_FIXTURES) + "/" + file));
+      REQUIRE(!rec.empty());
+      check_every_prefix(rec);
+    }
+  }
+  SUBCASE("a hello split over records with GREASE (tests/data), cut anywhere") {
+    std::map<std::string, MiniSession> sessions;
+    auto ss = mini_run(read_file(std::string(NETLINES_TEST_DATA) + "/crafted_tls_split_grease.pcap"), sessions);
+    size_t checked = 0;
+    for (auto* s : ss) {
+      if (s->results.empty() || !s->results[0].hello_parsed || s->results[0].client_hello_records < 2)
+        continue;
+      // The client's bytes up to the end of its ClientHello's records.
+      std::vector<uint8_t> c = s->c2s;
+      size_t off = 0;
+      for (uint32_t k = 0; k < s->results[0].client_hello_records && off + 5 <= c.size(); ++k)
+        off += 5 + load_be16(&c[off + 3]);
+      c.resize(std::min(off, c.size()));
+      check_every_prefix(c);
+      ++checked;
+    }
+    CHECK(checked > 0);
+  }
+}
+
+TEST_CASE("tls: every way a hello is cut gives the same answer") {
+  auto rec = from_hex(kChromeHex);
+  TlsHandshakeResult whole = run_client(rec);
+  REQUIRE(whole.hello_parsed);
+  size_t body = rec.size() - 9;
+  auto hello_with = [&](uint32_t hs_len, uint16_t rec_len, size_t body_bytes) {
+    std::vector<uint8_t> r(rec.begin(), rec.begin() + 9 + body_bytes);
+    r[3] = uint8_t(rec_len >> 8);
+    r[4] = uint8_t(rec_len);
+    r[6] = uint8_t(hs_len >> 16);
+    r[7] = uint8_t(hs_len >> 8);
+    r[8] = uint8_t(hs_len);
+    return r;
+  };
+  Buf app;
+  app.u8(23).u16(0x0303).u16(3).u8(1).u8(2).u8(3);
+  SUBCASE("the record length promises more than ever arrives") {
+    auto r = hello_with(uint32_t(body), 16000, body);
+    check_cut(run_client(r), whole, 0);
+  }
+  SUBCASE("a handshake length of 16 MB in a record of the hello's size") {
+    auto r = hello_with(0xffffff, uint16_t(body + 4), body);
+    check_cut(run_client(r), whole, 0);
+  }
+  SUBCASE("a handshake length beyond the record, then application data") {
+    auto r = hello_with(uint32_t(body + 100), uint16_t(body + 4), body);
+    r.insert(r.end(), app.b.begin(), app.b.end());
+    auto res = run_client(r);
+    check_cut(res, whole, 0);
+    CHECK(res.anomalies.has(TlsAnomaly::interleaved_record));
+    CHECK(res.client_hello_records == 1);  // the application-data record is not the hello's
+  }
+  SUBCASE("lengths consistent, the hello's own fields cut at every byte") {
+    // The extension block starts at ext_start: a body ending there is a whole hello
+    // without extensions (legal before TLS 1.3), fingerprinted as such.
+    size_t ext_start = 2 + 32 + 1 + 32 + 2 + 32 + 2;
+    for (size_t n = 0; n < body; ++n) {
+      auto res = run_client(hello_with(uint32_t(n), uint16_t(n + 4), n));
+      if (n == ext_start) {
+        CHECK(res.hello_parsed);
+        CHECK(tls_json(res)["ja3"].is_string());
+        continue;
+      }
+      check_cut(res, whole, n);
+    }
+  }
+  SUBCASE("one byte, and a record header alone") {
+    check_cut(run_client(Bytes(rec).first(1)), whole, 1);
+    auto res = run_client(Bytes(rec).first(5));
+    check_cut(res, whole, 5);
+    CHECK(tls_json(res)["record_version"].is_null());
+    auto res9 = run_client(Bytes(rec).first(12));
+    check_cut(res9, whole, 12);
+    CHECK(tls_json(res9)["record_version"] == "0x0301");
+    CHECK(tls_json(res9)["version"] == "0x0303");
+  }
+  SUBCASE("a record length overflow is not a cut hello") {
+    auto r = hello_with(uint32_t(body), 20000, body);
+    auto res = run_client(r);
+    CHECK_FALSE(res.hello_parsed);
+    CHECK(res.anomalies.has(TlsAnomaly::record_length_overflow));
+    CHECK_FALSE(res.anomalies.has(TlsAnomaly::truncated_record));
+    CHECK_FALSE(res.anomalies.has(TlsAnomaly::truncated_client_hello));
+    // Also when its header arrives one byte at a time.
+    TlsSessionParser p;
+    for (size_t i = 0; i < 5; ++i) p.piece(piece(Dir::c2s, Bytes(r).subspan(i, 1), i));
+    p.end();
+    auto rs = run(p);
+    REQUIRE(rs.size() == 1);
+    CHECK(names(rs[0].anomalies) == std::vector<std::string>{"record_length_overflow"});
+  }
+}
+
+TEST_CASE("tls: every prefix of a ServerHello: JA3S only from a whole one") {
+  auto rec = from_hex(kChromeHex);
+  Buf se;
+  se.ext(0x002b, Buf{}.u16(0x0304));
+  se.ext(0x0033, Buf{}.u16(0x001d).vec16(Buf{}.raw(std::string(32, 'k'))));
+  auto sh = records(handshake(2, server_hello_body(0x1301, se)), 16384, 22, 0x0303);
+  for (size_t n = 1; n <= sh.size(); ++n) {
+    CAPTURE(n);
+    TlsSessionParser p;
+    p.piece(piece(Dir::c2s, rec));
+    p.piece(piece(Dir::s2c, Bytes(sh).first(n)));
+    p.end();
+    auto rs = run(p);
+    REQUIRE(rs.size() == 1);
+    CHECK(rs[0].hello_parsed);
+    auto j = tls_json(rs[0]);
+    if (n < 6) {  // the handshake type not seen: no ServerHello
+      CHECK(j["server"].is_null());
+      continue;
+    }
+    REQUIRE(rs[0].has_server);
+    auto& s = j["server"];
+    if (n == sh.size()) {
+      CHECK(rs[0].server.complete);
+      CHECK(s["ja3s"] == "771,4865,43-51");
+      CHECK_FALSE(rs[0].server_anomalies.any());
+      continue;
+    }
+    CHECK_FALSE(rs[0].server.complete);
+    CHECK(rs[0].server_anomalies.has(TlsAnomaly::truncated_server_hello));
+    CHECK(s["ja3s"].is_null());
+    CHECK(s["ja3s_hash"].is_null());
+    if (n < 9 + 2) CHECK(s["version"].is_null());
+    else CHECK(s["legacy_version"] == "0x0303");
+    if (n < 9 + 2 + 32 + 1 + 3) CHECK(s["cipher"].is_null());
+    else CHECK(s["cipher"] == "0x1301");
+  }
+}
+
+// ---- names from the IANA registries -----------------------------------------------
+
+TEST_CASE("tls: every code point of the registry CSVs has its name") {
+  // libcore/proto/tls_registry/*.csv: "value,name" rows after '#' comments; the
+  // generated table (scripts/gen-tls-names.py) must name each exactly so.
+  const std::string dir = std::string(NETLINES_TEST_DATA) + "/../../libcore/proto/tls_registry/";
+  struct Reg {
+    const char* file;
+    const char* (*name)(uint16_t);
+    size_t at_least;
+  };
+  const Reg regs[] = {{"cipher_suites.csv", tls_cipher_name, 340},
+                      {"extension_types.csv", tls_extension_name, 55},
+                      {"extension_types_extra.csv", tls_extension_name, 4},
+                      {"supported_groups.csv", tls_group_name, 50},
+                      {"signature_schemes.csv", tls_sigalg_name, 35}};
+  for (const auto& reg : regs) {
+    CAPTURE(reg.file);
+    std::ifstream f(dir + reg.file);
+    REQUIRE(f);
+    std::string line;
+    size_t rows = 0;
+    while (std::getline(f, line)) {
+      if (line.empty() || line[0] == '#' || line == "value,name") continue;
+      CAPTURE(line);
+      size_t comma = line.find(',');
+      REQUIRE(comma == 6);
+      uint16_t v = uint16_t(std::stoul(line.substr(0, comma), nullptr, 16));
+      const char* n = reg.name(v);
+      REQUIRE(n != nullptr);
+      CHECK(std::string(n) == line.substr(comma + 1));
+      ++rows;
+    }
+    CHECK(rows >= reg.at_least);
+  }
+  // The suites of old captures the issue named (EXPORT, DES, RC4, DHE) now have names.
+  CHECK(std::string(tls_cipher_name(0x0003)) == "TLS_RSA_EXPORT_WITH_RC4_40_MD5");
+  CHECK(std::string(tls_cipher_name(0x0009)) == "TLS_RSA_WITH_DES_CBC_SHA");
+  CHECK(std::string(tls_cipher_name(0x0014)) == "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA");
+  CHECK(std::string(tls_cipher_name(0x0016)) == "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA");
+  CHECK(std::string(tls_cipher_name(0xc011)) == "TLS_ECDHE_RSA_WITH_RC4_128_SHA");
+  // GREASE stays "GREASE"; unassigned values stay unnamed.
+  CHECK(std::string(tls_cipher_name(0x0a0a)) == "GREASE");
+  CHECK(std::string(tls_extension_name(0xfafa)) == "GREASE");
+  CHECK(std::string(tls_group_name(0x2a2a)) == "GREASE");
+  CHECK(tls_cipher_name(0x00c8) == nullptr);
+  CHECK(tls_cipher_name(0xffff) == nullptr);
+  CHECK(tls_extension_name(0x0028) == nullptr);
+  CHECK(tls_group_name(0x0000) == nullptr);
+  CHECK(tls_sigalg_name(0x0202) == nullptr);
 }
