@@ -1030,9 +1030,9 @@ TEST_CASE("tls: every prefix of real ClientHellos: whole with fingerprints, or c
       check_every_prefix(rec);
     }
   }
-  SUBCASE("a hello split over records with GREASE (tests/data), cut anywhere") {
+  SUBCASE("a hello split over records with GREASE (fixture), cut anywhere") {
     std::map<std::string, MiniSession> sessions;
-    auto ss = mini_run(read_file(std::string(NETLINES_TEST_DATA) + "/crafted_tls_split_grease.pcap"), sessions);
+    auto ss = mini_run(read_file(std::string(NETLINES_FIXTURES) + "/crafted_tls_split_grease.pcap"), sessions);
     size_t checked = 0;
     for (auto* s : ss) {
       if (s->results.empty() || !s->results[0].hello_parsed || s->results[0].client_hello_records < 2)
