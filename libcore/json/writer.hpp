@@ -90,8 +90,10 @@ class JsonWriter {
     if (present) write();
     else null();
   }
+  void string_or_null(const char* s) { s ? string(s) : null(); }
   void field_or_null(std::string_view k, const char* s) {
-    field_or_null(k, s != nullptr, [&] { string(s); });
+    key(k);
+    string_or_null(s);
   }
   void field_or_null(std::string_view k, const std::optional<std::string>& s) {
     field_or_null(k, s.has_value(), [&] { string(*s); });

@@ -3,7 +3,7 @@
 // the wire is null, never invented.
 #pragma once
 #include "libcore/json/writer.hpp"
-#include "libcore/proto/http.hpp"
+#include "libcore/proto/http_session.hpp"
 #include "libcore/reasm/session.hpp"
 #include "libcore/time.hpp"
 

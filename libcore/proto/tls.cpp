@@ -10,33 +10,12 @@
 namespace nl {
 
 const char* tls_anomaly_name(TlsAnomaly a) {
-  switch (a) {
-    case TlsAnomaly::not_tls: return "not_tls";
-    case TlsAnomaly::truncated_record: return "truncated_record";
-    case TlsAnomaly::record_length_overflow: return "record_length_overflow";
-    case TlsAnomaly::bad_record_version: return "bad_record_version";
-    case TlsAnomaly::empty_handshake_record: return "empty_handshake_record";
-    case TlsAnomaly::interleaved_record: return "interleaved_record";
-    case TlsAnomaly::unexpected_handshake_type: return "unexpected_handshake_type";
-    case TlsAnomaly::bad_handshake_length: return "bad_handshake_length";
-    case TlsAnomaly::handshake_too_large: return "handshake_too_large";
-    case TlsAnomaly::truncated_hello: return "truncated_hello";
-    case TlsAnomaly::session_id_too_long: return "session_id_too_long";
-    case TlsAnomaly::bad_cipher_suites_length: return "bad_cipher_suites_length";
-    case TlsAnomaly::extension_block_overflow: return "extension_block_overflow";
-    case TlsAnomaly::extension_overflow: return "extension_overflow";
-    case TlsAnomaly::too_many_extensions: return "too_many_extensions";
-    case TlsAnomaly::duplicate_extension: return "duplicate_extension";
-    case TlsAnomaly::malformed_extension: return "malformed_extension";
-    case TlsAnomaly::gap_in_handshake: return "gap_in_handshake";
-    case TlsAnomaly::sslv2_malformed: return "sslv2_malformed";
-    case TlsAnomaly::server_not_tls: return "server_not_tls";
-    case TlsAnomaly::server_alert: return "server_alert";
-    case TlsAnomaly::truncated_client_hello: return "truncated_client_hello";
-    case TlsAnomaly::truncated_server_hello: return "truncated_server_hello";
-    case TlsAnomaly::count_: break;
-  }
-  return "unknown";
+  static const char* const kNames[] = {
+#define NETLINES_TLS_ANOMALY_NAME(name) #name,
+      NETLINES_TLS_ANOMALIES(NETLINES_TLS_ANOMALY_NAME)
+#undef NETLINES_TLS_ANOMALY_NAME
+  };
+  return unsigned(a) < unsigned(TlsAnomaly::count_) ? kNames[unsigned(a)] : "unknown";
 }
 
 void ClientHello::clear() {

@@ -39,34 +39,60 @@ constexpr uint16_t encrypted_client_hello = 0xfe0d;
 // RFC 8701: GREASE values are 0x?A?A with both bytes equal (0x0a0a, 0x1a1a .. 0xfafa).
 inline bool is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
 
-// Stable anomaly names; a set of them travels as a bit mask.
+// Stable anomaly names, in output order; a set of them travels as a bit mask.
+#define NETLINES_TLS_ANOMALIES(X) \
+  /* first bytes are neither a TLS record nor an SSLv2 hello */                           \
+  X(not_tls)                                                                              \
+  /* stream ended (or gave up) inside a record */                                         \
+  X(truncated_record)                                                                     \
+  /* record length > 2^14 + 2048 (RFC 5246 6.2.3) */                                      \
+  X(record_length_overflow)                                                               \
+  /* record version major != 3 */                                                         \
+  X(bad_record_version)                                                                   \
+  /* zero-length handshake fragment (RFC 8446 5.1) */                                     \
+  X(empty_handshake_record)                                                               \
+  /* a non-handshake record inside a fragmented handshake message */                      \
+  X(interleaved_record)                                                                   \
+  /* first message is not a (Client|Server)Hello */                                       \
+  X(unexpected_handshake_type)                                                            \
+  /* hello body shorter than its fields / trailing bytes */                               \
+  X(bad_handshake_length)                                                                 \
+  /* a hello longer than the buffering cap (parsed up to the cap) */                      \
+  X(handshake_too_large)                                                                  \
+  /* the hello ends before its mandatory fields do */                                     \
+  X(truncated_hello)                                                                      \
+  /* > 32 bytes */                                                                        \
+  X(session_id_too_long)                                                                  \
+  /* odd or zero length */                                                                \
+  X(bad_cipher_suites_length)                                                             \
+  /* extensions length runs past the hello body */                                        \
+  X(extension_block_overflow)                                                             \
+  /* one extension's length runs past the extension block */                              \
+  X(extension_overflow)                                                                   \
+  /* more than the cap stored (all are still counted) */                                  \
+  X(too_many_extensions)                                                                  \
+  /* the same extension type twice (RFC 8446 4.2) */                                      \
+  X(duplicate_extension)                                                                  \
+  /* a decoded extension's inner lengths are inconsistent */                              \
+  X(malformed_extension)                                                                  \
+  /* bytes missing (gap_before > 0) before the hellos were complete */                    \
+  X(gap_in_handshake)                                                                     \
+  /* SSLv2 hello lengths inconsistent */                                                  \
+  X(sslv2_malformed)                                                                      \
+  /* server's first bytes are not TLS */                                                  \
+  X(server_not_tls)                                                                       \
+  /* server answered with an alert record */                                              \
+  X(server_alert)                                                                         \
+  /* Appended (bit order is output order): the hello was not received and read whole */   \
+  /* (stream end, gap, a record or handshake length promising more than came, its own */  \
+  /* lengths running past its end). Its fingerprints are then not computed. */            \
+  X(truncated_client_hello)                                                               \
+  X(truncated_server_hello)                                                              
+
 enum class TlsAnomaly : uint8_t {
-  not_tls,                   // first bytes are neither a TLS record nor an SSLv2 hello
-  truncated_record,          // stream ended (or gave up) inside a record
-  record_length_overflow,    // record length > 2^14 + 2048 (RFC 5246 6.2.3)
-  bad_record_version,        // record version major != 3
-  empty_handshake_record,    // zero-length handshake fragment (RFC 8446 5.1)
-  interleaved_record,        // a non-handshake record inside a fragmented handshake message
-  unexpected_handshake_type, // first message is not a (Client|Server)Hello
-  bad_handshake_length,      // hello body shorter than its fields / trailing bytes
-  handshake_too_large,       // a hello longer than the buffering cap (parsed up to the cap)
-  truncated_hello,           // the hello ends before its mandatory fields do
-  session_id_too_long,       // > 32 bytes
-  bad_cipher_suites_length,  // odd or zero length
-  extension_block_overflow,  // extensions length runs past the hello body
-  extension_overflow,        // one extension's length runs past the extension block
-  too_many_extensions,       // more than the cap stored (all are still counted)
-  duplicate_extension,       // the same extension type twice (RFC 8446 4.2)
-  malformed_extension,       // a decoded extension's inner lengths are inconsistent
-  gap_in_handshake,          // bytes missing (gap_before > 0) before the hellos were complete
-  sslv2_malformed,           // SSLv2 hello lengths inconsistent
-  server_not_tls,            // server's first bytes are not TLS
-  server_alert,              // server answered with an alert record
-  // Appended (bit order is output order): the hello was not received and read whole
-  // (stream end, gap, a record or handshake length promising more than came, its own
-  // lengths running past its end). Its fingerprints are then not computed.
-  truncated_client_hello,
-  truncated_server_hello,
+#define NETLINES_TLS_ANOMALY(name) name,
+  NETLINES_TLS_ANOMALIES(NETLINES_TLS_ANOMALY)
+#undef NETLINES_TLS_ANOMALY
   count_
 };
 const char* tls_anomaly_name(TlsAnomaly a);

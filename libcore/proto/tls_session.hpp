@@ -1,0 +1,144 @@
+// TLS over one reassembled TCP session: TlsSessionParser reads both directions'
+// byte streams (as monologue pieces), reassembles TLS records and handshake
+// messages (RFC 8446 5.1: a message may span records; a record may hold several
+// messages), parses the ClientHello(s) and ServerHello(s), and hands back one
+// TlsHandshakeResult per ClientHello; TlsSessionSink runs one per session.
+// tls_record.hpp writes the "tls" JSON record.
+//
+// A direction stops at ChangeCipherSpec / application data / alert, at the first
+// handshake message after its hellos, at a gap, or at malformed framing; buffering
+// is bounded (one record, one hello of at most TlsLimits::max_handshake bytes).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "libcore/proto/tls.hpp"
+#include "libcore/reasm/session.hpp"
+
+namespace nl {
+
+struct TlsHandshakeResult {
+  uint32_t hello_no = 1;              // 1-based within the session (2 after a HelloRetryRequest)
+  Timestamp first_ts;                 // first_ts of the piece holding the hello's first record
+  bool hello_parsed = false;          // false: the client gave up before a ClientHello
+  ClientHello client;
+  uint32_t client_hello_records = 0;  // TLS records the ClientHello spans
+  TlsAnomalies anomalies;             // client direction: framing + hello
+  bool has_server = false;
+  ServerHello server;
+  TlsAnomalies server_anomalies;      // server direction: framing + hello
+};
+
+struct TlsLimits {
+  size_t max_handshake = 256 * 1024;  // a hello claiming more is parsed up to this many bytes
+  TlsCaps caps;
+};
+
+class TlsSessionParser {
+ public:
+  explicit TlsSessionParser(const TlsLimits& limits = {});
+
+  void reset();                              // for reuse on a new session
+  void piece(const MonologuePiece& p);       // feed bytes of either direction, in stream order
+  void end();                                // session over: flush partial hellos and pending results
+
+  bool not_tls() const { return not_tls_; }  // gave up: the session does not carry TLS
+  bool done() const;                         // both directions stopped: further pieces are ignored
+  uint64_t hellos_seen() const { return clients_total_; }
+
+  // Results ready to write, in ClientHello order; drain() hands each to f and forgets them.
+  const std::vector<TlsHandshakeResult>& ready() const { return ready_; }
+  template <class F>
+  void drain(F&& f) {
+    for (auto& r : ready_) f(static_cast<const TlsHandshakeResult&>(r));
+    ready_.clear();
+  }
+
+ private:
+  enum class State : uint8_t { start, records, stopped };
+  struct Direction {
+    bool client = true;
+    State st = State::start;
+    std::vector<uint8_t> rec;       // a record being assembled (header + body)
+    Timestamp rec_ts;
+    std::vector<uint8_t> hs;        // handshake message bytes (capped)
+    uint64_t hs_claimed = 0;        // bytes of the current message incl. its header, when known
+    uint32_t record_no = 0;
+    uint32_t msg_start_record = 0;
+    uint16_t msg_record_version = 0;
+    Timestamp msg_ts;
+    uint32_t hellos = 0;
+    uint64_t bytes_seen = 0;
+    size_t rec_total = 0;           // size of the record in rec once its header is known
+    bool rec_sslv2 = false;         // rec holds an SSLv2-compatible ClientHello
+    uint16_t cur_version = 0;       // version of the record being processed
+    Timestamp cur_ts;
+    TlsAnomalies an;                // since the last hello was handed over
+    void clear();
+  };
+
+  void feed(Direction& d, Bytes data, const Timestamp& ts);
+  bool check_header(Direction& d, const uint8_t* h, size_t& total);  // false: stopped
+  void on_record(Direction& d, uint8_t type, uint16_t version, Bytes body, const Timestamp& ts);
+  void parse_messages(Direction& d);
+  bool on_message(Direction& d, uint8_t type, Bytes body, bool partial);  // false: stop
+  void dispatch(Direction& d, Bytes rec, const Timestamp& ts);
+  void on_sslv2(Direction& d, Bytes record, const Timestamp& ts);
+  void stop(Direction& d);
+  void flush_partial(Direction& d);  // a hello cut by a gap / end / give-up
+  void give_up_not_tls();
+  void pair();
+
+  TlsLimits limits_;
+  Direction c_, s_;
+  std::vector<TlsHandshakeResult> clients_;  // ClientHellos awaiting their ServerHello
+  std::vector<ServerHello> servers_;         // ServerHellos awaiting their ClientHello
+  std::vector<TlsHandshakeResult> ready_;
+  bool not_tls_ = false;
+  bool hrr_seen_ = false;
+  bool ended_ = false;
+  std::vector<uint8_t> scratch_;
+  uint64_t clients_total_ = 0;
+};
+
+// Counters, summed over the sessions a TlsSessionSink saw.
+struct TlsStats {
+  uint64_t sessions = 0;              // sessions started
+  uint64_t tls_sessions = 0;          // ended with at least one ClientHello seen
+  uint64_t not_tls = 0;               // gave up: not TLS
+  uint64_t hellos = 0;                // results emitted (one per ClientHello)
+  uint64_t sslv2 = 0;                 // of which SSLv2-compatible ClientHellos
+  uint64_t with_sni = 0;
+  uint64_t with_anomalies = 0;        // client-side anomalies set
+
+  // (name, value) for --stats, in a fixed order.
+  std::vector<std::pair<const char*, uint64_t>> named() const;
+};
+
+// One TlsSessionParser per open session, driven by the reassembler's calls; parsers
+// are reused between sessions. Once a parser is past the hellos (or not TLS) the
+// sink clears SessionView::want_data: the engine need not keep the rest.
+class TlsSessionSink : public SessionSink {
+ public:
+  using Emit = std::function<void(const SessionView&, const TlsHandshakeResult&)>;
+  explicit TlsSessionSink(Emit emit, const TlsLimits& limits = {}) : emit_(std::move(emit)), limits_(limits) {}
+
+  void session_start(const SessionView& s) override;
+  void monologue(const SessionView& s, const MonologuePiece& p) override;
+  void session_end(const SessionView& s, const SessionEnd& e) override;
+  const TlsStats& stats() const { return stats_; }
+
+ private:
+  void emit_ready(const SessionView& s, TlsSessionParser& p);
+
+  Emit emit_;
+  TlsLimits limits_;
+  TlsStats stats_;
+  std::unordered_map<uint64_t, std::unique_ptr<TlsSessionParser>> parsers_;
+  std::vector<std::unique_ptr<TlsSessionParser>> pool_;
+};
+
+}  // namespace nl
