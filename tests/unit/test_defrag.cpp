@@ -312,3 +312,25 @@ TEST_CASE("defrag: a flood of first fragments costs the same per fragment as the
     CHECK(large.per_drop <= small.per_drop * 1.05);
   }
 }
+
+TEST_CASE("defrag: the oldest by first-fragment time is evicted; equal times in arrival order") {
+  DefragOptions o;
+  o.max_datagrams = 2;
+  Defragmenter df(o);
+  Reassembled out;
+  const Buf p = udp(8);  // 16 bytes: fragments [0, 8) and [8, 16)
+  const Buf head = slice(p, 0, 8), tail = slice(p, 8, 8);
+  CHECK_FALSE(feed(df, {v4(1, 0, true, head), 5000}, out));
+  CHECK_FALSE(feed(df, {v4(2, 0, true, head), 4000}, out));  // capture time stepped back
+  CHECK_FALSE(feed(df, {v4(3, 0, true, head), 6000}, out));  // drops 2: older, arrived later
+  CHECK(df.stats().evicted == 1);
+  CHECK(feed(df, {v4(1, 8, false, tail), 6000}, out));
+  CHECK_FALSE(feed(df, {v4(2, 8, false, tail), 6000}, out));  // 2 starts again, at 6 s like 3
+  CHECK_FALSE(feed(df, {v4(4, 0, true, head), 6000}, out));   // drops 3, the first to arrive
+  CHECK(df.stats().evicted == 2);
+  CHECK(feed(df, {v4(2, 0, true, head), 6000}, out));
+  CHECK(out.bytes().size() == 20 + p.size());
+  CHECK_FALSE(feed(df, {v4(3, 8, false, tail), 6000}, out));  // 3 was dropped: starts again
+  CHECK(df.stats().evicted == 2);
+  CHECK(df.stats().in_progress == 2);
+}
