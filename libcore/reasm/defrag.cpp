@@ -117,36 +117,38 @@ std::vector<std::pair<const char*, uint64_t>> Defragmenter::Stats::named() const
 
 Defragmenter::Defragmenter(const DefragOptions& opt) : opt_(opt) {}
 
+// Forgets a datagram (its bytes, its place in the age index); the caller counts why.
+void Defragmenter::remove(Datagram& g) {
+  stats_.held_bytes -= g.held;
+  age_.erase(g.age);
+  const Key k = g.key;  // g lives in the node being erased
+  map_.erase(k);
+  stats_.in_progress = map_.size();
+}
+
 void Defragmenter::drop(const Key& k, uint64_t& counter) {
   auto it = map_.find(k);
   if (it == map_.end()) return;
-  stats_.held_bytes -= it->second.held;
-  map_.erase(it);
-  stats_.in_progress = map_.size();
+  remove(it->second);
   ++counter;
 }
 
 void Defragmenter::evict_oldest() {
-  // O(datagrams in progress): only runs when a cap is hit, and the table is capped.
-  auto oldest = map_.end();
-  for (auto it = map_.begin(); it != map_.end(); ++it)
-    if (oldest == map_.end() || it->second.first_nsec < oldest->second.first_nsec) oldest = it;
-  if (oldest == map_.end()) return;
-  Key k = oldest->first;
-  drop(k, stats_.evicted);
+  if (age_.empty()) return;
+  ++stats_.examined;
+  remove(*age_.begin()->second);
+  ++stats_.evicted;
 }
 
 void Defragmenter::expire(const Timestamp& now) {
   int64_t t = now.total_nsec();
   last_expire_nsec_ = t;
-  for (auto it = map_.begin(); it != map_.end();) {
-    if (t - it->second.first_nsec > opt_.timeout_nsec) {
-      stats_.held_bytes -= it->second.held;
-      ++stats_.timed_out;
-      it = map_.erase(it);
-    } else {
-      ++it;
-    }
+  // Oldest first: the first one still within its timeout ends the walk.
+  while (!age_.empty()) {
+    ++stats_.examined;
+    if (t - age_.begin()->first <= opt_.timeout_nsec) break;
+    remove(*age_.begin()->second);
+    ++stats_.timed_out;
   }
   stats_.in_progress = map_.size();
 }
@@ -186,7 +188,8 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
 
   auto it = map_.find(k);
   if (it != map_.end() && now - it->second.first_nsec > opt_.timeout_nsec) {
-    drop(k, stats_.timed_out);
+    remove(it->second);
+    ++stats_.timed_out;
     it = map_.end();
   }
   if (it == map_.end()) {
@@ -209,8 +212,10 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
     }
     while (map_.size() >= opt_.max_datagrams && !map_.empty()) evict_oldest();
     it = map_.emplace(k, Datagram{}).first;
-    it->second.key = k;
-    it->second.first_nsec = now;
+    Datagram& fresh = it->second;
+    fresh.key = k;
+    fresh.first_nsec = now;
+    fresh.age = age_.emplace_hint(age_.end(), now, &fresh);
     stats_.in_progress = map_.size();
   }
   Datagram& g = it->second;
@@ -266,11 +271,12 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
     have.erase(have.begin() + i + 1, have.begin() + j);
   }
 
-  while (stats_.held_bytes > opt_.max_bytes && !map_.empty()) {
+  while (stats_.held_bytes > opt_.max_bytes && !age_.empty()) {
+    const bool self = age_.begin()->second == &g;
     evict_oldest();
-    if (map_.find(k) == map_.end()) return false;  // this one was the oldest
+    if (self) return false;  // this one was the oldest
   }
-  Datagram& dg = map_.find(k)->second;
+  Datagram& dg = g;
 
   if (dg.total < 0 || dg.header.empty() || dg.have.size() != 1 || dg.have[0].first != 0 ||
       int64_t(dg.have[0].second) < dg.total)
@@ -305,9 +311,7 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
   out.fragments = dg.fragments;
   out.vlan = k.vlan;
   ++stats_.completed;
-  stats_.held_bytes -= dg.held;
-  map_.erase(k);
-  stats_.in_progress = map_.size();
+  remove(dg);
   return true;
 }
 

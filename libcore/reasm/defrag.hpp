@@ -23,8 +23,15 @@
 // in progress and `max_bytes` of fragment data held in total: the oldest datagram is
 // dropped to make room (evicted); a datagram whose end would pass 65535 bytes is dropped
 // (oversize; IPv6 jumbograms, RFC 2675, cannot be fragmented and are not supported).
+// "Oldest" is by the capture time of a datagram's first fragment, ties by arrival. The
+// datagrams are indexed in that order, so finding the oldest or the timed-out ones costs
+// O(1) per datagram dropped, not a walk over the table: a flood of fragments that never
+// complete (each one evicting the oldest once the table is full) costs the same per
+// fragment with 100 entries or 100,000. A walk over 4096 entries was ~28 us per
+// fragment: 1M flood fragments took flowstat 28 s against 0.33 s for pcap2pkt.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -62,6 +69,10 @@ class Defragmenter {
     uint64_t in_progress = 0;     // datagrams held now
     uint64_t held_bytes = 0;      // fragment bytes held now
     uint64_t peak_held_bytes = 0;
+    // Work, not an outcome: table entries looked at to find the datagrams to evict or to
+    // time out. Stays about one per dropped datagram whatever the table's size (tests
+    // check it); not in named(), so --stats summaries are unchanged.
+    uint64_t examined = 0;
     // Named counters for a --stats summary.
     std::vector<std::pair<const char*, uint64_t>> named() const;
   };
@@ -90,9 +101,16 @@ class Defragmenter {
   struct KeyHash {
     size_t operator()(const Key& k) const;
   };
+  struct Datagram;
+  // Datagrams in progress by the capture time of their first fragment; equal times keep
+  // their arrival order (multimap insertion at the end of an equal range). Capture time
+  // may step back, so this is an ordered index rather than a plain list: appending (the
+  // usual case, hinted at the end) is amortized O(1), an earlier time O(log n).
+  using AgeIndex = std::multimap<int64_t, Datagram*>;
   struct Datagram {
     Key key;
     int64_t first_nsec = 0;
+    AgeIndex::iterator age;             // this datagram's entry in age_
     std::vector<uint8_t> header;        // from the offset-0 fragment (empty until seen)
     size_t next_hdr_pos = 0;            // IPv6: where the byte naming the Fragment header is
     uint8_t inner_next = 0;             // IPv6: what the Fragment header names
@@ -103,12 +121,14 @@ class Defragmenter {
     size_t held = 0;
   };
 
+  void remove(Datagram& g);
   void drop(const Key& k, uint64_t& counter);
   void evict_oldest();
 
   DefragOptions opt_;
   Stats stats_;
-  std::unordered_map<Key, Datagram, KeyHash> map_;
+  std::unordered_map<Key, Datagram, KeyHash> map_;  // nodes stay put: age_ points into them
+  AgeIndex age_;
   int64_t last_expire_nsec_ = INT64_MIN;
 };
 

@@ -276,3 +276,61 @@ TEST_CASE("defrag: malformed and truncated fragments are counted") {
     CHECK_FALSE(feed(d2, {g}, out));
   }
 }
+
+// A fragment flood: first fragments of distinct datagrams that never complete. Once the
+// table is full each one drops the oldest datagram (cap) or, spaced out in time, the
+// timed-out ones; finding them must not cost a walk over the table. Stats::examined counts
+// the entries looked at, so the test measures work, not time.
+TEST_CASE("defrag: a flood of first fragments costs the same per fragment as the table fills") {
+  struct Run {
+    double per_drop = 0;  // entries examined per datagram evicted or timed out
+    uint64_t evicted = 0, timed_out = 0;
+  };
+  // IPv6 fragments: 32-bit ids, so 200,000 datagrams are distinct.
+  auto flood = [](uint32_t n, int64_t step_ms) {
+    DefragOptions o;  // 4096 datagrams, 30 s
+    Defragmenter df(o);
+    Reassembled out;
+    const Buf data(8, 'f');
+    for (uint32_t i = 0; i < n; ++i) {
+      bool done = feed(df, {v6frag(i + 1, 0, true, data), int64_t(i) * step_ms}, out);
+      REQUIRE_FALSE(done);
+    }
+    const auto& st = df.stats();
+    CHECK(st.in_progress <= o.max_datagrams);
+    CHECK(st.in_progress + st.evicted + st.timed_out == n);
+    return Run{double(st.examined) / double(st.evicted + st.timed_out), st.evicted, st.timed_out};
+  };
+  for (int64_t step_ms : {1, 10}) {  // 1 ms: the cap drops them; 10 ms: the timeout does
+    CAPTURE(step_ms);
+    Run small = flood(20'000, step_ms), large = flood(200'000, step_ms);
+    CHECK(large.evicted + large.timed_out > 190'000);
+    if (step_ms == 1) CHECK(large.timed_out == 0);
+    else CHECK(large.evicted == 0);
+    CHECK(small.per_drop <= 1.1);  // the walk over the table: 4096 (cap), ~30 (timeout)
+    CHECK(large.per_drop <= 1.1);
+    CHECK(large.per_drop <= small.per_drop * 1.05);
+  }
+}
+
+TEST_CASE("defrag: the oldest by first-fragment time is evicted; equal times in arrival order") {
+  DefragOptions o;
+  o.max_datagrams = 2;
+  Defragmenter df(o);
+  Reassembled out;
+  const Buf p = udp(8);  // 16 bytes: fragments [0, 8) and [8, 16)
+  const Buf head = slice(p, 0, 8), tail = slice(p, 8, 8);
+  CHECK_FALSE(feed(df, {v4(1, 0, true, head), 5000}, out));
+  CHECK_FALSE(feed(df, {v4(2, 0, true, head), 4000}, out));  // capture time stepped back
+  CHECK_FALSE(feed(df, {v4(3, 0, true, head), 6000}, out));  // drops 2: older, arrived later
+  CHECK(df.stats().evicted == 1);
+  CHECK(feed(df, {v4(1, 8, false, tail), 6000}, out));
+  CHECK_FALSE(feed(df, {v4(2, 8, false, tail), 6000}, out));  // 2 starts again, at 6 s like 3
+  CHECK_FALSE(feed(df, {v4(4, 0, true, head), 6000}, out));   // drops 3, the first to arrive
+  CHECK(df.stats().evicted == 2);
+  CHECK(feed(df, {v4(2, 0, true, head), 6000}, out));
+  CHECK(out.bytes().size() == 20 + p.size());
+  CHECK_FALSE(feed(df, {v4(3, 8, false, tail), 6000}, out));  // 3 was dropped: starts again
+  CHECK(df.stats().evicted == 2);
+  CHECK(df.stats().in_progress == 2);
+}
