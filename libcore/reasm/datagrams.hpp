@@ -6,7 +6,6 @@
 // origlen the bytes its fragments' frames took on the wire.
 #pragma once
 #include <cstdint>
-#include <unordered_map>
 
 #include "libcore/decode/packet.hpp"
 #include "libcore/reasm/defrag.hpp"
@@ -38,29 +37,11 @@ class DatagramPath {
   bool reassembles() const { return opt_.reassemble; }
 
  private:
-  // Frame bytes of the fragments of each datagram in progress (every fragment
-  // repeats the link framing and an IP header). Bounded like the defragmenter
-  // (30 s, 4096 datagrams); a datagram forgotten here falls back to an estimate.
-  class WireBytes {
-   public:
-    void add(const Packet& p, const Decoded& d);
-    uint64_t take(const Decoded& d);  // 0 if unknown
-
-   private:
-    struct Entry {
-      uint64_t bytes = 0;
-      int64_t first_nsec = 0;
-    };
-    static uint64_t key(const Decoded& d);
-    std::unordered_map<uint64_t, Entry> map_;
-  };
-
   // Feeds a fragment; true when it completed a datagram, now in packet_/decoded_.
   bool complete(const Packet& p, const Decoded& d);
 
   DatagramOptions opt_;
   Defragmenter defrag_;
-  WireBytes wire_;
   Reassembled whole_;
   Packet packet_;
   Decoded decoded_;

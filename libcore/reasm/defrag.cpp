@@ -206,6 +206,7 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
       out.ts = p.ts;
       out.packet_number = p.number;
       out.fragments = 1;
+      out.frame_bytes = p.origlen;
       out.vlan = k.vlan;
       ++stats_.completed;
       return true;
@@ -220,6 +221,7 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
   }
   Datagram& g = it->second;
   ++g.fragments;
+  g.frame_bytes += p.origlen;
 
   if (f.offset == 0 && g.header.empty()) {
     g.header.assign(f.header.begin(), f.header.end());
@@ -309,6 +311,7 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
   out.ts = p.ts;
   out.packet_number = p.number;
   out.fragments = dg.fragments;
+  out.frame_bytes = dg.frame_bytes;
   out.vlan = k.vlan;
   ++stats_.completed;
   remove(dg);

@@ -51,6 +51,7 @@ struct Reassembled {
   Timestamp ts;                   // the fragment that completed the datagram
   uint64_t packet_number = 0;     // its Packet::number
   uint32_t fragments = 0;         // fragments that contributed
+  uint64_t frame_bytes = 0;       // their frames' bytes on the wire (link framing and IP header each)
   uint16_t vlan = 0;              // outer VLAN id of the key
   Bytes bytes() const { return {datagram.data(), datagram.size()}; }
 };
@@ -118,6 +119,7 @@ class Defragmenter {
     std::vector<std::pair<uint32_t, uint32_t>> have;  // sorted, disjoint [begin, end)
     int64_t total = -1;                 // payload length, known from the last fragment
     uint32_t fragments = 0;
+    uint64_t frame_bytes = 0;           // the fragments' frames on the wire (origlen)
     size_t held = 0;
   };
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "libcore/reasm/datagrams.hpp"
 #include "libcore/reasm/defrag.hpp"
 
 using namespace nl;
@@ -333,4 +334,35 @@ TEST_CASE("defrag: the oldest by first-fragment time is evicted; equal times in 
   CHECK_FALSE(feed(df, {v4(3, 8, false, tail), 6000}, out));  // 3 was dropped: starts again
   CHECK(df.stats().evicted == 2);
   CHECK(df.stats().in_progress == 2);
+}
+
+TEST_CASE("datagram path: whole datagrams with their fragments' frame bytes; others pass as they are") {
+  const Buf payload = udp(56);  // fragments of 24, 24, 16 bytes
+  const std::vector<Buf> frags = {v4(7, 0, true, slice(payload, 0, 24)), v4(7, 24, true, slice(payload, 24, 24)),
+                                  v4(7, 48, false, slice(payload, 48, 16))};
+  const Buf plain = v4(8, 0, false, udp(4));
+  constexpr uint32_t kFraming = 18;  // say Ethernet with a VLAN tag, as origlen counts it
+  auto run = [&](bool reassemble) {
+    DatagramPath path({.reassemble = reassemble});
+    std::vector<std::pair<uint32_t, uint32_t>> got;  // (origlen, udp payload length) per datagram out
+    for (const Buf* b : {&frags[0], &plain, &frags[1], &frags[2]}) {
+      Packet p;
+      p.ts.sec = 1000;
+      p.data = Bytes(b->data(), b->size());
+      p.caplen = uint32_t(b->size());
+      p.origlen = uint32_t(b->size()) + kFraming;
+      Decoded d;
+      decode_frame(101, p.data, uint32_t(b->size()), d);  // raw IP
+      path.feed(p, d, [&](const Packet& w, const Decoded& wd) {
+        got.emplace_back(w.origlen, wd.l4 == L4::udp ? wd.payload_len : UINT32_MAX);
+      });
+    }
+    return got;
+  };
+  auto whole = run(true);
+  REQUIRE(whole.size() == 2);
+  CHECK(whole[0] == std::pair<uint32_t, uint32_t>(20 + 4 + 8 + kFraming, 4));  // the plain packet first
+  CHECK(whole[1] == std::pair<uint32_t, uint32_t>(3 * (20 + kFraming) + 64, 56));
+  auto apart = run(false);
+  CHECK(apart.size() == 4);
 }
