@@ -18,6 +18,8 @@
 // the subtype carries no data (bit 2: Null, QoS Null), the frame is protected (WEP,
 // TKIP, CCMP: the body is ciphertext) or an A-MSDU (QoS control bit 7). Management and
 // control frames are not IP.
+#include <cstring>
+
 #include "libcore/decode/layers.hpp"
 
 namespace nl::detail {
@@ -61,20 +63,32 @@ void decode_80211(Bytes b, Decoded& d, const Ctx& c) {
   read_addr(r, a2);
   read_addr(r, a3);
   r.skip(2);  // sequence control
-  const uint8_t *dst = a1, *src = a2, *bssid = a3;
+  uint8_t a4[6] = {};
+  const uint8_t* dst = a1;
+  const uint8_t* src = a2;
+  const uint8_t* bssid = a3;
   if (w.type == kTypeData) {
     switch (flags & (kToDs | kFromDs)) {
-      case kFromDs: src = a3, bssid = a2; break;
-      case kToDs: dst = a3, bssid = a1; break;
-      case kToDs | kFromDs:
-        read_addr(r, w.src);  // addr4: SA; no BSSID in a 4-address frame
-        dst = a3, src = w.src, bssid = nullptr;
+      case kFromDs:
+        src = a3;
+        bssid = a2;
+        break;
+      case kToDs:
+        dst = a3;
+        bssid = a1;
+        break;
+      case kToDs | kFromDs:  // A1 RA, A2 TA (the radios), A3 DA, A4 SA; no BSSID
+        read_addr(r, a4);
+        dst = a3;
+        src = a4;
+        bssid = nullptr;
         break;
     }
   }
-  for (int i = 0; i < 6; ++i) w.dst[i] = dst[i], w.src[i] = src[i];
+  std::memcpy(w.dst, dst, 6);
+  std::memcpy(w.src, src, 6);
   if (bssid) {
-    for (int i = 0; i < 6; ++i) w.bssid[i] = bssid[i];
+    std::memcpy(w.bssid, bssid, 6);
     w.has_bssid = true;
   }
   w.has_addrs = true;
