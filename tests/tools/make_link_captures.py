@@ -48,7 +48,8 @@ def conversation():
     c, s = 1000, 5000
     out = []
     def cs(flags, payload=b""):
-        out.append((True, ipv4_tcp(CLIENT, SERVER, CPORT, SPORT, c, s if flags != SYN else 0, flags, payload, len(out) + 1)))
+        ack = 0 if flags == SYN else s
+        out.append((True, ipv4_tcp(CLIENT, SERVER, CPORT, SPORT, c, ack, flags, payload, len(out) + 1)))
     def sc(flags, payload=b""):
         out.append((False, ipv4_tcp(SERVER, CLIENT, SPORT, CPORT, s, c, flags, payload, len(out) + 1)))
     cs(SYN); c += 1
