@@ -46,6 +46,21 @@ Next decode_mpls(Bytes b, Decoded& d, const Ctx& c);
 Next decode_pppoe(Bytes b, Decoded& d);
 void decode_arp(Bytes b, Decoded& d);
 
+// ppp.cpp: the PPP protocol field (1 or 2 bytes) at `r`, mapped to the ethertype that
+// carries the same protocol; type 0 for control protocols and for data protocols not
+// decoded (those add unknown_ppp_protocol). A field cut short adds `truncated`.
+Next decode_ppp_protocol(ByteReader& r, Decoded& d, Anomaly truncated);
+
+// Link types beside link.cpp's, one file each: ppp.cpp, chdlc.cpp, nflog.cpp,
+// ipoib.cpp, wlan.cpp.
+void decode_ppp(Bytes b, Decoded& d, const Ctx& c);       // LINKTYPE_PPP
+void decode_ppp_hdlc(Bytes b, Decoded& d, const Ctx& c);  // LINKTYPE_PPP_HDLC
+void decode_chdlc(Bytes b, Decoded& d, const Ctx& c);
+void decode_nflog(Bytes b, Decoded& d, const Ctx& c);
+void decode_ipoib(Bytes b, Decoded& d, const Ctx& c);
+void decode_80211(Bytes b, Decoded& d, const Ctx& c);
+void decode_radiotap(Bytes b, Decoded& d, const Ctx& c);
+
 // ipv4.cpp, ipv6.cpp: `b` starts at the IP header. ip.cpp: picks one by version.
 void decode_ipv4(Bytes b, Decoded& d, const Ctx& c);
 void decode_ipv6(Bytes b, Decoded& d, const Ctx& c);

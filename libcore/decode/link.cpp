@@ -1,5 +1,6 @@
 // Link layers: Ethernet II and 802.3/LLC/SNAP, Linux cooked v1/v2, BSD NULL/LOOP,
-// raw IP. decode_frame() resets the record and dispatches on the link type.
+// raw IP. decode_frame() resets the record and dispatches on the link type; the other
+// link types have a file each (ppp.cpp, chdlc.cpp, nflog.cpp, ipoib.cpp, wlan.cpp).
 #include "libcore/decode/layers.hpp"
 
 namespace nl {
@@ -147,6 +148,13 @@ void decode_link(uint32_t linktype, Bytes frame, Decoded& d, const Ctx& c) {
     case linktype::raw: decode_ip_any(frame, d, c); return;
     case linktype::ipv4: decode_ethertype(ethertype::ipv4, frame, d, c); return;
     case linktype::ipv6: decode_ethertype(ethertype::ipv6, frame, d, c); return;
+    case linktype::ppp: decode_ppp(frame, d, c); return;
+    case linktype::ppp_hdlc: decode_ppp_hdlc(frame, d, c); return;
+    case linktype::c_hdlc: decode_chdlc(frame, d, c); return;
+    case linktype::nflog: decode_nflog(frame, d, c); return;
+    case linktype::ipoib: decode_ipoib(frame, d, c); return;
+    case linktype::ieee802_11: decode_80211(frame, d, c); return;
+    case linktype::ieee802_11_radiotap: decode_radiotap(frame, d, c); return;
     default: d.add(Anomaly::unknown_link_type); return;
   }
 }

@@ -45,6 +45,13 @@ const char* linktype_name(uint32_t lt) {
     case linktype::ipv4: return "ipv4";
     case linktype::ipv6: return "ipv6";
     case linktype::linux_sll2: return "linux_sll2";
+    case linktype::ppp: return "ppp";
+    case linktype::ppp_hdlc: return "ppp_hdlc";
+    case linktype::c_hdlc: return "c_hdlc";
+    case linktype::ieee802_11: return "ieee802_11";
+    case linktype::ieee802_11_radiotap: return "ieee802_11_radiotap";
+    case linktype::nflog: return "nflog";
+    case linktype::ipoib: return "ipoib";
   }
   return nullptr;
 }

@@ -15,13 +15,20 @@ namespace nl {
 namespace linktype {
 constexpr uint32_t null_bsd = 0;      // BSD loopback: 4-byte host-order address family
 constexpr uint32_t ethernet = 1;
+constexpr uint32_t ppp = 9;           // PPP, with or without RFC 1662 address/control bytes
 constexpr uint32_t raw_dlt12 = 12;    // DLT_RAW on most platforms
 constexpr uint32_t raw_dlt14 = 14;    // DLT_RAW on OpenBSD
+constexpr uint32_t ppp_hdlc = 50;     // PPP in HDLC-like framing (DLT_PPP_SERIAL)
 constexpr uint32_t raw = 101;         // LINKTYPE_RAW
+constexpr uint32_t c_hdlc = 104;      // Cisco HDLC
+constexpr uint32_t ieee802_11 = 105;  // 802.11 MAC header, no radio header
 constexpr uint32_t loop = 108;        // OpenBSD loopback: network-order address family
 constexpr uint32_t linux_sll = 113;
+constexpr uint32_t ieee802_11_radiotap = 127;
 constexpr uint32_t ipv4 = 228;
 constexpr uint32_t ipv6 = 229;
+constexpr uint32_t nflog = 239;       // Linux netfilter log (NFLOG target, nftables log group)
+constexpr uint32_t ipoib = 242;       // IP over InfiniBand (RFC 4391)
 constexpr uint32_t linux_sll2 = 276;
 }  // namespace linktype
 
@@ -63,7 +70,20 @@ constexpr uint32_t linux_sll2 = 276;
   X(bad_udp_checksum)                    \
   X(bad_icmp_checksum)                   \
   X(snaplen_truncated)                   \
-  X(bad_ipv6_payload_length)
+  X(bad_ipv6_payload_length)             \
+  X(unknown_ppp_protocol)                \
+  X(truncated_ppp_header)                \
+  X(truncated_chdlc_header)              \
+  X(truncated_nflog_header)              \
+  X(truncated_nflog_tlv)                 \
+  X(bad_nflog_tlv)                       \
+  X(unknown_nflog_family)                \
+  X(truncated_ipoib_header)              \
+  X(truncated_radiotap_header)           \
+  X(bad_radiotap_header)                 \
+  X(truncated_80211_header)              \
+  X(protected_80211_frame)               \
+  X(unsupported_80211_amsdu)
 
 enum class Anomaly : uint8_t {
 #define X(name) name,
@@ -127,6 +147,21 @@ struct SllInfo {           // Linux cooked capture v1 and v2
   uint8_t addr[8] = {};
   uint16_t protocol = 0;
   uint32_t ifindex = 0;    // v2 only
+};
+
+struct WlanInfo {         // IEEE 802.11 MAC header (data and management frames)
+  uint8_t type = 0;        // frame control: 0 management, 1 control, 2 data
+  uint8_t subtype = 0;
+  uint8_t flags = 0;       // frame control flags: to/from DS, protected, order, ...
+  bool has_addrs = false;  // src/dst (and bssid, unless a 4-address frame) were read
+  bool has_bssid = false;
+  uint8_t src[6] = {}, dst[6] = {}, bssid[6] = {};
+};
+
+struct NflogInfo {         // Linux netfilter log header and the attributes kept
+  uint8_t family = 0;      // NFPROTO_*: 2 IPv4, 10 IPv6
+  uint16_t resource_id = 0;  // the log group
+  Bytes prefix;            // NFULA_PREFIX text, without its NUL (points into the frame)
 };
 
 struct VlanTag {
@@ -213,10 +248,12 @@ enum class L4 : uint8_t { none, tcp, udp, icmp, icmpv6, other };
 
 struct Decoded {
   uint32_t linktype = 0;
-  bool has_eth = false, has_sll = false, has_null = false;
+  bool has_eth = false, has_sll = false, has_null = false, has_wlan = false, has_nflog = false;
   EthernetInfo eth;
   SllInfo sll;
   uint32_t null_family = 0;
+  WlanInfo wlan;
+  NflogInfo nflog;
 
   static constexpr int kMaxVlan = 4;
   uint8_t n_vlan = 0;
@@ -226,6 +263,8 @@ struct Decoded {
   MplsLabel mpls[kMaxMpls];
   bool has_pppoe = false;
   uint16_t pppoe_session = 0;
+  bool has_ppp = false;       // a PPP protocol field was read (PPPoE, PPP link types)
+  uint16_t ppp_protocol = 0;
 
   uint16_t ethertype = 0;     // the network-layer protocol finally reached (0 if none)
   bool has_arp = false;

@@ -62,6 +62,18 @@ void write_link(JsonWriter& w, const Decoded& d, std::string& s) {
     if (d.sll.version == 2) w.field("ifindex", uint64_t(d.sll.ifindex));
   } else if (d.has_null) {
     w.field("family", uint64_t(d.null_family));
+  } else if (d.has_wlan) {
+    w.field("wlan_type", uint64_t(d.wlan.type));
+    w.field("wlan_subtype", uint64_t(d.wlan.subtype));
+    if (d.wlan.has_addrs) {
+      mac_field(w, "src", d.wlan.src, s);
+      mac_field(w, "dst", d.wlan.dst, s);
+      if (d.wlan.has_bssid) mac_field(w, "bssid", d.wlan.bssid, s);
+    }
+  } else if (d.has_nflog) {
+    w.field("family", uint64_t(d.nflog.family));
+    w.field("log_group", uint64_t(d.nflog.resource_id));
+    if (!d.nflog.prefix.empty()) w.field_str("log_prefix", as_text(d.nflog.prefix));
   }
   if (d.ethertype) hex16_field(w, "ethertype", d.ethertype);
   w.end_object();
@@ -98,6 +110,12 @@ void write_vlan_mpls(JsonWriter& w, const Decoded& d) {
     w.key("pppoe");
     w.begin_object();
     w.field("session", uint64_t(d.pppoe_session));
+    w.end_object();
+  }
+  if (d.has_ppp) {
+    w.key("ppp");
+    w.begin_object();
+    hex16_field(w, "protocol", d.ppp_protocol);
     w.end_object();
   }
 }

@@ -9,15 +9,19 @@
 
 using namespace nl;
 
+// make_seeds.py keeps the same order (LINKTYPES): the last entry stands for any other.
 static const uint32_t kLinkTypes[] = {
-    linktype::null_bsd, linktype::ethernet, linktype::raw_dlt12, linktype::raw_dlt14,
-    linktype::raw,      linktype::loop,     linktype::linux_sll, linktype::ipv4,
-    linktype::ipv6,     linktype::linux_sll2, 105 /* unknown here */};
+    linktype::null_bsd,  linktype::ethernet, linktype::raw_dlt12,  linktype::raw_dlt14,
+    linktype::raw,       linktype::loop,     linktype::linux_sll,  linktype::ipv4,
+    linktype::ipv6,      linktype::linux_sll2, linktype::ppp,      linktype::ppp_hdlc,
+    linktype::c_hdlc,    linktype::nflog,    linktype::ipoib,      linktype::ieee802_11,
+    linktype::ieee802_11_radiotap, 147 /* unknown */};
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Cursor c(data, size);
   uint8_t sel = c.u8();
-  uint32_t lt = kLinkTypes[sel % (sizeof kLinkTypes / sizeof kLinkTypes[0])];
+  // Bit 7 is the checksum switch: the link type comes from the other seven bits alone.
+  uint32_t lt = kLinkTypes[(sel & 0x7f) % (sizeof kLinkTypes / sizeof kLinkTypes[0])];
   bool verify = sel & 0x80;
   uint16_t extra = c.u16() & 0x7ff;  // origlen beyond caplen (snap length cut)
   Bytes frame = c.rest();

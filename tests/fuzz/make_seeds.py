@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(SRC, "tests", "data", "fixtures")
 ROBUSTNESS = os.path.join(SRC, "tests", "data", "robustness")
-LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 105]  # fuzz_decode's order
+LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 9, 50, 104, 239, 242, 105, 127, 147]  # fuzz_decode's order
 
 
 def captures():

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <set>
 #include <tuple>
 #include <nlohmann/json.hpp>
 
@@ -46,10 +47,15 @@ void check_same(const Decoded& a, const Decoded& b, const std::string& where) {
 
 }  // namespace
 
-TEST_CASE("pkt records rebuild into frames that decode the same, on every fixture") {
+namespace {
+
+// Every packet of every capture in `dir`: write its pkt line, read it back, decode the
+// rebuilt frame. Frames of any link type rebuild as Ethernet or raw IP. Returns the
+// number of captures; `linktypes` collects the link types met.
+int check_roundtrip_dir(const std::string& dir, std::set<uint32_t>& linktypes) {
   namespace fs = std::filesystem;
   int files = 0;
-  for (const auto& entry : fs::directory_iterator(NETLINES_FIXTURES)) {
+  for (const auto& entry : fs::directory_iterator(dir)) {
     std::string path = entry.path().string();
     if (path.find(".pcap") == std::string::npos) continue;
     ++files;
@@ -83,9 +89,28 @@ TEST_CASE("pkt records rebuild into frames that decode the same, on every fixtur
       CHECK(rebuilt.packet.origlen == p.origlen);
       decode_frame(rebuilt.packet.linktype, rebuilt.packet.data, rebuilt.packet.origlen, rebuilt_d);
       check_same(original, rebuilt_d, where);
+      linktypes.insert(p.linktype);
     }
   }
-  CHECK(files >= 20);
+  return files;
+}
+
+}  // namespace
+
+TEST_CASE("pkt records rebuild into frames that decode the same, on every fixture") {
+  std::set<uint32_t> linktypes;
+  CHECK(check_roundtrip_dir(NETLINES_FIXTURES, linktypes) >= 20);
+}
+
+TEST_CASE("pkt records rebuild the same from every link type of tests/data") {
+  std::set<uint32_t> linktypes;
+  CHECK(check_roundtrip_dir(NETLINES_TEST_DATA, linktypes) >= 10);
+  // PPPoE (Ethernet), PPP, Cisco HDLC, 802.11 radiotap, NFLOG, IPoIB: each carried IP.
+  for (uint32_t lt : {linktype::ethernet, linktype::ppp, linktype::c_hdlc, linktype::ieee802_11_radiotap,
+                      linktype::nflog, linktype::ipoib}) {
+    CAPTURE(lt);
+    CHECK(linktypes.count(lt) == 1);
+  }
 }
 
 TEST_CASE("pkt reader: errors name what is wrong") {
