@@ -198,7 +198,7 @@ class SourceBase : public CaptureSource {
   ReadStatus recover(std::string msg, std::string found_msg = {}) {
     if (in_->failed()) return read_error();
     size_t k = find_next();
-    if (k == 0) return fail(std::move(msg));
+    if (k == 0) return in_->failed() ? read_error() : fail(std::move(msg));  // the scan may read on
     in_->advance(k);
     skipped_ += k;
     resynced_ = true;
