@@ -21,6 +21,16 @@ constexpr uint32_t kMaxBlock = kMaxCaplen + (1u << 20);  // a packet block and i
 constexpr size_t kMaxInterfaces = 65536;                 // per pcapng section
 constexpr size_t kBufferSize = 1u << 20;                 // buffered reads: chunk size
 
+// Resynchronising after a corrupt record (see CaptureSource::error()). A record found
+// by scanning is held to stricter limits than one read in sequence: a captured length
+// within the snapshot length or libpcap's 256 KiB default (and at most 16 MiB, which
+// also bounds what a scan buffers from a pipe), an original length at least as long,
+// and a timestamp within a day of its neighbour's.
+constexpr size_t kResyncScan = 1u << 20;           // bytes scanned past the bad record
+constexpr uint32_t kPlausibleCaplen = 256u << 10;  // libpcap's MAXIMUM_SNAPLEN
+constexpr uint32_t kResyncMaxCaplen = 16u << 20;
+constexpr int64_t kResyncWindow = 86400;           // seconds
+
 constexpr uint32_t kPcapUsec = 0xa1b2c3d4;
 constexpr uint32_t kPcapNsec = 0xa1b23c4d;
 constexpr uint32_t kPcapModified = 0xa1b2cd34;  // Kuznetzov's patched libpcap: 8 more header bytes
@@ -79,18 +89,6 @@ class Input {
   uint64_t total() const { return total_; }
   bool failed() const { return !io_error_.empty(); }
   const std::string& io_error() const { return io_error_; }
-
-  // Skips n bytes without holding them (for large skipped pcapng blocks). False
-  // when the input ends first (everything available was skipped).
-  bool skip(uint64_t n) {
-    while (n > 0) {
-      if (avail() == 0 && !refill(1)) return false;
-      size_t k = avail() < n ? avail() : size_t(n);
-      cur_ += k;
-      n -= k;
-    }
-    return true;
-  }
 
  private:
   const uint8_t* refill(size_t n) {
@@ -160,7 +158,8 @@ __extension__ typedef unsigned __int128 u128;  // exact 2^-n fractions
 inline uint32_t rd32(const uint8_t* p, bool be) { return be ? load_be32(p) : load_le32(p); }
 inline uint16_t rd16(const uint8_t* p, bool be) { return be ? load_be16(p) : load_le16(p); }
 
-// Shared by both formats: sticky errors, progress and the truncation message.
+// Shared by both formats: sticky errors, progress, the truncation message and
+// resynchronising.
 class SourceBase : public CaptureSource {
  public:
   explicit SourceBase(std::unique_ptr<Input> in) : in_(std::move(in)) {}
@@ -170,6 +169,8 @@ class SourceBase : public CaptureSource {
   bool stable_data() const override { return in_->mapped(); }
   const std::vector<uint32_t>& linktypes() const override { return linktypes_; }
   uint32_t snaplen() const override { return snaplen_; }
+  uint64_t packets_read() const override { return packets_; }
+  uint64_t skipped_bytes() const override { return skipped_; }
 
  protected:
   ReadStatus fail(std::string msg) {
@@ -178,19 +179,62 @@ class SourceBase : public CaptureSource {
     return ReadStatus::error;
   }
   // After peek() of `need` bytes at record start `off` failed.
-  ReadStatus short_input(const char* what, uint64_t off, uint64_t need) {
+  std::string short_message(const char* what, uint64_t off, uint64_t need) const {
     uint64_t left = in_->offset() + in_->avail() - off;
-    if (in_->failed())
-      return fail(str_offset("read error", in_->offset() + in_->avail()) + ": " + in_->io_error());
-    return fail(str_offset(what, off) + ": needs " + std::to_string(need) + " bytes, " +
-                std::to_string(left) + " left");
+    return str_offset(what, off) + ": needs " + std::to_string(need) + " bytes, " + std::to_string(left) +
+           " left";
   }
+  ReadStatus read_error() {
+    return fail(str_offset("read error", in_->offset() + in_->avail()) + ": " + in_->io_error());
+  }
+  ReadStatus short_input(const char* what, uint64_t off, uint64_t need) {
+    if (in_->failed()) return read_error();
+    return fail(short_message(what, off, need));
+  }
+  // The record at the current position (`msg` says what is wrong with it) cannot be
+  // read: skips to the next plausible record when find_next() finds one, else fails.
+  // `found_msg`, when given, replaces `msg` once a record was found (a record that
+  // seemed cut by the end of the input was in fact corrupt).
+  ReadStatus recover(std::string msg, std::string found_msg = {}) {
+    if (in_->failed()) return read_error();
+    size_t k = find_next();
+    if (k == 0) return in_->failed() ? read_error() : fail(std::move(msg));  // the scan may read on
+    in_->advance(k);
+    skipped_ += k;
+    resynced_ = true;
+    error_ = (found_msg.empty() ? msg : found_msg) + "; resynchronised after skipping " + std::to_string(k) +
+             " bytes";
+    return ReadStatus::skipped;
+  }
+  // Distance from the current position (a bad record) to the first plausible record
+  // within kResyncScan bytes, or 0.
+  virtual size_t find_next() = 0;
+  // A packet is about to be returned (`timed`: it has a timestamp).
+  void returning(Packet& pkt, bool timed = true) {
+    ++packets_;
+    if (timed) {
+      have_last_ = true;
+      last_sec_ = pkt.ts.sec;
+    }
+    if (resynced_) {
+      pkt.add_record_anomaly(Anomaly::resynchronised);
+      resynced_ = false;
+    }
+  }
+  // A found record's time is near the last packet's (any time before the first packet).
+  bool near_last(int64_t sec) const { return !have_last_ || near(sec, last_sec_); }
+  static bool near(int64_t a, int64_t b) { return a - b <= kResyncWindow && b - a <= kResyncWindow; }
 
   std::unique_ptr<Input> in_;
   std::string error_;
   bool failed_ = false;
   std::vector<uint32_t> linktypes_;
   uint32_t snaplen_ = 0;
+  uint64_t packets_ = 0;
+  uint64_t skipped_ = 0;
+  bool resynced_ = false;  // the next packet comes right after a skipped stretch
+  bool have_last_ = false;
+  int64_t last_sec_ = 0;   // the last packet's time
 };
 
 // ---- classic pcap ---------------------------------------------------------------
@@ -202,6 +246,12 @@ class PcapSource final : public SourceBase {
       : SourceBase(std::move(in)), be_(be), nsec_(nsec), hdr_(modified ? 24 : 16), linktype_(linktype) {
     snaplen_ = snaplen;
     linktypes_.push_back(linktype);
+    // A captured length above both the snapshot length and libpcap's largest default
+    // cannot be right; without a snapshot length (0: some writers) only kMaxCaplen holds.
+    uint32_t plausible = snaplen > kPlausibleCaplen ? snaplen : kPlausibleCaplen;
+    if (plausible > kMaxCaplen) plausible = kMaxCaplen;
+    max_caplen_ = snaplen == 0 ? kMaxCaplen : plausible;
+    found_caplen_ = plausible < kResyncMaxCaplen ? plausible : kResyncMaxCaplen;
   }
 
   ReadStatus next(Packet& pkt) override {
@@ -213,37 +263,82 @@ class PcapSource final : public SourceBase {
       return short_input("truncated packet record", in_->offset(), hdr_);
     }
     uint32_t caplen = rd32(p + 8, be_);
-    if (caplen > kMaxCaplen)
-      return fail(str_offset("corrupt packet record", in_->offset()) + ": captured length " +
-                  std::to_string(caplen) + " exceeds " + std::to_string(kMaxCaplen));
+    if (caplen > max_caplen_)
+      return recover(str_offset("corrupt packet record", in_->offset()) + ": captured length " +
+                     std::to_string(caplen) + " exceeds " + std::to_string(max_caplen_));
     size_t need = hdr_ + size_t(caplen);
     p = in_->peek(need);
-    if (!p) return short_input("truncated packet record", in_->offset(), need);
+    if (!p) {
+      if (in_->failed()) return read_error();
+      return recover(short_message("truncated packet record", in_->offset(), need),
+                     str_offset("corrupt packet record", in_->offset()) + ": captured length " +
+                         std::to_string(caplen) + " runs past the end of the input");
+    }
     uint32_t sec = rd32(p, be_), frac = rd32(p + 4, be_);
-    // Fractions at or above one second are carried (seen in the wild from broken writers).
+    pkt.n_record_anomalies = 0;
+    // Fractions at or above one second are carried, as Wireshark does (seen in the wild
+    // from broken writers), and flagged.
+    uint32_t carry = 0;
     if (nsec_) {
-      if (frac >= 1000000000u) sec += frac / 1000000000u, frac %= 1000000000u;
+      if (frac >= 1000000000u) carry = frac / 1000000000u, frac %= 1000000000u;
       pkt.ts.nsec = frac;
       pkt.ts.digits = 9;
     } else {
-      if (frac >= 1000000u) sec += frac / 1000000u, frac %= 1000000u;
+      if (frac >= 1000000u) carry = frac / 1000000u, frac %= 1000000u;
       pkt.ts.nsec = frac * 1000;
       pkt.ts.digits = 6;
     }
-    pkt.ts.sec = sec;  // unsigned in pcap files: good until 2106
+    if (carry) pkt.add_record_anomaly(Anomaly::bad_timestamp_fraction);
+    pkt.ts.sec = int64_t(sec) + carry;  // unsigned in pcap files: good until 2106
     pkt.caplen = caplen;
     pkt.origlen = rd32(p + 12, be_);
+    if (caplen > pkt.origlen) pkt.add_record_anomaly(Anomaly::caplen_exceeds_len);
     pkt.linktype = linktype_;
     pkt.interface = -1;
     pkt.data = Bytes(p + hdr_, caplen);
     in_->advance(need);
+    returning(pkt);
     return ReadStatus::ok;
   }
 
  private:
+  struct Header {
+    uint32_t sec, frac, caplen, origlen;
+  };
+  Header header(const uint8_t* p) const {
+    return {rd32(p, be_), rd32(p + 4, be_), rd32(p + 8, be_), rd32(p + 12, be_)};
+  }
+  // A record header that a resynchronising scan may stop at: sane lengths, a
+  // fraction below one second, and a time near `ref` (when `have_ref`).
+  bool plausible(const Header& h, bool have_ref, int64_t ref) const {
+    return h.caplen <= found_caplen_ && h.origlen >= h.caplen && h.origlen != 0 && h.origlen <= kMaxCaplen &&
+           h.frac < (nsec_ ? 1000000000u : 1000000u) && (!have_ref || near(h.sec, ref));
+  }
+
+  // Byte by byte from the bad record: the first plausible header that is followed by
+  // another plausible one (near it in time) or, after a packet was read, by the end of
+  // the input. Each position costs at most two header reads: linear in the scan.
+  size_t find_next() override {
+    for (size_t k = 1; k <= kResyncScan; ++k) {
+      const uint8_t* p = in_->peek(k + hdr_);
+      if (!p) return 0;
+      Header h = header(p + k);
+      if (!plausible(h, have_last_, last_sec_)) continue;
+      size_t after = k + hdr_ + h.caplen;
+      if (const uint8_t* q = in_->peek(after + hdr_)) {
+        if (plausible(header(q + after), true, h.sec)) return k;
+      } else if (have_last_ && !in_->failed() && in_->avail() == after) {
+        return k;
+      }
+    }
+    return 0;
+  }
+
   bool be_, nsec_;
   size_t hdr_;
   uint32_t linktype_;
+  uint32_t max_caplen_;    // above it a record is corrupt
+  uint32_t found_caplen_;  // the most a record found by resynchronising may hold
 };
 
 // ---- pcapng ---------------------------------------------------------------------
@@ -314,7 +409,9 @@ class PcapngSource final : public SourceBase {
       short_input("truncated pcapng section header block", 0, 12);
       return false;
     }
-    return next_block() != ReadStatus::error;
+    if (next_block() == ReadStatus::error) return false;
+    started_ = true;
+    return true;
   }
 
   ReadStatus next(Packet& pkt) override {
@@ -339,42 +436,43 @@ class PcapngSource final : public SourceBase {
       return short_input("truncated pcapng block", off, 8);
     }
     uint32_t type = rd32(p, be_);
+    bool be = be_;             // a new section's byte order, once its header is whole
     if (type == kPcapngShb) {  // palindromic type; the byte-order magic sets the order
       p = in_->peek(12);
       if (!p) return short_input("truncated pcapng section header block", off, 12);
       if (load_le32(p + 8) == kPcapngBom)
-        be_ = false;
+        be = false;
       else if (load_be32(p + 8) == kPcapngBom)
-        be_ = true;
+        be = true;
       else
-        return fail(str_offset("corrupt pcapng section header block", off) + ": bad byte-order magic");
+        return bad_frame(str_offset("corrupt pcapng section header block", off) + ": bad byte-order magic");
     }
-    uint32_t len = rd32(p + 4, be_);
+    uint32_t len = rd32(p + 4, be);
     if (len < 12 || len % 4 != 0)
-      return fail(str_offset("corrupt pcapng block", off) + ": bad block total length " +
-                  std::to_string(len));
-    bool known = type == kPcapngShb || type == block::idb || type == block::pb || type == block::spb ||
-                 type == block::epb;
-    if (len > kMaxBlock) {
-      if (known)
-        return fail(str_offset("corrupt pcapng block", off) + ": block total length " +
-                    std::to_string(len) + " exceeds " + std::to_string(kMaxBlock));
-      // A big block we skip anyway: stream past it without buffering it whole.
-      if (!in_->skip(len - 4) || !(p = in_->peek(4)))
-        return short_input("truncated pcapng block", off, len);
-      if (rd32(p, be_) != len) return bad_trailer(off, len, rd32(p, be_));
-      in_->advance(4);
-      return ReadStatus::ok;
-    }
+      return bad_frame(str_offset("corrupt pcapng block", off) + ": bad block total length " +
+                       std::to_string(len));
+    // Whatever the type: Wireshark too refuses blocks this large, and a length read
+    // from garbage mostly is (streaming past it would lose the bytes to resynchronise on).
+    if (len > kMaxBlock)
+      return bad_frame(str_offset("corrupt pcapng block", off) + ": block total length " +
+                       std::to_string(len) + " exceeds " + std::to_string(kMaxBlock));
     p = in_->peek(len);
-    if (!p) return short_input("truncated pcapng block", off, len);
-    uint32_t trailer = rd32(p + len - 4, be_);
-    if (trailer != len) return bad_trailer(off, len, trailer);
+    if (!p) {
+      if (in_->failed()) return read_error();
+      return bad_frame(short_message("truncated pcapng block", off, len),
+                       str_offset("corrupt pcapng block", off) + ": block total length " + std::to_string(len) +
+                           " runs past the end of the input");
+    }
+    uint32_t trailer = rd32(p + len - 4, be);
+    if (trailer != len)
+      return bad_frame(str_offset("corrupt pcapng block", off) + ": trailing block length " +
+                       std::to_string(trailer) + " does not match " + std::to_string(len));
     const uint8_t* body = p + 8;
     const uint32_t body_len = len - 12;
 
     switch (type) {
       case kPcapngShb: {
+        be_ = be;
         if (body_len < 16) return corrupt(off, "section header block too short");
         uint16_t major = rd16(body + 4, be_);
         if (major != 1)
@@ -415,7 +513,10 @@ class PcapngSource final : public SourceBase {
         pkt->linktype = f.linktype;
         pkt->interface = int32_t(id);
         pkt->data = Bytes(body + 20, caplen);
+        pkt->n_record_anomalies = 0;
+        if (caplen > pkt->origlen) pkt->add_record_anomaly(Anomaly::caplen_exceeds_len);
         have_packet_ = true;
+        returning(*pkt);
         break;
       }
       case block::spb: {
@@ -435,7 +536,9 @@ class PcapngSource final : public SourceBase {
         pkt->linktype = f.linktype;
         pkt->interface = 0;
         pkt->data = Bytes(body + 4, caplen);
+        pkt->n_record_anomalies = 0;
         have_packet_ = true;
+        returning(*pkt, false);
         break;
       }
       default:  // NRB, ISB, DSB, custom, comments...: not needed to read packets
@@ -464,13 +567,82 @@ class PcapngSource final : public SourceBase {
   ReadStatus corrupt(uint64_t off, const char* why) {
     return fail(str_offset("corrupt pcapng block", off) + ": " + why);
   }
-  ReadStatus bad_trailer(uint64_t off, uint32_t len, uint32_t trailer) {
-    return fail(str_offset("corrupt pcapng block", off) + ": trailing block length " +
-                std::to_string(trailer) + " does not match " + std::to_string(len));
+  // The block's framing is bad: its length cannot be trusted to find the next one.
+  // A well-framed block with bad contents (an undefined interface...) still ends the
+  // input: its framing was sound, so the damage is not a few lost bytes.
+  ReadStatus bad_frame(std::string msg, std::string found_msg = {}) {
+    if (!started_) return fail(std::move(msg));
+    return recover(std::move(msg), std::move(found_msg));
+  }
+
+  // Total length of the block `k` bytes ahead when a resynchronising scan may stop
+  // there, else 0: a registered block type (not local use), a sane total length
+  // repeated at its end, and for packet blocks a defined interface, a captured length
+  // within the block and the original length, and a time near the last packet's.
+  uint32_t plausible_block(size_t k) {
+    const uint8_t* p = in_->peek(k + 12);
+    if (!p) return 0;
+    p += k;
+    uint32_t type = rd32(p, be_);
+    bool be = be_;
+    if (type == kPcapngShb) {
+      if (load_le32(p + 8) == kPcapngBom)
+        be = false;
+      else if (load_be32(p + 8) == kPcapngBom)
+        be = true;
+      else
+        return 0;
+    } else if ((type == 0 || type > 0x0a) && type != 0x0bad && type != 0x40000bad) {
+      return 0;
+    }
+    uint32_t len = rd32(p + 4, be);
+    if (len < 12 || len % 4 != 0 || len > kResyncMaxCaplen) return 0;
+    if (!(p = in_->peek(k + len))) return 0;
+    p += k;
+    if (rd32(p + len - 4, be) != len) return 0;
+    const uint8_t* body = p + 8;
+    const uint32_t body_len = len - 12;
+    switch (type) {
+      case kPcapngShb:
+        return body_len >= 16 && rd16(body + 4, be) == 1 ? len : 0;
+      case block::idb:
+        return body_len >= 8 ? len : 0;
+      case block::spb:
+        return body_len >= 4 && !interfaces_.empty() ? len : 0;
+      case block::epb:
+      case block::pb: {
+        if (body_len < 20) return 0;
+        uint32_t id = type == block::epb ? rd32(body, be) : rd16(body, be);
+        uint32_t caplen = rd32(body + 12, be), origlen = rd32(body + 16, be);
+        if (id >= interfaces_.size() || caplen > body_len - 20 || caplen > origlen) return 0;
+        Timestamp ts;
+        interfaces_[id].to_timestamp(uint64_t(rd32(body + 4, be)) << 32 | rd32(body + 8, be), ts);
+        return near_last(ts.sec) ? len : 0;
+      }
+      default:
+        return len;
+    }
+  }
+
+  // Byte by byte from the bad block (blocks are 4-aligned only until bytes go
+  // missing): the first plausible block followed by another or by the end of the
+  // input. The trailing length makes a block found in garbage unlikely; the one after
+  // it, more so.
+  size_t find_next() override {
+    for (size_t k = 1; k <= kResyncScan; ++k) {
+      if (!in_->peek(k + 12)) return 0;
+      uint32_t len = plausible_block(k);
+      if (len == 0) continue;
+      size_t after = k + len;
+      // When the block after is not whole, the failed read has brought in all that is left.
+      if (plausible_block(after) != 0 || (!in_->failed() && in_->avail() == after)) return k;
+    }
+    return 0;
   }
 
   bool be_ = false;
   bool have_packet_ = false;
+  bool started_ = false;  // past the first section header: resynchronising is allowed
   std::vector<Interface> interfaces_;
 };
 

@@ -16,6 +16,8 @@ enum class ReadStatus {
   ok,         // a packet was read into the Packet
   end,        // clean end of input
   error,      // unrecoverable (truncated record, corrupt block, I/O error): see error()
+  skipped,    // a corrupt record or block was skipped up to a plausible next one (no
+              // packet this time): error() says what and how many bytes; read on
 };
 
 class CaptureSource {
@@ -27,7 +29,19 @@ class CaptureSource {
   // After ReadStatus::error: what went wrong, with the byte offset,
   // e.g. "truncated packet record at byte offset 1234: needs 60 bytes, 12 left"
   // (the offset of the record start). Every packet before the cut came out first.
+  // After ReadStatus::skipped: the same, then "; resynchronised after skipping K bytes".
+  //
+  // Resynchronising (docs/schema.md, "Corrupt captures"): a record header that cannot
+  // be right (classic pcap: a captured length above the limits, or running past the
+  // end of the input; pcapng: a bad block total length or trailer) is not the end when
+  // a plausible record follows within kResyncScan bytes: one whose lengths are sane and
+  // whose timestamp is near the last packet's, followed by another such record or by
+  // the end of the input. The first packet found there carries the `resynchronised`
+  // anomaly.
   virtual const std::string& error() const = 0;
+  // Packets returned so far, and bytes skipped by resynchronising (both for this input).
+  virtual uint64_t packets_read() const = 0;
+  virtual uint64_t skipped_bytes() const = 0;
   // Bytes consumed so far and total size when known (0 for pipes): for progress.
   virtual uint64_t bytes_read() const = 0;
   virtual uint64_t total_bytes() const { return 0; }

@@ -83,7 +83,10 @@ constexpr uint32_t linux_sll2 = 276;
   X(bad_radiotap_header)                 \
   X(truncated_80211_header)              \
   X(protected_80211_frame)               \
-  X(unsupported_80211_amsdu)
+  X(unsupported_80211_amsdu)             \
+  X(caplen_exceeds_len)                  \
+  X(bad_timestamp_fraction)              \
+  X(resynchronised)
 
 enum class Anomaly : uint8_t {
 #define X(name) name,
@@ -130,6 +133,14 @@ struct Packet {
   uint32_t linktype = 0;
   int32_t interface = -1;   // pcapng interface id; -1 for classic pcap
   Bytes data;               // caplen bytes, valid until the next read
+  // What the capture reader found wrong with the record itself (a header that lies,
+  // a record found by resynchronising): decode_packet() adds them to the decoded list.
+  static constexpr int kMaxRecordAnomalies = 3;
+  uint8_t n_record_anomalies = 0;
+  Anomaly record_anomalies[kMaxRecordAnomalies] = {};
+  void add_record_anomaly(Anomaly a) {
+    if (n_record_anomalies < kMaxRecordAnomalies) record_anomalies[n_record_anomalies++] = a;
+  }
 };
 
 struct EthernetInfo {
@@ -305,6 +316,8 @@ struct DecodeOptions {
 // Decodes a frame of the given link type. Pure: reads only `frame`.
 void decode_frame(uint32_t linktype, Bytes frame, uint32_t origlen, Decoded& out,
                   const DecodeOptions& opt = {});
+// decode_frame() of a packet read from a capture, plus the anomalies of its record.
+void decode_packet(const Packet& p, Decoded& out, const DecodeOptions& opt = {});
 // Decodes from the IP header on (used for reassembled datagrams): ip.version set from the bytes.
 void decode_ip(Bytes datagram, Decoded& out, const DecodeOptions& opt = {});
 // Human name for a link type ("ethernet", "linux_sll2", ...), or nullptr when unknown.

@@ -149,6 +149,10 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         cli::error(shown, ev->text);
         status = cli::kExitInput;
         break;
+      case Kind::read_skipped:
+        cli::error(shown, ev->line_no, ev->text);
+        status = cli::kExitInput;
+        break;
       case Kind::end_input:
         if (prog) prog->end_input(ev->input, ev->bytes_read);
         if (h.idle) h.idle();

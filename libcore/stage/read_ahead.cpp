@@ -146,7 +146,7 @@ struct ReadAhead::Producer {
   void decode(InputEvent& ev) {
     ev.kind = InputEvent::Kind::packet;
     Packet& p = ev.packet;
-    decode_frame(p.linktype, p.data, p.origlen, ev.decoded, opt.decode);
+    decode_packet(p, ev.decoded, opt.decode);
     // Formats here while the caller is behind (a backlog in the ring), so each
     // thread ends up with the share of the formatting that keeps both busy.
     if (opt.format && backlog > kRing / 4) {
@@ -169,6 +169,12 @@ struct ReadAhead::Producer {
       ev.kind = InputEvent::Kind::read_error;
       ev.text = in.capture->error();
       ended_ = true;
+      return true;
+    }
+    if (rs == ReadStatus::skipped) {
+      ev.kind = InputEvent::Kind::read_skipped;
+      ev.text = in.capture->error();
+      ev.line_no = in.capture->packets_read() + 1;
       return true;
     }
     p.number = ++number_;  // filtered packets keep their place in the count

@@ -35,6 +35,7 @@ struct InputEvent {
     line_too_long, // line line_no was over the cap and skipped
     raw_line,      // text: a JSON line left for the caller to read (LineDecoder)
     read_error,    // text: the capture's or the pipe's error; the input ends here
+    read_skipped,  // text: a corrupt capture record skipped (line_no: the packet number in the input); reading goes on
     end_input,
   };
   Kind kind = Kind::end_input;

@@ -49,6 +49,45 @@ export ASAN_OPTIONS="exitcode=86:detect_leaks=1" UBSAN_OPTIONS="exitcode=87:prin
   [ "$(grep -c . <<<"$stderr")" -eq 1 ]
 }
 
+@test "damage in the middle of a capture: one message with the record and the bytes skipped, the packets after it kept, exit 1" {
+  for f in pcap_garbage_between_records.pcap pcap_caplen_corrupt_mid_file.pcap pcapng_garbage_between_blocks.pcapng; do
+    run --separate-stderr pcap2pkt --stats "$MALFORMED/$f"
+    echo "$f: $stderr"
+    [ "$status" -eq 1 ]
+    [ "$(wc -l <<<"$output")" -eq 4 ]
+    [ "$(jq -c '.anomalies // []' <<<"$output" | tr '\n' ' ')" = '[] [] ["resynchronised"] [] ' ]
+    [ "$(grep -c resynchronised <<<"$stderr")" -eq 2 ]  # the message, and the --stats counter
+    [[ "$stderr" == *"anomaly.resynchronised: 1"* ]]
+  done
+  run --separate-stderr pcap2pkt "$MALFORMED/pcap_garbage_between_records.pcap"
+  [ "$stderr" = "pcap2pkt: $MALFORMED/pcap_garbage_between_records.pcap: record 3: corrupt packet record at byte offset 164: captured length 4022250974 exceeds 262144; resynchronised after skipping 37 bytes" ]
+  run --separate-stderr pcap2pkt "$MALFORMED/pcap_caplen_corrupt_mid_file.pcap"
+  [[ "$stderr" == *": record 3: corrupt packet record at byte offset 164: "*"; resynchronised after skipping 70 bytes" ]]
+  [ "$(jq -r .ts <<<"$output" | tr '\n' ' ')" = "2023-11-14T22:13:20.000000Z 2023-11-14T22:13:21.000000Z 2023-11-14T22:13:23.000000Z 2023-11-14T22:13:24.000000Z " ]
+  run --separate-stderr pcap2pkt "$MALFORMED/pcapng_garbage_between_blocks.pcapng"
+  [ "$stderr" = "pcap2pkt: $MALFORMED/pcapng_garbage_between_blocks.pcapng: record 3: corrupt pcapng block at byte offset 224: bad block total length 4022250974; resynchronised after skipping 37 bytes" ]
+  # The same through a pipe, and for the stages after pcap2pkt.
+  run --separate-stderr bash -c "pcap2pkt - < '$MALFORMED/pcap_garbage_between_records.pcap'"
+  [ "$status" -eq 1 ]
+  [ "$(wc -l <<<"$output")" -eq 4 ]
+  [[ "$stderr" == "pcap2pkt: -: record 3: "* || "$stderr" == "pcap2pkt: "*": record 3: "* ]]
+  run --separate-stderr flowstat "$MALFORMED/pcap_garbage_between_records.pcap"
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == "flowstat: "*"record 3: "*"resynchronised after skipping 37 bytes" ]]
+}
+
+@test "lying record headers: the packet is kept and flagged, the timestamp carried" {
+  run --separate-stderr pcap2pkt --stats "$MALFORMED/pcap_usec_over_million.pcap"
+  [ "$status" -eq 0 ]
+  # 4000000000 microseconds: 4000 s carried into the seconds.
+  [ "$(jq -r '[.ts, .anomalies[]] | join(" ")' <<<"$output")" = "2023-11-14T23:20:00.000000Z bad_timestamp_fraction" ]
+  [[ "$stderr" == *"anomaly.bad_timestamp_fraction: 1"* ]]
+  run --separate-stderr pcap2pkt --stats "$MALFORMED/pcap_origlen_below_caplen.pcap"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '[.caplen, .len, .anomalies[]] | join(" ")' <<<"$output")" = "54 10 caplen_exceeds_len" ]
+  [[ "$stderr" == *"anomaly.caplen_exceeds_len: 1"* ]]
+}
+
 @test "a capture cut at every byte offset (pcap) and every 8th (pcapng): whole packets, then a message" {
   run python3 "$TOOLDIR/truncations.py" "$NETLINES_BIN/pcap2pkt" "$FIXTURES/non_tls_on_443.pcap" 1
   echo "$output"

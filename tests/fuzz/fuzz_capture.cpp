@@ -1,6 +1,7 @@
 // Capture reader (classic pcap and pcapng), both paths: a regular file (mmap) and a
 // stream (the bytes handed over as an already-read prefix, the pipe path). The two
-// must agree packet for packet; every packet is decoded.
+// must agree packet for packet, and resynchronise after a corrupt record at the same
+// places; every packet is decoded.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -28,8 +29,17 @@ std::vector<Rec> read_all(OpenResult r, std::string& err) {
     return out;
   }
   Packet p;
+  uint64_t skipped = 0;
   for (int i = 0; i < 100000; ++i) {
     ReadStatus st = r.source->next(p);
+    if (st == ReadStatus::skipped) {
+      // Resynchronised: some bytes were skipped, never none, and reading goes on.
+      FUZZ_CHECK(r.source->skipped_bytes() > skipped);
+      skipped = r.source->skipped_bytes();
+      FUZZ_CHECK(r.source->error().find("resynchronised after skipping") != std::string::npos);
+      out.push_back({st, {}, std::vector<uint8_t>(r.source->error().begin(), r.source->error().end())});
+      continue;
+    }
     if (st != ReadStatus::ok) {
       if (st == ReadStatus::error) err = r.source->error();
       out.push_back({st, {}, {}});
@@ -37,9 +47,10 @@ std::vector<Rec> read_all(OpenResult r, std::string& err) {
     }
     FUZZ_CHECK(p.data.size() == p.caplen);
     Decoded d;
-    decode_frame(p.linktype, p.data, p.origlen, d);
+    decode_packet(p, d);
     out.push_back({st, p, std::vector<uint8_t>(p.data.begin(), p.data.end())});
   }
+  FUZZ_CHECK(r.source->bytes_read() >= skipped);
   (void)r.source->linktypes();
   (void)r.source->snaplen();
   return out;
@@ -74,6 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(a[i].p.linktype == b[i].p.linktype);
       FUZZ_CHECK(a[i].p.origlen == b[i].p.origlen);
       FUZZ_CHECK(a[i].p.ts == b[i].p.ts);
+      FUZZ_CHECK(a[i].p.n_record_anomalies == b[i].p.n_record_anomalies);
     }
   }
   return 0;

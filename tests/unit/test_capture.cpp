@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -148,6 +150,8 @@ struct Got {
   int32_t interface;
   Timestamp ts;
   std::string data;
+  std::vector<Anomaly> anomalies;  // of the record
+  bool has(Anomaly a) const { return std::find(anomalies.begin(), anomalies.end(), a) != anomalies.end(); }
 };
 
 struct Result {
@@ -159,6 +163,9 @@ struct Result {
   std::vector<uint32_t> linktypes;
   uint32_t snaplen = 0;
   uint64_t bytes_read = 0, total = 0;
+  std::vector<std::string> skips;         // the message of each ReadStatus::skipped
+  std::vector<size_t> skipped_before;     // packets read before each
+  uint64_t skipped_bytes = 0;
 };
 
 Result drain(OpenResult r) {
@@ -173,12 +180,21 @@ Result drain(OpenResult r) {
   Packet p;
   for (;;) {
     out.last = r.source->next(p);
+    if (out.last == ReadStatus::skipped) {
+      out.skips.push_back(r.source->error());
+      out.skipped_before.push_back(out.pkts.size());
+      CHECK(r.source->packets_read() == out.pkts.size());
+      REQUIRE(out.skips.size() < 10000);
+      continue;
+    }
     if (out.last != ReadStatus::ok) break;
     REQUIRE(p.caplen == p.data.size());
-    out.pkts.push_back({p.caplen, p.origlen, p.linktype, p.interface, p.ts, std::string(as_text(p.data))});
+    out.pkts.push_back({p.caplen, p.origlen, p.linktype, p.interface, p.ts, std::string(as_text(p.data)),
+                        std::vector<Anomaly>(p.record_anomalies, p.record_anomalies + p.n_record_anomalies)});
     REQUIRE(out.pkts.size() < 100000);
   }
-  out.error = r.source->error();
+  out.skipped_bytes = r.source->skipped_bytes();
+  out.error = out.last == ReadStatus::end ? std::string() : r.source->error();
   // Errors are sticky; a clean end stays an end.
   CHECK(r.source->next(p) == out.last);
   out.linktypes = r.source->linktypes();
@@ -244,11 +260,15 @@ void check_same(const Result& a, const Result& b) {
   CHECK(a.open == b.open);
   CHECK(a.last == b.last);
   CHECK(a.error == b.error);
+  CHECK(a.skips == b.skips);
+  CHECK(a.skipped_before == b.skipped_before);
+  CHECK(a.skipped_bytes == b.skipped_bytes);
   REQUIRE(a.pkts.size() == b.pkts.size());
   for (size_t i = 0; i < a.pkts.size(); ++i) {
     CHECK(a.pkts[i].data == b.pkts[i].data);
     CHECK(a.pkts[i].ts == b.pkts[i].ts);
     CHECK(a.pkts[i].interface == b.pkts[i].interface);
+    CHECK(a.pkts[i].anomalies == b.pkts[i].anomalies);
   }
 }
 
@@ -345,6 +365,216 @@ TEST_CASE("capture: absurd caplen is a corrupt record") {
   CHECK(r.pkts.size() == 1);
   CHECK(r.last == ReadStatus::error);
   CHECK(r.error.find("corrupt packet record at byte offset " + std::to_string(bounds[1])) == 0);
+}
+
+TEST_CASE("capture: lying record headers are flagged") {
+  for (bool nsec : {false, true}) {
+    CAPTURE(nsec);
+    const uint32_t one = nsec ? 1000000000u : 1000000u;
+    std::vector<PcapRec> recs = {{100, one - 1, payload(10, 1), 10},           // in range
+                                 {100, one, payload(10, 2), 10},               // exactly one second
+                                 {100, 2 * one + 7, payload(10, 3), 10},       // two seconds and 7 units
+                                 {0xffffffffu, 0xffffffffu, payload(10, 4), 10},  // carried past 2^32
+                                 {200, 0, payload(10, 5), 9},                   // caplen > origlen
+                                 {200, 0, payload(10, 6), 11}};
+    std::string img = pcap_image(false, nsec, 1, 65535, recs);
+    Result r = read_all_ways(img);
+    REQUIRE(r.pkts.size() == recs.size());
+    CHECK(r.last == ReadStatus::end);
+    const uint32_t unit = nsec ? 1 : 1000;
+    CHECK(r.pkts[0].anomalies.empty());
+    CHECK(r.pkts[0].ts == Timestamp{100, (one - 1) * unit, uint8_t(nsec ? 9 : 6)});
+    CHECK(r.pkts[1].anomalies == std::vector<Anomaly>{Anomaly::bad_timestamp_fraction});
+    CHECK(r.pkts[1].ts.sec == 101);
+    CHECK(r.pkts[1].ts.nsec == 0);
+    CHECK(r.pkts[2].has(Anomaly::bad_timestamp_fraction));
+    CHECK(r.pkts[2].ts.sec == 102);
+    CHECK(r.pkts[2].ts.nsec == 7 * unit);
+    CHECK(r.pkts[3].has(Anomaly::bad_timestamp_fraction));
+    CHECK(r.pkts[3].ts.sec == int64_t(0xffffffffu) + 0xffffffffu / one);  // no 32-bit wrap
+    CHECK(r.pkts[4].anomalies == std::vector<Anomaly>{Anomaly::caplen_exceeds_len});
+    CHECK(r.pkts[5].anomalies.empty());
+  }
+  // pcapng: caplen > origlen in an EPB and a PB; an SPB's caplen never exceeds.
+  Ng ng;
+  ng.shb(false);
+  ng.idb(1, 0);
+  ng.epb(0, 1, payload(8, 1), 7);
+  ng.epb(0, 2, payload(8, 1), 8);
+  ng.pb(0, 3, payload(8, 1), 4);
+  ng.spb(payload(8, 1), 4);
+  Result n = read_all_ways(ng.im.b);
+  REQUIRE(n.pkts.size() == 4);
+  CHECK(n.pkts[0].anomalies == std::vector<Anomaly>{Anomaly::caplen_exceeds_len});
+  CHECK(n.pkts[1].anomalies.empty());
+  CHECK(n.pkts[2].anomalies == std::vector<Anomaly>{Anomaly::caplen_exceeds_len});
+  CHECK(n.pkts[3].anomalies.empty());
+  // decode_packet() hands them to the decoded record (and --stats counts them there).
+  Packet p;
+  std::string frame = payload(20, 1);
+  p.linktype = 1;
+  p.caplen = 20;
+  p.origlen = 10;
+  p.data = as_bytes(frame);
+  p.add_record_anomaly(Anomaly::caplen_exceeds_len);
+  Decoded d;
+  decode_packet(p, d);
+  CHECK(d.has(Anomaly::caplen_exceeds_len));
+  CHECK(std::string(anomaly_name(Anomaly::caplen_exceeds_len)) == "caplen_exceeds_len");
+  CHECK(std::string(anomaly_name(Anomaly::bad_timestamp_fraction)) == "bad_timestamp_fraction");
+  CHECK(std::string(anomaly_name(Anomaly::resynchronised)) == "resynchronised");
+}
+
+namespace {
+
+// Ten records a few milliseconds apart, of assorted sizes.
+std::vector<PcapRec> steady_records(uint32_t n = 10) {
+  std::vector<PcapRec> recs;
+  for (uint32_t i = 0; i < n; ++i)
+    recs.push_back({1714564800 + i / 3, 1000 * i, payload(40 + (i * 37) % 200, uint8_t(i)), 40 + (i * 37) % 200 + 14});
+  return recs;
+}
+
+// Bytes from a fixed xorshift sequence. Their first 4..12 bytes as a record header say
+// a captured length above any limit (checked), so reading in sequence stops there.
+std::string garbage(size_t n, uint32_t seed) {
+  std::string g(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (auto& c : g) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    c = char(x >> 24);
+  }
+  if (n >= 16) g[11] = char(0x40 | (uint8_t(g[11]) & 0x7f));  // little endian caplen >= 2^30
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("capture: garbage between two pcap records is skipped, every record after it read") {
+  for (bool be : {false, true}) {
+    for (size_t glen : {16, 17, 37, 64, 1000, 65536}) {
+      for (size_t at : {0, 2, 9}) {  // before the first record, in the middle, before the last
+        CAPTURE(be);
+        CAPTURE(glen);
+        CAPTURE(at);
+        auto recs = steady_records();
+        std::vector<size_t> bounds;
+        std::string img = pcap_image(be, false, 1, 65535, recs, &bounds);
+        std::string g = garbage(glen, uint32_t(glen + at));
+        if (be) std::swap(g[8], g[11]);  // the caplen's high byte where a big-endian reader looks
+        img.insert(bounds[at], g);
+        Result r = read_all_ways(img);
+        CHECK(r.last == ReadStatus::end);
+        REQUIRE(r.pkts.size() == recs.size());
+        for (size_t i = 0; i < recs.size(); ++i) {
+          CHECK(r.pkts[i].data == recs[i].data);
+          CHECK(r.pkts[i].has(Anomaly::resynchronised) == (i == at));
+        }
+        REQUIRE(r.skips.size() == 1);
+        CHECK(r.skipped_before[0] == at);
+        CHECK(r.skipped_bytes == glen);
+        CHECK(r.skips[0].find("corrupt packet record at byte offset " + std::to_string(bounds[at]) +
+                              ": captured length ") == 0);
+        CHECK(r.skips[0].find("; resynchronised after skipping " + std::to_string(glen) + " bytes") !=
+              std::string::npos);
+        CHECK(r.bytes_read == img.size());
+      }
+    }
+  }
+}
+
+TEST_CASE("capture: pcap records after a corrupt captured length") {
+  auto recs = steady_records();
+  std::vector<size_t> bounds;
+  std::string img = pcap_image(false, true, 1, 65535, recs, &bounds);
+  SUBCASE("absurd: the damaged record is lost, the rest read") {
+    std::string bad = img;
+    bad[bounds[4] + 11] = 0x7f;  // caplen 0x7f0000xx
+    Result r = read_all_ways(bad);
+    CHECK(r.last == ReadStatus::end);
+    REQUIRE(r.pkts.size() == recs.size() - 1);
+    CHECK(r.pkts[4].data == recs[5].data);
+    CHECK(r.pkts[4].has(Anomaly::resynchronised));
+    REQUIRE(r.skips.size() == 1);
+    CHECK(r.skipped_bytes == bounds[5] - bounds[4]);
+    CHECK(r.skips[0] == "corrupt packet record at byte offset " + std::to_string(bounds[4]) +
+                            ": captured length 2130706620 exceeds 262144; resynchronised after skipping " +
+                            std::to_string(bounds[5] - bounds[4]) + " bytes");
+  }
+  SUBCASE("above the snapshot length and 256 KiB, yet within the file") {
+    std::string bad = img;
+    bad[bounds[1] + 10] = 0x05;  // caplen 0x0005xxxx
+    Result r = read_all_ways(bad);
+    CHECK(r.pkts.size() == recs.size() - 1);
+    REQUIRE(r.skips.size() == 1);
+    CHECK(r.skips[0].find("exceeds 262144; resynchronised") != std::string::npos);
+  }
+  SUBCASE("running past the end of the input: corrupt, as records follow") {
+    std::string bad = img;
+    bad[bounds[7] + 10] = 0x01;  // caplen 0x0001xxxx: plausible, but more than is left
+    Result r = read_all_ways(bad);
+    CHECK(r.last == ReadStatus::end);
+    CHECK(r.pkts.size() == recs.size() - 1);
+    REQUIRE(r.skips.size() == 1);
+    CHECK(r.skips[0].find("corrupt packet record at byte offset " + std::to_string(bounds[7]) +
+                          ": captured length ") == 0);
+    CHECK(r.skips[0].find("runs past the end of the input; resynchronised after skipping " +
+                          std::to_string(bounds[8] - bounds[7]) + " bytes") != std::string::npos);
+  }
+  SUBCASE("the last record cut: truncated, as before") {
+    std::string cut = img.substr(0, img.size() - 5);
+    Result r = read_all_ways(cut);
+    CHECK(r.last == ReadStatus::error);
+    CHECK(r.skips.empty());
+    CHECK(r.pkts.size() == recs.size() - 1);
+    CHECK(r.error.find("truncated packet record at byte offset " + std::to_string(bounds[9])) == 0);
+  }
+  SUBCASE("a record found far away in time is not taken") {
+    std::vector<PcapRec> far = recs;
+    for (size_t i = 5; i < far.size(); ++i) far[i].sec += 2 * 86400;
+    std::vector<size_t> fb;
+    std::string bad = pcap_image(false, true, 1, 65535, far, &fb);
+    bad[fb[4] + 11] = 0x7f;
+    Result r = read_all_ways(bad);
+    CHECK(r.last == ReadStatus::error);
+    CHECK(r.pkts.size() == 4);
+    CHECK(r.skips.empty());
+  }
+}
+
+TEST_CASE("capture: random garbage with no plausible record ends reading with the error, quickly") {
+  for (size_t glen : {size_t(100), size_t(3) << 20}) {
+    CAPTURE(glen);
+    auto recs = steady_records(3);
+    std::vector<size_t> bounds;
+    std::string img = pcap_image(false, false, 1, 65535, recs, &bounds);
+    img += garbage(glen, 7);
+    auto t0 = std::chrono::steady_clock::now();
+    Result r = read_all_ways(img);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(secs < 10);  // three paths; a scan is bounded to 1 MiB past the bad record
+    CHECK(r.pkts.size() == 3);
+    CHECK(r.last == ReadStatus::error);
+    CHECK(r.skips.empty());
+    CHECK(r.skipped_bytes == 0);
+    CHECK(r.error.find("corrupt packet record at byte offset " + std::to_string(bounds[3]) +
+                       ": captured length ") == 0);
+  }
+  // A good record more than 1 MiB past the bad one is out of reach.
+  auto recs = steady_records(4);
+  std::vector<size_t> bounds;
+  std::string img = pcap_image(false, false, 1, 65535, recs, &bounds);
+  img.insert(bounds[2], garbage((1u << 20) + 100, 9));
+  Result r = read_all_ways(img);
+  CHECK(r.last == ReadStatus::error);
+  CHECK(r.pkts.size() == 2);
+  // ... and one within it is found.
+  img = pcap_image(false, false, 1, 65535, recs, &bounds);
+  img.insert(bounds[2], garbage((1u << 20) - 100, 9));
+  r = read_all_ways(img);
+  CHECK(r.last == ReadStatus::end);
+  CHECK(r.pkts.size() == 4);
+  CHECK(r.skipped_bytes == (1u << 20) - 100);
 }
 
 TEST_CASE("capture: pcap truncated at every byte") {
@@ -536,6 +766,88 @@ TEST_CASE("capture: corrupt pcapng blocks") {
     Result r = read_all_ways(ng.im.b);
     CHECK(r.last == ReadStatus::error);
     CHECK(r.error.find("bad byte-order magic") != std::string::npos);
+  }
+}
+
+namespace {
+
+Ng steady_pcapng(size_t n, std::vector<size_t>& epb_starts) {
+  Ng ng;
+  ng.shb(false);
+  ng.idb(1, 0, 9);  // nsec
+  for (size_t i = 0; i < n; ++i) {
+    epb_starts.push_back(ng.im.b.size());
+    ng.epb(0, 1714564800000000000ull + i * 1000000, payload(30 + i * 5, uint8_t(i)), uint32_t(30 + i * 5));
+    if (i == 2) ng.other(5, 24);  // an ISB between packets
+  }
+  epb_starts.push_back(ng.im.b.size());
+  return ng;
+}
+
+}  // namespace
+
+TEST_CASE("capture: pcapng resynchronises after a block with bad framing") {
+  std::vector<size_t> at;
+  Ng ng = steady_pcapng(8, at);
+  const std::string& img = ng.im.b;
+  SUBCASE("garbage inserted between blocks, any length") {
+    for (size_t glen : {1, 3, 4, 13, 100, 4096}) {
+      CAPTURE(glen);
+      std::string bad = img;
+      bad.insert(at[5], garbage(glen, uint32_t(glen)));
+      Result r = read_all_ways(bad);
+      CHECK(r.last == ReadStatus::end);
+      REQUIRE(r.pkts.size() == 8);
+      CHECK(r.pkts[5].has(Anomaly::resynchronised));
+      CHECK_FALSE(r.pkts[6].has(Anomaly::resynchronised));
+      CHECK(r.pkts[7].data == payload(30 + 7 * 5, 7));
+      REQUIRE(r.skips.size() == 1);
+      CHECK(r.skipped_bytes == glen);
+      CHECK(r.skips[0].find("corrupt pcapng ") == 0);
+      CHECK(r.skips[0].find("at byte offset " + std::to_string(at[5]) + ": ") != std::string::npos);
+      CHECK(r.skips[0].find("; resynchronised after skipping " + std::to_string(glen) + " bytes") !=
+            std::string::npos);
+    }
+  }
+  SUBCASE("a bad total length: that block is lost") {
+    std::string bad = img;
+    bad[at[4] + 4] = char(bad[at[4] + 4] + 1);  // not a multiple of 4
+    Result r = read_all_ways(bad);
+    CHECK(r.last == ReadStatus::end);
+    CHECK(r.pkts.size() == 7);
+    REQUIRE(r.skips.size() == 1);
+    CHECK(r.skipped_bytes == at[5] - at[4]);
+    CHECK(r.skips[0].find("bad block total length") != std::string::npos);
+  }
+  SUBCASE("a huge total length") {
+    std::string bad = img;
+    bad[at[1] + 7] = 0x70;
+    Result r = read_all_ways(bad);
+    CHECK(r.last == ReadStatus::end);
+    CHECK(r.pkts.size() == 7);
+    REQUIRE(r.skips.size() == 1);
+    CHECK(r.skips[0].find("exceeds") != std::string::npos);
+  }
+  SUBCASE("a bad trailer") {
+    std::string bad = img;
+    bad[at[6] - 4] = 0x7f;  // the trailer of the block before packet 6 (the 6th EPB)
+    Result r = read_all_ways(bad);
+    CHECK(r.last == ReadStatus::end);
+    CHECK(r.pkts.size() == 7);
+    REQUIRE(r.skips.size() == 1);
+    CHECK(r.skips[0].find("trailing block length") != std::string::npos);
+  }
+  SUBCASE("random garbage to the end: the error, as before") {
+    std::string bad = img.substr(0, at[3]) + garbage(200000, 3);
+    Result r = read_all_ways(bad);
+    CHECK(r.last == ReadStatus::error);
+    CHECK(r.pkts.size() == 3);
+    CHECK(r.skips.empty());
+  }
+  SUBCASE("the first section header is not resynchronised past") {
+    std::string bad = img;
+    bad[8] = 0;  // byte-order magic
+    CHECK(read_mmap(bad).open == OpenStatus::not_capture);
   }
 }
 

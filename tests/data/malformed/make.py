@@ -58,6 +58,8 @@ def spb(data, origlen=None):
 
 
 GOOD = pcap_header() + pcap_record(FRAME) + pcap_record(FRAME, ts=1700000001)
+# Bytes no record header can start with (a captured length or block length of 0xefbeadde).
+GARBAGE = b"\xde\xad\xbe\xef" * 9 + b"!"
 
 CASES = {
     # classic pcap
@@ -82,6 +84,11 @@ CASES = {
     + pcap_record(ETH[:12] + b"\x86\xdd" + bytes.fromhex("60000000ffff00ff") + b"\0" * 32 + b"\0\0" * 20)
     + pcap_record(ETH + IP + bytes.fromhex("9c400050000000010000000"+"0f002ffff00000000"))
     + pcap_record(ETH[:12] + b"\x81\x00" * 40),
+    # damage in the middle: the reader resynchronises on the records after it
+    "pcap_garbage_between_records.pcap": GOOD + GARBAGE + pcap_record(FRAME, ts=1700000002)
+    + pcap_record(FRAME, ts=1700000003),
+    "pcap_caplen_corrupt_mid_file.pcap": GOOD + pcap_record(FRAME, ts=1700000002, caplen=0x7FFF0000)
+    + pcap_record(FRAME, ts=1700000003) + pcap_record(FRAME, ts=1700000004),
     # pcapng
     "pcapng_truncated_shb.pcapng": shb()[:20],
     "pcapng_bad_byte_order_magic.pcapng": shb(magic=0x12345678) + idb() + epb(FRAME),
@@ -102,6 +109,9 @@ CASES = {
     "pcapng_spb_with_snaplen.pcapng": shb() + idb(snaplen=20) + spb(FRAME) + spb(FRAME[:20], origlen=54),
     "pcapng_idb_linktype_unknown.pcapng": shb() + idb(linktype=0xFFFF) + epb(FRAME),
     "pcapng_garbage_after_section.pcapng": shb() + idb() + epb(FRAME) + bytes(range(256)),
+    "pcapng_garbage_between_blocks.pcapng": shb() + idb() + epb(FRAME, ts=1700000000 * 10**6)
+    + epb(FRAME, ts=1700000001 * 10**6) + GARBAGE + epb(FRAME, ts=1700000002 * 10**6)
+    + epb(FRAME, ts=1700000003 * 10**6),
     "pcapng_two_sections_big_endian.pcapng": shb() + idb() + epb(FRAME)
     + struct.pack(">II", 0x0A0D0D0A, 28) + struct.pack(">IHHq", 0x1A2B3C4D, 1, 0, -1) + struct.pack(">I", 28)
     + struct.pack(">II", 1, 20) + struct.pack(">HHI", 1, 0, 0) + struct.pack(">I", 20),
