@@ -8,6 +8,7 @@ complete -c flowstat -s c -l count -r -d 'Live capture: stop after this many pac
 complete -c flowstat -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)'
 complete -c flowstat -l strict -d 'Stop at the first malformed input line'
 complete -c flowstat -l pass -d 'Copy input records of types this tool does not consume to the output unchanged'
+complete -c flowstat -l community-id-seed -r -d 'Seed of the Community ID hash (default 0), as set in Zeek or Suricata'
 complete -c flowstat -l stats -d 'Print counters on stderr at the end'
 complete -c flowstat -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
 complete -c flowstat -l no-progress -d 'Never show the progress line'

@@ -6,6 +6,7 @@ complete -c pcap2pkt -s s -l snaplen -r -d 'Live capture: bytes to capture per p
 complete -c pcap2pkt -s p -l no-promisc -d 'Live capture: do not put the interface into promiscuous mode'
 complete -c pcap2pkt -s c -l count -r -d 'Live capture: stop after this many packets'
 complete -c pcap2pkt -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)'
+complete -c pcap2pkt -l community-id-seed -r -d 'Seed of the Community ID hash (default 0), as set in Zeek or Suricata'
 complete -c pcap2pkt -l stats -d 'Print counters on stderr at the end'
 complete -c pcap2pkt -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
 complete -c pcap2pkt -l no-progress -d 'Never show the progress line'

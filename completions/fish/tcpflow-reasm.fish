@@ -8,6 +8,7 @@ complete -c tcpflow-reasm -s c -l count -r -d 'Live capture: stop after this man
 complete -c tcpflow-reasm -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)'
 complete -c tcpflow-reasm -l strict -d 'Stop at the first malformed input line'
 complete -c tcpflow-reasm -l pass -d 'Copy input records of types this tool does not consume to the output unchanged'
+complete -c tcpflow-reasm -l community-id-seed -r -d 'Seed of the Community ID hash (default 0), as set in Zeek or Suricata'
 complete -c tcpflow-reasm -l stats -d 'Print counters on stderr at the end'
 complete -c tcpflow-reasm -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
 complete -c tcpflow-reasm -l no-progress -d 'Never show the progress line'

@@ -20,6 +20,7 @@ struct CaptureOptions {
   bool pass = false;                 // copy input records the stage does not consume
   bool stats = false;                // counters on stderr at the end
   ProgressMode progress = ProgressMode::automatic;
+  uint16_t community_id_seed = 0;
   // As typed, checked by check_capture_options.
   std::string time_text = "iso";
   bool no_promisc = false;

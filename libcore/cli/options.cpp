@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "libcore/cli/common.hpp"
+#include "libcore/flow/key.hpp"
 #include "version.hpp"
 
 namespace nl::cli {
@@ -72,6 +73,8 @@ void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSe
     app.add_flag("--strict", o.strict, "Stop at the first malformed input line");
     app.add_flag("--pass", o.pass, "Copy input records of types this tool does not consume to the output unchanged");
   }
+  app.add_option("--community-id-seed", o.community_id_seed, "Seed of the Community ID hash (default 0), as set in Zeek or Suricata")
+      ->check(CLI::Range(0, 65535));
   app.add_flag("--stats", o.stats, "Print counters on stderr at the end");
   add_progress_options(app, o.progress);
 }
@@ -93,6 +96,7 @@ bool check_capture_options(CaptureOptions& o) {
       return false;
     }
   }
+  set_community_id_seed(o.community_id_seed);
   o.live.filter = o.filter;
   o.live.promiscuous = !o.no_promisc;
   return true;

@@ -44,7 +44,7 @@ void write_flow_record(std::string& out, const Flow& f, FlowEnd reason, bool par
   w.key("ts");
   w.timestamp(f.first, opt.time);
   w.field("flow_id", f.id);
-  w.field_str("community_id", community_id(f.key, 0, !f.no_ports));
+  w.field_str("community_id", community_id(f.key, community_id_seed(), !f.no_ports));
   write_eve_tuple(w, f.key);
   if (f.has_vlan) w.field("vlan", uint64_t(f.key.vlan));
   else w.field_null("vlan");

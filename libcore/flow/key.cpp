@@ -74,6 +74,13 @@ uint64_t hash_key(const FlowKey& k) {
   return h;
 }
 
+namespace {
+uint16_t g_community_id_seed = 0;
+}  // namespace
+
+void set_community_id_seed(uint16_t seed) { g_community_id_seed = seed; }
+uint16_t community_id_seed() { return g_community_id_seed; }
+
 std::string community_id(const FlowKey& k, uint16_t seed, bool ports) {
   IpAddress sa = k.src, da = k.dst;
   uint16_t sp = k.sport, dp = k.dport;

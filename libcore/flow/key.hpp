@@ -57,11 +57,17 @@ inline uint64_t table_hash(const FlowKey& k) {
   return h;
 }
 
-// Community ID v1 (https://github.com/corelight/community-id-spec), seed 0:
+// The Community ID seed of this run (default 0; --community-id-seed, as
+// Suricata's and Zeek's deployments set one).
+void set_community_id_seed(uint16_t seed);
+uint16_t community_id_seed();
+
+// Community ID v1 (https://github.com/corelight/community-id-spec):
 // "1:" + base64(sha1(seed, saddr, daddr, proto, 0, sport, dport)).
 // `ports` false: the packet carried no transport header (a non-first IP fragment),
 // so the port-less form is used even for TCP/UDP, as the spec and tshark do.
-std::string community_id(const FlowKey& k, uint16_t seed = 0, bool ports = true);
+std::string community_id(const FlowKey& k, uint16_t seed, bool ports = true);
+inline std::string community_id(const FlowKey& k) { return community_id(k, community_id_seed()); }
 
 // flow_id: a number below 2^53 (exact in JSON doubles and jq), from the canonical
 // key and the time the flow was first seen, so records of one flow carry the same

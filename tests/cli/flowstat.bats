@@ -326,3 +326,29 @@ PY
   run bash -c "flowstat --no-defrag '$FIXTURES/udp_ip_fragments.pcap' | jq -r 'select(.src_ip == \"10.99.0.1\" and .src_port == 0) | .community_id'"
   [ "$output" = "1:z8Qh75jp8LXF5VHf/2WbcQuVLjc=" ]
 }
+
+@test "--community-id-seed: the ids of every flow and session match the Community ID spec computed in Python" {
+  python3 - "$FIXTURES/http_get_basic.pcap" "$FIXTURES/tls12_curl_v6_rawip.pcap" "$FIXTURES/dns_udp_tcp.pcap" <<'PY'
+import base64, hashlib, ipaddress, json, subprocess, sys
+def cid(seed, rec):
+    s, d = ipaddress.ip_address(rec["src_ip"]), ipaddress.ip_address(rec["dest_ip"])
+    proto = {"TCP": 6, "UDP": 17}[rec["proto"]]
+    sp, dp = rec["src_port"], rec["dest_port"]
+    if (s.packed, sp) > (d.packed, dp):
+        s, d, sp, dp = d, s, dp, sp
+    data = seed.to_bytes(2, "big") + s.packed + d.packed + bytes([proto, 0]) + sp.to_bytes(2, "big") + dp.to_bytes(2, "big")
+    return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
+checked = 0
+for seed in (0, 7, 65535):
+    for tool in ("flowstat", "tcpflow-reasm"):
+        out = subprocess.run([tool, "--community-id-seed", str(seed)] + sys.argv[1:], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            rec = json.loads(line)
+            if rec.get("proto") in ("TCP", "UDP"):
+                assert rec["community_id"] == cid(seed, rec), (tool, seed, rec["community_id"], cid(seed, rec))
+                checked += 1
+assert checked > 20, checked
+PY
+  run flowstat --community-id-seed 65536 "$FIXTURES/http_get_basic.pcap"
+  [ "$status" -eq 2 ]
+}
