@@ -14,6 +14,9 @@ load helpers
     [ -f "$p/share/fish/vendor_completions.d/$tool.fish" ]
   done
   [ -f "$p/share/man/man5/netlines.5" ]
+  [ -f "$p/share/netlines/contrib/ecs/ecs.jq" ]
+  [ -x "$p/share/netlines/contrib/sql/load-sqlite.sh" ]
+  [ -f "$p/share/netlines/docs/schema.md" ]
   run "$p/bin/pcap2pkt" --version
   [ "$status" -eq 0 ]
   run bash -c "'$p/bin/httpextract' '$DATA/sample.pcapng' | wc -l"
