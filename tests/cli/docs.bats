@@ -39,3 +39,20 @@ check_tool() {
     grep -q '^\.B NETLINES_THREADS' "$NETLINES_SRC/man/$tool.1" || { echo "$tool.1"; return 1; }
   done
 }
+
+# COMPREPLY of a bash completion function for the words given (the last is the one completed).
+complete_words() {
+  local tool=$1; shift
+  bash -c 'source "$1"; shift; fn=$1; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); $fn; echo "${COMPREPLY[*]}"' \
+    _ "$NETLINES_SRC/completions/bash/$tool" "_${tool//-/_}" "$tool" "$@"
+}
+
+@test "bash completion: option values after a space, after '=' split off by bash, and in one word" {
+  [ "$(complete_words tlssni --time '')" = "iso epoch" ]
+  [ "$(complete_words tlssni --time = '')" = "iso epoch" ]
+  [ "$(complete_words tlssni --time = e)" = "epoch" ]
+  [ "$(complete_words tlssni --time=)" = "--time=iso --time=epoch" ]
+  [ "$(complete_words tlssni --time=e)" = "--time=epoch" ]
+  [ "$(complete_words pcap2pkt --payload = h)" = "head:" ]
+  [ "$(complete_words httpextract --bo)" = "--body" ]
+}
