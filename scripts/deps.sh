@@ -2,7 +2,7 @@
 # Installs the Debian packages netlines needs to build and test, if any is missing.
 set -euo pipefail
 PKGS="g++ cmake make pkg-config libpcap-dev nlohmann-json3-dev libcli11-dev doctest-dev bats
-      libssl-dev zlib1g-dev libsimdjson-dev jq python3
+      libssl-dev zlib1g-dev libzstd-dev zstd libsimdjson-dev jq python3
       clang libclang-rt-dev time postgresql sqlite3"
 missing=""
 for p in $PKGS; do

@@ -116,19 +116,34 @@ StageInput open_stage_input(const std::string& name, bool accept_jsonl) {
       return in;
     }
   }
-  // Sniff: read up to 4 bytes (more if the first are whitespace) to choose.
+  // Sniff: read up to 4 bytes to choose.
+  auto sniff = [&in](int from, std::string& prefix) {
+    char c[4];
+    while (prefix.size() < 4) {
+      ssize_t n = ::read(from, c, 4 - prefix.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        in.error = std::strerror(errno);
+        if (from > 0) ::close(from);
+        return false;
+      }
+      if (n == 0) break;
+      prefix.append(c, size_t(n));
+    }
+    return true;
+  };
   std::string prefix;
-  char c[4096];
-  while (prefix.size() < 4) {
-    ssize_t n = ::read(fd, c, prefix.empty() ? 4 : 4 - prefix.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      in.error = std::strerror(errno);
-      if (fd > 0) ::close(fd);
+  if (!sniff(fd, prefix)) return in;
+  if (Compression z = compression_of(prefix); z != Compression::none) {
+    // Read on through the inflating thread's pipe, and sniff what it gives.
+    in.decompressor = std::make_unique<Decompressor>(fd, std::move(prefix), z);
+    fd = in.decompressor->out_fd();
+    if (fd < 0) {
+      in.error = in.decompressor->error();
       return in;
     }
-    if (n == 0) break;
-    prefix.append(c, size_t(n));
+    prefix.clear();
+    if (!sniff(fd, prefix)) return in;
   }
   if (prefix.empty()) {
     // An empty input is an empty stream of records, not an error.
@@ -138,7 +153,7 @@ StageInput open_stage_input(const std::string& name, bool accept_jsonl) {
   }
   if (is_capture_magic(reinterpret_cast<const uint8_t*>(prefix.data()), prefix.size())) {
     struct stat st;
-    if (name != "-" && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (name != "-" && !in.decompressor && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
       ::close(fd);
       OpenResult r = open_capture(name);  // reopen by path to use mmap
       if (r.status != OpenStatus::ok) {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "libcore/capture/reader.hpp"
+#include "libcore/stage/decompress.hpp"
 
 namespace nl {
 
@@ -44,6 +45,9 @@ class LineReader {
 struct StageInput {
   enum class Kind { capture, jsonl, failed } kind = Kind::failed;
   std::string name;                        // as given; "-" shown as "(stdin)"
+  // A gzip or zstd input: the readers below read its plain bytes. Declared first,
+  // so the readers (and their end of its pipe) go first.
+  std::unique_ptr<Decompressor> decompressor;
   std::unique_ptr<CaptureSource> capture;  // kind == capture
   std::unique_ptr<LineReader> lines;       // kind == jsonl
   std::string error;                       // kind == failed: message for the user

@@ -156,6 +156,17 @@ struct ReadAhead::Producer {
     }
   }
 
+  // At the end of a compressed input whose data was corrupt or cut: a read_error
+  // saying so (after `before`, what the reader itself found). False if none.
+  bool decompression_failed(InputEvent& ev, const std::string& before) {
+    if (!in.decompressor) return false;
+    std::string e = in.decompressor->error();
+    if (e.empty()) return false;
+    ev.kind = InputEvent::Kind::read_error;
+    ev.text = before.empty() ? e : before + " (" + e + ")";
+    return true;
+  }
+
   // False when the input ended without an event (the caller goes on to end_input).
   bool read_capture(InputEvent& ev) {
     Packet& p = ev.packet;
@@ -163,12 +174,13 @@ struct ReadAhead::Producer {
     ev.bytes_read = bytes_read();
     if (rs == ReadStatus::end) {
       ended_ = true;
-      return false;
+      return decompression_failed(ev, "");
     }
     if (rs == ReadStatus::error) {
       ev.kind = InputEvent::Kind::read_error;
       ev.text = in.capture->error();
       ended_ = true;
+      decompression_failed(ev, ev.text);
       return true;
     }
     if (rs == ReadStatus::skipped) {
@@ -196,7 +208,7 @@ struct ReadAhead::Producer {
     switch (ls) {
       case LineReader::Status::end:
         ended_ = true;
-        return false;
+        return decompression_failed(ev, "");
       case LineReader::Status::error:
         ev.kind = InputEvent::Kind::read_error;
         ev.text = in.lines->error();
