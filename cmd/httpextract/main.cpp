@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   bool decode = false;
   uint64_t decode_cap = hopt.body.decode_cap;
   nl::cli::CaptureOptions co;
-  nl::cli::add_capture_options(app, co);
+  nl::cli::add_capture_options(app, co, {.pass_help = nl::cli::kPassSessionsHelp});
   app.add_option("--body", body, "Bodies: none, sha256 (default), preview:N (first N bytes too), full (base64, capped)");
   app.add_flag("--decode", decode, "Also inflate gzip/deflate bodies and hash the decoded bytes");
   nl::cli::add_size_option(app, "--decode-cap", decode_cap, "Stop inflating a body after this many bytes (default 64M)");

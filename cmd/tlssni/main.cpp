@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
                "tlssni"};
   nl::SessionLoopOptions opt;
   nl::cli::CaptureOptions co;
-  nl::cli::add_capture_options(app, co);
+  nl::cli::add_capture_options(app, co, {.pass_help = nl::cli::kPassSessionsHelp});
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input had problems, 2 on usage errors.");
   nl::cli::parse_or_exit(app, argc, argv);

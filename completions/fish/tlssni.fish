@@ -7,7 +7,7 @@ complete -c tlssni -s p -l no-promisc -d 'Live capture: do not put the interface
 complete -c tlssni -s c -l count -r -d 'Live capture: stop after this many packets'
 complete -c tlssni -l time -r -x -a 'iso epoch' -d 'Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)'
 complete -c tlssni -l strict -d 'Stop at the first malformed input line'
-complete -c tlssni -l pass -d 'Copy input records of types this tool does not consume to the output unchanged'
+complete -c tlssni -l pass -d 'Copy input records to the output unchanged: other types, and the tcpflow-reasm records read,'
 complete -c tlssni -l community-id-seed -r -d 'Seed of the Community ID hash (default 0), as set in Zeek or Suricata'
 complete -c tlssni -l stats -d 'Print counters on stderr at the end'
 complete -c tlssni -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'

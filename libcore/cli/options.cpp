@@ -71,7 +71,7 @@ void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSe
   app.add_option("--time", o.time_text, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
   if (set.reads_json_lines) {
     app.add_flag("--strict", o.strict, "Stop at the first malformed input line");
-    app.add_flag("--pass", o.pass, "Copy input records of types this tool does not consume to the output unchanged");
+    app.add_flag("--pass", o.pass, set.pass_help);
   }
   app.add_option("--community-id-seed", o.community_id_seed, "Seed of the Community ID hash (default 0), as set in Zeek or Suricata")
       ->check(CLI::Range(0, 65535));

@@ -28,7 +28,12 @@ void add_progress_options(CLI::App& app, ProgressMode& mode);
 struct CaptureOptionSet {
   const char* inputs_help = "Captures or JSON Lines of the stage before ('-' for standard input)";
   bool reads_json_lines = true;
+  const char* pass_help = "Copy input records of types this tool does not consume to the output unchanged";
 };
+// --pass of the analysers of tcpflow-reasm output.
+inline constexpr const char* kPassSessionsHelp =
+    "Copy input records to the output unchanged: other types, and the tcpflow-reasm records read,\n"
+    "so several analysers in a pipe share one reassembly";
 // Adds the shared options (FILE..., -f, -i, -s, -p, -c, --time, --strict, --pass,
 // --stats, --progress, --no-progress) to `app`, filling `o`.
 void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSet& set = {});

@@ -41,7 +41,11 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
       return;
     }
     switch (reader.read(line, type, message)) {
-      case SessionRecordReader::Status::ok: ++stats.session_records; break;
+      case SessionRecordReader::Status::ok:
+        ++stats.session_records;
+        // Handed on too: the next analyser in the pipe reads the same reassembly.
+        if (h.other_line) h.other_line(line);
+        break;
       case SessionRecordReader::Status::not_session:
         if (h.other_line) h.other_line(line);
         break;

@@ -23,7 +23,9 @@ struct SessionLoopOptions {
 
 struct SessionLoopHandlers {
   SessionSink* sink = nullptr;
-  std::function<void(std::string_view line)> other_line;      // --pass
+  // --pass: every JSON line read but pkt lines, tcpflow-reasm's included (after
+  // the records they caused), so analysers in a pipe share one reassembly.
+  std::function<void(std::string_view line)> other_line;
   std::function<void()> idle;                                 // between inputs
   std::function<void(const Packet&, const Decoded&)> packet;  // optional: per-packet logging
 };

@@ -104,3 +104,19 @@ PY
   [ "$output" = "rc=0" ]
   [ -z "$stderr" ]
 }
+
+@test "one reassembly, several analysers: tcpflow-reasm | httpextract --pass | tlssni --pass, both orders, equal the direct runs" {
+  for f in "$FIXTURES"/*.pcap* "$DATA/sample.pcapng"; do
+    want_http=$(httpextract "$f" | md5sum)
+    want_tls=$(tlssni "$f" | md5sum)
+    out1=$(tcpflow-reasm "$f" | httpextract --pass | tlssni --pass)
+    out2=$(tcpflow-reasm "$f" | tlssni --pass | httpextract --pass)
+    for out in "$out1" "$out2"; do
+      [ "$(echo "$out" | grep '^{"type":"http"' | md5sum)" = "$want_http" ] || { echo "http differs: $f"; return 1; }
+      [ "$(echo "$out" | grep '^{"type":"tls"' | md5sum)" = "$want_tls" ] || { echo "tls differs: $f"; return 1; }
+      # and the reassembly itself is handed on whole
+      [ "$(echo "$out" | grep -E '^\{"type":"(session_start|monologue|session_end)"' | md5sum)" = "$(tcpflow-reasm "$f" | md5sum)" ] ||
+        { echo "sessions differ: $f"; return 1; }
+    done
+  done
+}
