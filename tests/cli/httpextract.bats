@@ -90,9 +90,9 @@ PY
   [ "$output" = '["alice","s3cret"]' ]
 }
 
-@test "--pass copies other records; JSON input errors name the line" {
+@test "--pass copies other records and the session records, each after the records it caused; JSON input errors name the line" {
   run bash -c "{ echo '{\"type\":\"flow\",\"x\":1}'; tcpflow-reasm '$FIXTURES/http_get_basic.pcap'; } | httpextract --pass | jq -r .type | tr '\n' ' '"
-  [ "$output" = "flow http " ]
+  [ "$output" = "flow session_start monologue http monologue session_end " ]
   run --separate-stderr bash -c "{ tcpflow-reasm '$FIXTURES/http_get_basic.pcap' | head -2; echo '{\"type\":\"monologue\",\"flow_id\":1}'; } | httpextract"
   [ "$status" -eq 1 ]
   [[ "$stderr" == "httpextract: (stdin): record 3: monologue for a session without session_start" ]]
