@@ -134,6 +134,24 @@ int main(int argc, char** argv) {
   nl::FrameDedup dd(to_nsec(dedup_window));
   nl::DatagramPath datagrams({.reassemble = !no_defrag, .decode = loop.decode});
 
+  // Fragments of datagrams never rebuilt become port-less flows flagged
+  // fragments_incomplete, so every frame's bytes are in some flow record.
+  datagrams.on_dropped([&table](const nl::DroppedDatagram& g) {
+    nl::IncompleteDatagram i;
+    i.version = g.version;
+    i.proto = g.proto;
+    i.vlan = g.vlan;
+    i.tagged = g.tagged;
+    i.src = g.src;
+    i.dst = g.dst;
+    i.fragments = g.fragments;
+    i.frame_bytes = g.frame_bytes;
+    i.ip_bytes = g.ip_bytes;
+    i.payload_bytes = g.payload_bytes;
+    i.first = g.first;
+    i.last = g.last;
+    table.add_incomplete(i);
+  });
   nl::DecodeStats dstats;
   nl::LiveStats lstats;
   nl::PacketLoopHandlers h;
@@ -160,6 +178,7 @@ int main(int argc, char** argv) {
     out.flush();
   };
   int status = nl::run_packet_loop(loop, h, dstats, &lstats);
+  datagrams.finish();
   table.finish();
   out.finish();
   if (!loop.live.interface.empty()) {
@@ -175,6 +194,8 @@ int main(int argc, char** argv) {
     if (!no_defrag)
       s.add("defrag.datagrams_reassembled", datagrams.stats().completed).add_all("defrag.", datagrams.stats().named());
     s.add("flow_packets", ts.packets).add("non_ip", ts.non_ip);
+    if (!no_defrag)
+      s.add("incomplete_datagrams", ts.incomplete_datagrams).add("incomplete_fragments", ts.incomplete_fragments);
     if (no_defrag) s.add("fragments_unreassembled", ts.fragments);
     s.add("ts_backwards", ts.ts_backwards).add("flows", ts.flows_created);
     for (int r = 0; r < 5; ++r) s.add(std::string("flows_ended.") + nl::flow_end_name(nl::FlowEnd(r)), ts.ended[r]);

@@ -62,13 +62,14 @@ void write_flow_record(std::string& out, const Flow& f, FlowEnd reason, bool par
   w.raw(dur);
   w.field_str("reason", flow_end_name(reason));
   w.field_bool("partial", partial);
+  w.field_bool("fragments_incomplete", f.fragments_incomplete);
   w.field_str("state", f.conn_state());
   w.field_str("history", f.history_view());
   if (f.app != App::unknown) w.field_str("app", app_name(f.app));
   else w.field_null("app");
   if (const char* d = flow_direction_name(f.direction)) w.field_str("direction", d);
   else w.field_null("direction");
-  bool tcp = f.key.proto == 6;
+  bool tcp = f.key.proto == 6 && !f.fragments_incomplete;  // no TCP header was decoded
   w.key("orig");
   write_side(w, f.orig, tcp);
   w.key("resp");

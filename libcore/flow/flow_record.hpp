@@ -21,6 +21,12 @@
 //                   (table full), "eof" (end of input), "interval" (partial)
 //     partial       true only for reason "interval": the flow is still live and the
 //                   counters run from its start (a later record supersedes it)
+//     fragments_incomplete
+//                   true: the flow was built from IP fragments of datagrams never
+//                   rebuilt (dropped by the defragmenter's bounds, or unfinished at
+//                   the end of input). Keyed by addresses and protocol only (ports
+//                   0, port-less Community ID); packets are fragments, l4/l7 bytes
+//                   their IP payloads; the TCP counters are null. false otherwise.
 //     state         Zeek conn_state: S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR
 //                   OTH (UDP: SF answered / S0 not; ICMP and others: OTH, as Zeek)
 //     history       Zeek history letters, originator upper case, responder lower:

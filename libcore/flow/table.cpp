@@ -546,6 +546,87 @@ void FlowTable::add(const Packet& pkt, const Decoded& d) {
   push_back(f, list);
 }
 
+void FlowTable::add_incomplete(const IncompleteDatagram& g) {
+  if (g.version != 4 && g.version != 6) return;
+  ++stats_.incomplete_datagrams;
+  stats_.incomplete_fragments += g.fragments;
+  // The datagram was dropped at or after its last fragment: the clock is there at least.
+  if (opt_.interval > 0 && iv_start_ == INT64_MIN) iv_digits_ = g.first.digits;
+  tick(g.last.total_nsec());
+  if (opt_.interval > 0) {
+    iv_.packets += g.fragments;
+    iv_.link_bytes += g.frame_bytes;
+    iv_.l3_bytes += g.ip_bytes;
+    if (!iv_src_.add(g.src, g.frame_bytes)) {
+      iv_.src_unattributed += g.frame_bytes;
+      stats_.interval_src_unattributed_packets += g.fragments;
+    }
+  }
+
+  FlowKey pk;
+  pk.src = g.src;
+  pk.dst = g.dst;
+  pk.proto = g.proto;
+  pk.vlan = g.vlan;
+  FlowKey tk = table_key(pk);
+  tk.vlan |= kIncompleteKeyBit;  // apart from flows of whole packets (VLAN ids are 12 bits)
+
+  auto it = map_.find(tk);
+  Flow* f = it != map_.end() ? &it->second : nullptr;
+  bool created = false;
+  if (!f) {
+    while (map_.size() >= opt_.max_flows) {
+      size_t before = map_.size();
+      evict_one();
+      if (map_.size() == before) break;
+    }
+    f = &map_.try_emplace(tk).first->second;
+    created = true;
+    ++stats_.flows_created;
+    stats_.max_live = std::max<uint64_t>(stats_.max_live, map_.size());
+    f->tkey = tk;
+    f->key = pk;
+    f->has_vlan = g.tagged;
+    f->ip_version = g.version;
+    f->no_ports = true;
+    f->fragments_incomplete = true;
+    f->serial = ++serial_;
+    f->first = g.first;
+    f->last = g.last;
+    f->id = flow_id(f->key, g.first);
+    if (opt_.local && !opt_.local->empty())
+      f->direction = opt_.local->classify(f->key.src, f->key.dst);
+    push_back(f, l_other);
+  } else {
+    if (g.first < f->first) f->first = g.first;
+    if (f->last < g.last) f->last = g.last;
+  }
+  const bool from_orig = g.src == f->key.src;
+  FlowSide& s = from_orig ? f->orig : f->resp;
+  s.packets += g.fragments;
+  s.link_bytes += g.frame_bytes;
+  s.l3_bytes += g.ip_bytes;
+  s.l4_bytes += g.payload_bytes;
+  s.l7_bytes += g.payload_bytes;  // the transport header, if any, was never decoded
+  if (g.payload_bytes > 0) add_letter(*f, s, from_orig, 'D');
+
+  if (opt_.interval > 0) {
+    if (created) ++iv_.flows_started;
+    if (f->interval_no != iv_no_) {
+      f->interval_no = iv_no_;
+      f->interval_bytes = 0;
+      ++iv_.flows_active;
+    }
+    f->interval_bytes += g.frame_bytes;
+    iv_.by_app[size_t(f->app)] += g.frame_bytes;
+  }
+
+  uint8_t list = g.proto == 6 ? l_tcp : g.proto == 17 ? l_udp : is_icmp_proto(g.proto) ? l_icmp : l_other;
+  f->touch = clock_;
+  unlink(f);
+  push_back(f, list);
+}
+
 void FlowTable::finish() {
   std::vector<Flow*> all;
   all.reserve(map_.size());

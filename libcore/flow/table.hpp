@@ -25,6 +25,15 @@
 // (a flow's "touch" is the clock value when it last saw a packet), so time running
 // backwards, or one bogus future timestamp, never expires flows in a loop.
 //
+// Incomplete datagrams (add_incomplete): the fragments of an IP datagram that was
+// never rebuilt (the datagram path dropped it: timeout, eviction, oversize, malformed,
+// end of input) are accounted in a flow of their own, keyed by addresses, protocol
+// and outer VLAN without ports, and flagged (Flow::fragments_incomplete). Such flows
+// never share a table entry with flows of whole packets, so a port-less protocol
+// (GRE, ESP, ...) keeps its complete traffic apart from its lost fragments. Their
+// bytes count when the datagram is dropped (in the interval the table's clock is in
+// then), as a rebuilt datagram's count when it completes.
+//
 // Memory: one node per live flow (<= max_flows); per packet, no allocation unless
 // a flow is created. Expiry is O(1) per packet: one intrusive LRU list per timeout
 // class, each ordered by touch, and only list heads are examined.
@@ -102,6 +111,7 @@ struct Flow {
   bool has_vlan = false;
   uint8_t ip_version = 0;
   bool no_ports = false;       // keyed without a transport header (--no-defrag fragments, ...)
+  bool fragments_incomplete = false;  // built from fragments of datagrams never rebuilt
   uint64_t serial = 0;         // 1-based creation order in this run
   uint64_t id = 0;             // flow_id(key, first)
   Timestamp first, last;       // earliest and latest packet timestamps
@@ -131,6 +141,20 @@ struct Flow {
 };
 
 // Bytes sent by one source address (the interval record's by_src).
+// The fragments of one IP datagram that was never rebuilt, as the datagram path
+// reports them (reasm/defrag.hpp DroppedDatagram; flow/ sits below reasm/).
+struct IncompleteDatagram {
+  uint8_t version = 0, proto = 0;
+  uint16_t vlan = 0;
+  bool tagged = false;
+  IpAddress src, dst;
+  uint32_t fragments = 0;
+  uint64_t frame_bytes = 0;    // link bytes (origlen) of its fragments
+  uint64_t ip_bytes = 0;       // their IP total lengths
+  uint64_t payload_bytes = 0;  // their IP payloads (after the fragment header)
+  Timestamp first, last;
+};
+
 struct SourceBytes {
   IpAddress ip;
   uint64_t bytes = 0;
@@ -222,6 +246,8 @@ struct FlowTableStats {
   uint64_t packets = 0;          // given to add()
   uint64_t non_ip = 0;           // not IPv4/IPv6: no flow
   uint64_t fragments = 0;        // IP fragments counted as packets of their own (no defrag)
+  uint64_t incomplete_datagrams = 0;  // given to add_incomplete()
+  uint64_t incomplete_fragments = 0;  // their fragments
   uint64_t ts_backwards = 0;     // packets older than the clock
   uint64_t flows_created = 0;
   uint64_t ended[6] = {};        // by FlowEnd (fin, rst, idle, eof, evicted, interval=partial records)
@@ -241,6 +267,9 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   void add(const Packet& pkt, const Decoded& d);
+  // Accounts the fragments of a datagram never rebuilt (see above). Its fragments
+  // count as packets of the flow's side that sent them.
+  void add_incomplete(const IncompleteDatagram& g);
   // Advances the clock without a packet (live capture idle ticks): expires flows.
   void advance(const Timestamp& now);
   // End of input: every live flow, in order of first packet, with reason eof (fin or
@@ -256,6 +285,7 @@ class FlowTable {
     size_t operator()(const FlowKey& k) const { return size_t(table_hash(k)); }
   };
   enum List : uint8_t { l_tcp, l_udp, l_icmp, l_other, l_closing, l_count };
+  static constexpr uint16_t kIncompleteKeyBit = 0x8000;  // in tkey.vlan of incomplete-datagram flows
 
   void tick(int64_t now_ns);
   void expire(int64_t now_ns);

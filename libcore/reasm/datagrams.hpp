@@ -3,7 +3,9 @@
 // A packet that is not a fragment passes as it is. Fragments go to the
 // Defragmenter; the datagram one of them completes comes out as one packet with
 // the link layer of that last fragment, decoded again from the IP header on, its
-// origlen the bytes its fragments' frames took on the wire.
+// origlen the bytes its fragments' frames took on the wire. Fragments that never
+// make a datagram (dropped by the Defragmenter's bounds, malformed, or still held
+// at finish()) go to the on_dropped callback, when one is set.
 #pragma once
 #include <cstdint>
 
@@ -32,6 +34,11 @@ class DatagramPath {
     }
     if (complete(p, d)) whole(packet_, decoded_);
   }
+
+  // Called with every datagram dropped unfinished (see DroppedDatagram).
+  void on_dropped(std::function<void(const DroppedDatagram&)> cb) { defrag_.on_drop(std::move(cb)); }
+  // End of input: datagrams still in progress are dropped (through on_dropped).
+  void finish() { defrag_.finish(); }
 
   const Defragmenter::Stats& stats() const { return defrag_.stats(); }
   bool reassembles() const { return opt_.reassemble; }

@@ -111,6 +111,7 @@ std::vector<std::pair<const char*, uint64_t>> Defragmenter::Stats::named() const
           {"timed_out", timed_out},       {"evicted", evicted},
           {"overlaps", overlaps},         {"overlap_bytes", overlap_bytes},
           {"oversize", oversize},         {"malformed", malformed},
+          {"unfinished", unfinished},
           {"in_progress", in_progress},   {"held_bytes", held_bytes},
           {"peak_held_bytes", peak_held_bytes}};
 }
@@ -126,18 +127,43 @@ void Defragmenter::remove(Datagram& g) {
   stats_.in_progress = map_.size();
 }
 
-void Defragmenter::drop(const Key& k, uint64_t& counter) {
+void Defragmenter::discard(Datagram& g, DroppedDatagram::Why why, uint64_t& counter) {
+  ++counter;
+  if (on_drop_) {
+    DroppedDatagram r;
+    r.why = why;
+    r.version = g.key.version;
+    r.proto = g.key.proto;
+    r.vlan = g.key.vlan;
+    r.tagged = g.tagged;
+    r.src = g.key.src;
+    r.dst = g.key.dst;
+    r.fragments = g.fragments;
+    r.frame_bytes = g.frame_bytes;
+    r.ip_bytes = g.ip_bytes;
+    r.payload_bytes = g.payload_bytes;
+    r.first = g.first_ts;
+    r.last = g.last_ts;
+    on_drop_(r);
+  }
+  remove(g);
+}
+
+void Defragmenter::drop(const Key& k, DroppedDatagram::Why why, uint64_t& counter) {
   auto it = map_.find(k);
   if (it == map_.end()) return;
-  remove(it->second);
-  ++counter;
+  discard(it->second, why, counter);
 }
 
 void Defragmenter::evict_oldest() {
   if (age_.empty()) return;
   ++stats_.examined;
-  remove(*age_.begin()->second);
-  ++stats_.evicted;
+  discard(*age_.begin()->second, DroppedDatagram::Why::evicted, stats_.evicted);
+}
+
+void Defragmenter::finish() {
+  while (!age_.empty()) discard(*age_.begin()->second, DroppedDatagram::Why::end_of_input, stats_.unfinished);
+  stats_.in_progress = 0;
 }
 
 void Defragmenter::expire(const Timestamp& now) {
@@ -147,8 +173,7 @@ void Defragmenter::expire(const Timestamp& now) {
   while (!age_.empty()) {
     ++stats_.examined;
     if (t - age_.begin()->first <= opt_.timeout_nsec) break;
-    remove(*age_.begin()->second);
-    ++stats_.timed_out;
+    discard(*age_.begin()->second, DroppedDatagram::Why::timed_out, stats_.timed_out);
   }
   stats_.in_progress = map_.size();
 }
@@ -158,8 +183,28 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
   ++stats_.fragments;
   FragInfo f;
   bool ok = d.ip.version == 4 ? parse_v4(d.l3, f) : d.ip.version == 6 ? parse_v6(d.l3, f) : false;
+  // A fragment that is no part of any datagram (malformed; oversize with nothing held):
+  // reported on its own.
+  auto lone = [&](DroppedDatagram::Why why) {
+    if (!on_drop_) return;
+    DroppedDatagram r;
+    r.why = why;
+    r.version = d.ip.version;
+    r.proto = ok ? f.proto : d.ip.proto;
+    r.vlan = d.outer_vlan();
+    r.tagged = d.n_vlan > 0;
+    r.src = d.ip.src;
+    r.dst = d.ip.dst;
+    r.fragments = 1;
+    r.frame_bytes = p.origlen;
+    r.ip_bytes = d.ip.total_len;
+    r.payload_bytes = f.data.size();
+    r.first = r.last = p.ts;
+    on_drop_(r);
+  };
   if (!ok) {
     ++stats_.malformed;
+    lone(DroppedDatagram::Why::malformed);
     return false;
   }
   const int64_t now = p.ts.total_nsec();
@@ -181,15 +226,26 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
                                          : f.header.size() - 40;
   const size_t end = size_t(f.offset) + f.data.size();
   if (end + overhead > kMaxIpLen) {
-    if (map_.count(k)) drop(k, stats_.oversize);
-    else ++stats_.oversize;
+    auto held = map_.find(k);
+    if (held != map_.end()) {  // this fragment goes with the datagram it ends
+      Datagram& g = held->second;
+      ++g.fragments;
+      g.frame_bytes += p.origlen;
+      g.ip_bytes += d.ip.total_len;
+      g.payload_bytes += f.data.size();
+      if (p.ts < g.first_ts) g.first_ts = p.ts;
+      if (g.last_ts < p.ts) g.last_ts = p.ts;
+      discard(g, DroppedDatagram::Why::oversize, stats_.oversize);
+    } else {
+      ++stats_.oversize;
+      lone(DroppedDatagram::Why::oversize);
+    }
     return false;
   }
 
   auto it = map_.find(k);
   if (it != map_.end() && now - it->second.first_nsec > opt_.timeout_nsec) {
-    remove(it->second);
-    ++stats_.timed_out;
+    discard(it->second, DroppedDatagram::Why::timed_out, stats_.timed_out);
     it = map_.end();
   }
   if (it == map_.end()) {
@@ -216,12 +272,18 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
     Datagram& fresh = it->second;
     fresh.key = k;
     fresh.first_nsec = now;
+    fresh.first_ts = fresh.last_ts = p.ts;
+    fresh.tagged = d.n_vlan > 0;
     fresh.age = age_.emplace_hint(age_.end(), now, &fresh);
     stats_.in_progress = map_.size();
   }
   Datagram& g = it->second;
   ++g.fragments;
   g.frame_bytes += p.origlen;
+  g.ip_bytes += d.ip.total_len;
+  g.payload_bytes += f.data.size();
+  if (p.ts < g.first_ts) g.first_ts = p.ts;
+  if (g.last_ts < p.ts) g.last_ts = p.ts;
 
   if (f.offset == 0 && g.header.empty()) {
     g.header.assign(f.header.begin(), f.header.end());
@@ -285,7 +347,7 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
     return false;
   const size_t total = size_t(dg.total);
   if (dg.header.size() + total - (dg.key.version == 6 ? 40 : 0) > kMaxIpLen) {
-    drop(k, stats_.oversize);
+    drop(k, DroppedDatagram::Why::oversize, stats_.oversize);
     return false;
   }
   out.datagram.resize(dg.header.size() + total);

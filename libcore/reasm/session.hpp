@@ -74,6 +74,8 @@ struct DirectionTotals {
   uint64_t bytes = 0;         // stream bytes delivered (each byte once)
   uint64_t missing = 0;       // bytes never captured (gaps)
   uint64_t retransmitted = 0; // payload bytes dropped as already seen
+  uint64_t dropped_over_cap = 0;  // payload bytes never seen before, dropped because they came
+                                  // after an out-of-order bound gave their range up (in missing)
   uint64_t truncated = 0;     // bytes not kept because of --max-session-size
 };
 

@@ -14,6 +14,8 @@ constexpr size_t kSegOverhead = 64;
 constexpr size_t kPoolKeepCapacity = 64u << 10;
 constexpr size_t kMaxFree = 1024;
 constexpr int64_t kExpireEveryNsec = 1'000'000'000LL;
+// Holes given up for an out-of-order bound, remembered per direction (see tcp.hpp).
+constexpr size_t kMaxCapGaps = 8;
 
 struct Seg {
   uint64_t end = 0;
@@ -38,6 +40,34 @@ struct Half {
   std::map<uint64_t, Seg> held;  // out-of-order segments by start offset, disjoint
   size_t held_bytes = 0;
   DirectionTotals tot;
+  // Stream ranges [first, second) given up by an out-of-order bound and not seen since,
+  // in offset order (each below next).
+  std::vector<std::pair<uint64_t, uint64_t>> cap_gaps;
+
+  void note_cap_gap(uint64_t a, uint64_t b) {
+    if (cap_gaps.size() == kMaxCapGaps) cap_gaps.erase(cap_gaps.begin());
+    cap_gaps.emplace_back(a, b);
+  }
+  // Removes [a, b) from cap_gaps; returns how many of its bytes were in them.
+  uint64_t take_cap_gaps(uint64_t a, uint64_t b) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < cap_gaps.size();) {
+      auto [ga, gb] = cap_gaps[i];
+      uint64_t lo = std::max(a, ga), hi = std::min(b, gb);
+      if (lo >= hi) { ++i; continue; }
+      n += hi - lo;
+      if (lo > ga && hi < gb) {  // split: the right part after the left
+        cap_gaps[i].second = lo;
+        cap_gaps.insert(cap_gaps.begin() + ptrdiff_t(i) + 1, {hi, gb});
+        if (cap_gaps.size() > kMaxCapGaps) cap_gaps.erase(cap_gaps.begin());
+        break;  // [a, b) lay inside this one range
+      }
+      if (lo > ga) { cap_gaps[i].second = lo; ++i; }
+      else if (hi < gb) { cap_gaps[i].first = hi; ++i; }
+      else cap_gaps.erase(cap_gaps.begin() + ptrdiff_t(i));
+    }
+    return n;
+  }
 
   // RFC 1982: place `seq` within 2^31 of the next expected byte.
   int64_t off_of(uint32_t seq) const {
@@ -416,6 +446,8 @@ struct Ctx {
     while (!me.held.empty() &&
            (me.held_bytes > opt.max_ooo_per_dir || st.ooo_held_bytes > opt.max_ooo_total)) {
       ++st.buffer_cap_hits;
+      uint64_t start = me.held.begin()->first;
+      if (start > me.next) me.note_cap_gap(me.next, start);
       skip_hole(s, dir);
     }
   }
@@ -459,10 +491,13 @@ struct Ctx {
       if (a >= b) return;
       cap = size_t(std::min<uint64_t>(cap, b - a));
     }
-    if (a < me.next) {  // already delivered
+    if (a < me.next) {  // already delivered, or given up for an out-of-order bound
       uint64_t dup = std::min(b, me.next) - a;
-      me.tot.retransmitted += dup;
-      st.retransmitted_bytes += dup;
+      uint64_t late = me.cap_gaps.empty() ? 0 : me.take_cap_gaps(a, a + dup);
+      me.tot.dropped_over_cap += late;
+      st.dropped_over_cap_bytes += late;
+      me.tot.retransmitted += dup - late;
+      st.retransmitted_bytes += dup - late;
       size_t c = size_t(std::min<uint64_t>(dup, cap));
       p += c;
       cap -= c;
@@ -522,6 +557,7 @@ std::vector<std::pair<const char*, uint64_t>> TcpReassembler::Stats::named() con
           {"pieces", pieces},
           {"monologues", monologues},
           {"retransmitted_bytes", retransmitted_bytes},
+          {"dropped_over_cap_bytes", dropped_over_cap_bytes},
           {"overlap_bytes", overlap_bytes},
           {"ooo_segments", ooo_segments},
           {"gap_bytes", gap_bytes},

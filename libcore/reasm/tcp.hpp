@@ -17,6 +17,12 @@
 //   it). Bytes already delivered are final either way: a receiving stack has already
 //   handed them to the application. All duplicate bytes count as retransmitted; the
 //   ones whose content differed from the held copy also count as overlap_bytes.
+// - Bytes that arrive for a hole after an out-of-order bound gave it up (declared it a
+//   gap so the data held past it could go) were never seen before: they count as
+//   dropped_over_cap, not as retransmitted (flowstat counts them as new bytes too).
+//   Bytes arriving for a hole the peer's ACK released are retransmissions (the ACK
+//   proves an earlier copy the capture missed). The given-up ranges are remembered per
+//   direction, at most kMaxCapGaps of them (the oldest forgotten first).
 // - A hole is declared lost (a gap) when the peer acknowledges past it and data (or
 //   the FIN) past it is held, when an out-of-order bound is hit, when the session ends,
 //   or at once for payload the capture cut off (snap length). Nothing waits forever.
@@ -79,6 +85,8 @@ class TcpReassembler {
     uint64_t bytes_delivered = 0;       // stream bytes handed to the sink
     uint64_t pieces = 0, monologues = 0;
     uint64_t retransmitted_bytes = 0;   // duplicate payload bytes dropped
+    uint64_t dropped_over_cap_bytes = 0;// new payload bytes dropped: their hole was given up
+                                        // for an out-of-order bound before they came
     uint64_t overlap_bytes = 0;         // duplicates whose content differed (policy applied)
     uint64_t ooo_segments = 0;          // segments held out of order
     uint64_t gap_bytes = 0;             // bytes never captured, reported as gaps

@@ -28,6 +28,7 @@ void totals(JsonWriter& w, const char* k, const DirectionTotals& t) {
   w.field("bytes", t.bytes);
   w.field("missing_bytes", t.missing);
   w.field("retransmitted_bytes", t.retransmitted);
+  w.field("dropped_over_cap_bytes", t.dropped_over_cap);
   w.field("truncated_bytes", t.truncated);
   w.end_object();
 }
@@ -154,7 +155,7 @@ void take_ts(TsField& f, V v, std::string_view line, std::string_view key) {
 
 struct TotalsFields {
   bool seen = false, ok = false;  // ok: an object
-  First<uint64_t> packets, bytes, missing, retransmitted, truncated;
+  First<uint64_t> packets, bytes, missing, retransmitted, dropped_over_cap, truncated;
 };
 template <class V>
 void take_totals(TotalsFields& t, V v) {
@@ -165,6 +166,7 @@ void take_totals(TotalsFields& t, V v) {
     else if (is(k, "bytes")) take(t.bytes, x);
     else if (is(k, "missing_bytes")) take(t.missing, x);
     else if (is(k, "retransmitted_bytes")) take(t.retransmitted, x);
+    else if (is(k, "dropped_over_cap_bytes")) take(t.dropped_over_cap, x);
     else if (is(k, "truncated_bytes")) take(t.truncated, x);
   });
 }
@@ -174,6 +176,9 @@ bool totals_from(const TotalsFields& f, DirectionTotals& t) {
   t.bytes = f.bytes.value;
   t.missing = f.missing.value;
   t.retransmitted = f.retransmitted.value;
+  // Optional: lines of a tcpflow-reasm from before the field read as 0.
+  if (f.dropped_over_cap.seen && !f.dropped_over_cap.ok) return false;
+  t.dropped_over_cap = f.dropped_over_cap.ok ? f.dropped_over_cap.value : 0;
   t.truncated = f.truncated.value;
   return true;
 }

@@ -134,3 +134,45 @@ PY
   run bash -c "tcpflow-reasm '$FIXTURES/crafted_ip_fragments.pcap' | jq -r 'select(.type==\"monologue\" and .dir==\"c2s\") | .data | @base64d' | head -1"
   [[ "$output" == "GET /frag/"* ]]
 }
+
+@test "bytes past the out-of-order cap: dropped_over_cap_bytes, not retransmitted; flowstat agrees" {
+  f="$BATS_TEST_TMPDIR/overcap.pcap"
+  # A connection whose client leaves a 1000-byte hole, then sends 1.2 MB past it (over
+  # the 1 MiB out-of-order bound), then the hole's bytes, never sent before.
+  python3 - "$f" <<'PY'
+import struct, sys
+def ip(src, dst, payload):
+    h = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, 6, 0, src, dst)
+    s = sum(struct.unpack(">10H", h))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return h[:10] + struct.pack(">H", ~s & 0xffff) + h[12:] + payload
+C, S = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+def tcp(c2s, seq, ack, flags, data=b""):
+    sp, dp = (40000, 80) if c2s else (80, 40000)
+    seg = struct.pack(">HHIIBBHHH", sp, dp, seq, ack, 0x50, flags, 65535, 0, 0) + data
+    return ip(C, S, seg) if c2s else ip(S, C, seg)
+pk, t = [], [1700000000_000000]
+def add(p):
+    t[0] += 100
+    pk.append(struct.pack("<IIII", t[0] // 10**6, t[0] % 10**6, len(p), len(p)) + p)
+add(tcp(True, 0, 0, 0x02)); add(tcp(False, 0, 1, 0x12)); add(tcp(True, 1, 1, 0x10))
+add(tcp(True, 1, 1, 0x18, b"a" * 100))
+for k in range(1000):  # offsets 1100 .. 1201100: past the hole [100, 1100)
+    add(tcp(True, 1101 + 1200 * k, 1, 0x10, b"x" * 1200))
+add(tcp(True, 101, 1, 0x10, b"b" * 1000))  # the hole's bytes, late
+end = 1 + 1100 + 1200 * 1000
+add(tcp(True, end, 1, 0x11)); add(tcp(False, 1, end + 1, 0x11)); add(tcp(True, end + 1, 2, 0x10))
+with open(sys.argv[1], "wb") as o:
+    o.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+    o.write(b"".join(pk))
+PY
+  run --separate-stderr tcpflow-reasm --data=none --stats "$f"
+  [ "$status" -eq 0 ]
+  end=$(jq -c 'select(.type == "session_end") | .c2s' <<<"$output")
+  [ "$(jq -c '[.bytes, .missing_bytes, .retransmitted_bytes, .dropped_over_cap_bytes]' <<<"$end")" = "[1200100,1000,0,1000]" ]
+  [[ "$stderr" == *"tcp.dropped_over_cap_bytes: 1000"* ]]
+  [[ "$stderr" == *"tcp.retransmitted_bytes: 0"* ]]
+  # flowstat: the same bytes are new in sequence space, not retransmissions.
+  orig=$(flowstat "$f" | jq -c '.flow.orig | [.l7_bytes_unique, .retransmits, .missing_bytes]')
+  [ "$orig" = "[1201100,0,0]" ]
+}

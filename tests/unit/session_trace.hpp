@@ -29,7 +29,7 @@ class TraceSink : public SessionSink {
     view("end", s);
     put(int(e.reason), int(e.closed_by));
     time(e.end);
-    for (const DirectionTotals* t : {&e.c2s, &e.s2c}) put(t->packets, t->bytes, t->missing, t->retransmitted, t->truncated);
+    for (const DirectionTotals* t : {&e.c2s, &e.s2c}) put(t->packets, t->bytes, t->missing, t->retransmitted, t->dropped_over_cap, t->truncated);
     trace += '\n';
   }
 

@@ -366,3 +366,86 @@ TEST_CASE("datagram path: whole datagrams with their fragments' frame bytes; oth
   auto apart = run(false);
   CHECK(apart.size() == 4);
 }
+
+// Every fragment fed ends up in one completed datagram or one DroppedDatagram: whatever
+// the reason a datagram never completes (eviction, timeout, oversize, malformed, end of
+// input), its fragments' frames are reported, so a caller can account every frame byte.
+TEST_CASE("defrag: dropped datagrams are reported; frame bytes add up") {
+  const Buf payload = udp(24);
+  DefragOptions o;
+  o.max_datagrams = 2;
+  Defragmenter df(o);
+  std::vector<DroppedDatagram> dropped;
+  df.on_drop([&](const DroppedDatagram& g) { dropped.push_back(g); });
+  Reassembled out;
+  uint64_t fed_bytes = 0, fed_frags = 0, whole_bytes = 0, whole_frags = 0;
+  auto give = [&](Buf b, int64_t ms, uint32_t framing = 14) {
+    Packet p;
+    p.ts.sec = 1000 + ms / 1000;
+    p.ts.nsec = uint32_t(ms % 1000) * 1000000;
+    p.origlen = uint32_t(b.size()) + framing;
+    Decoded d;
+    d.ip.version = uint8_t(b[0] >> 4);
+    d.ip.src = d.ip.version == 4 ? ip4(1) : ip6(1);
+    d.ip.dst = d.ip.version == 4 ? ip4(2) : ip6(2);
+    d.ip.fragment = true;
+    d.ip.proto = 17;
+    d.ip.total_len = d.ip.version == 4 ? uint32_t(b[2] << 8 | b[3]) : 40 + uint32_t(b[4] << 8 | b[5]);
+    d.l3 = Bytes(b.data(), b.size());
+    fed_bytes += p.origlen;
+    ++fed_frags;
+    if (df.feed(p, d, out)) {
+      whole_bytes += out.frame_bytes;
+      whole_frags += out.fragments;
+    }
+  };
+  give(v4(1, 0, true, slice(payload, 0, 16)), 0);
+  give(v4(2, 0, true, slice(payload, 0, 16)), 1);
+  give(v4(2, 8, true, slice(payload, 8, 8)), 2);             // overlap, still counted
+  give(v4(3, 0, true, slice(payload, 0, 16)), 3);             // evicts 1
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].why == DroppedDatagram::Why::evicted);
+  CHECK(dropped[0].fragments == 1);
+  CHECK(dropped[0].frame_bytes == 20 + 16 + 14);
+  CHECK(dropped[0].ip_bytes == 36);
+  CHECK(dropped[0].payload_bytes == 16);
+  CHECK(dropped[0].proto == 17);
+  CHECK(dropped[0].src == ip4(1));
+  CHECK(dropped[0].dst == ip4(2));
+  give(v4(3, 16, false, slice(payload, 16, 16)), 4);          // 3 completes
+  CHECK(whole_frags == 2);
+  give(v4(2, 65496, false, Buf(64, 'z')), 5);                 // 2 would pass 65535: dropped with it
+  REQUIRE(dropped.size() == 2);
+  CHECK(dropped[1].why == DroppedDatagram::Why::oversize);
+  CHECK(dropped[1].fragments == 3);
+  CHECK(dropped[1].first.total_nsec() == Timestamp{1000, 1000000, 9}.total_nsec());
+  CHECK(dropped[1].last.total_nsec() == Timestamp{1000, 5000000, 9}.total_nsec());
+  give(v4(9, 65496, false, Buf(64, 'z')), 6);                 // oversize on its own
+  Buf cut = v4(5, 0, true, Buf(16, 'q'));
+  cut.resize(30);
+  give(cut, 7);                                               // malformed (cut by the snap length)
+  REQUIRE(dropped.size() == 4);
+  CHECK(dropped[2].why == DroppedDatagram::Why::oversize);
+  CHECK(dropped[3].why == DroppedDatagram::Why::malformed);
+  CHECK(dropped[3].fragments == 1);
+  give(v4(6, 0, true, slice(payload, 0, 16)), 8);
+  give(v4(6, 0, true, slice(payload, 0, 16)), 40000);         // 6 timed out: starts again
+  give(v6frag(7, 0, true, slice(payload, 0, 16)), 40001);
+  CHECK(dropped.size() == 5);
+  CHECK(dropped[4].why == DroppedDatagram::Why::timed_out);
+  df.finish();                                                // 6 (again) and the IPv6 one
+  REQUIRE(dropped.size() == 7);
+  CHECK(dropped[5].why == DroppedDatagram::Why::end_of_input);
+  CHECK(dropped[6].version == 6);
+  CHECK(dropped[6].payload_bytes == 16);
+  CHECK(df.stats().unfinished == 2);
+  CHECK(df.stats().in_progress == 0);
+  CHECK(df.stats().held_bytes == 0);
+  uint64_t lost_bytes = 0, lost_frags = 0;
+  for (const auto& g : dropped) {
+    lost_bytes += g.frame_bytes;
+    lost_frags += g.fragments;
+  }
+  CHECK(whole_bytes + lost_bytes == fed_bytes);
+  CHECK(whole_frags + lost_frags == fed_frags);
+}

@@ -385,6 +385,56 @@ TEST_CASE("flow: other IP protocols key on addresses only") {
   CHECK(r.sink.flows[0].rec["flow"]["orig"]["l4_bytes"] == 100);
 }
 
+TEST_CASE("flow: fragments of datagrams never rebuilt: a port-less flow of their own, flagged") {
+  Rig r;
+  Decoded g = base_ip("10.1.1.1", "10.2.2.2", 47, 100);  // GRE, whole
+  g.l4 = L4::other;
+  r.add(0, g);
+  r.add(1, udp("10.1.1.1", 5000, "10.2.2.2", 53, "q"));
+  auto lost = [](const char* src, const char* dst, uint8_t proto, int64_t ms) {
+    IncompleteDatagram i;
+    i.version = 4;
+    i.proto = proto;
+    i.src = ip(src);
+    i.dst = ip(dst);
+    i.fragments = 2;
+    i.frame_bytes = 2 * 1514;
+    i.ip_bytes = 2 * 1500;
+    i.payload_bytes = 2 * 1480;
+    i.first = pkt_at(ms * 1'000'000, 0).ts;
+    i.last = pkt_at((ms + 1) * 1'000'000, 0).ts;
+    return i;
+  };
+  r.table->add_incomplete(lost("10.1.1.1", "10.2.2.2", 47, 2));  // apart from the whole GRE flow
+  r.table->add_incomplete(lost("10.2.2.2", "10.1.1.1", 47, 5));  // the other way: same flow, resp
+  r.table->add_incomplete(lost("10.1.1.1", "10.2.2.2", 6, 3));   // TCP, no TCP header seen
+  r.table->finish();
+  REQUIRE(r.sink.flows.size() == 4);
+  CHECK(r.table->stats().incomplete_datagrams == 3);
+  CHECK(r.table->stats().incomplete_fragments == 6);
+  const json& gre = r.sink.flows[0].rec;
+  CHECK(gre["flow"]["fragments_incomplete"] == false);
+  CHECK(gre["flow"]["orig"]["packets"] == 1);
+  CHECK(r.sink.flows[1].rec["flow"]["fragments_incomplete"] == false);
+  const json& lg = r.sink.flows[2].rec;
+  CHECK(lg["proto"] == 47);
+  CHECK(lg["flow"]["fragments_incomplete"] == true);
+  CHECK(lg["src_port"] == 0);
+  CHECK(lg["flow"]["orig"]["packets"] == 2);
+  CHECK(lg["flow"]["orig"]["link_bytes"] == 3028);
+  CHECK(lg["flow"]["orig"]["l3_bytes"] == 3000);
+  CHECK(lg["flow"]["orig"]["l4_bytes"] == 2960);
+  CHECK(lg["flow"]["resp"]["link_bytes"] == 3028);
+  CHECK(lg["flow"]["history"] == "Dd");
+  CHECK(lg["flow"]["duration"].get<double>() == doctest::Approx(0.004));
+  CHECK(lg["community_id"] == community_id(r.sink.flows[2].flow.key, 0, false));
+  const json& lt = r.sink.flows[3].rec;
+  CHECK(lt["proto"] == "TCP");
+  CHECK(lt["flow"]["fragments_incomplete"] == true);
+  CHECK(lt["flow"]["orig"]["retransmits"].is_null());
+  CHECK(lt["flow"]["orig"]["tcp_flags"].is_null());
+}
+
 TEST_CASE("flow: VLANs separate flows; vlan field") {
   Rig r;
   Decoded a = udp("10.0.0.1", 1, "10.0.0.2", 2, "a");

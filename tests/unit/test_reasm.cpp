@@ -522,9 +522,11 @@ TEST_CASE("reasm: 50k tiny out-of-order segments stay within the bounds") {
   st = r.stats();
   CHECK(st.ooo_held_bytes == 0);
   CHECK(st.buffered_bytes == 0);
-  // Every byte is accounted for exactly once: delivered, or lost then seen again late.
+  // Every byte is accounted for exactly once: delivered, or given up by the bound and
+  // seen late, never before: dropped over the cap, not a retransmission.
   CHECK(st.bytes_delivered + st.gap_bytes == n);
-  CHECK(st.bytes_delivered + st.retransmitted_bytes == n);
+  CHECK(st.bytes_delivered + st.dropped_over_cap_bytes == n);
+  CHECK(st.retransmitted_bytes == 0);
   CHECK(cnt.bytes == st.bytes_delivered);
 
   // Forward order after one hole: the tail coalesces into one block, all delivered.
@@ -538,6 +540,52 @@ TEST_CASE("reasm: 50k tiny out-of-order segments stay within the bounds") {
   r2.finish();
   CHECK(r2.stats().bytes_delivered + r2.stats().gap_bytes == 20000);
   CHECK(rec.ends[0].second.c2s.bytes + rec.ends[0].second.c2s.missing == 20000);
+}
+
+TEST_CASE("reasm: new bytes past the out-of-order cap are not counted as retransmitted") {
+  Recorder rec;
+  TcpOptions o;
+  o.max_ooo_per_dir = 1000;  // 64 per held segment + its bytes
+  TcpReassembler r(rec, o);
+  Conn c;
+  handshake(c, r, 0, 0);
+  c.send(r, {true, 1, 1, ACK, std::string(100, 'a'), 3});          // [0,100) in order
+  // [100,200) not yet here; new bytes from 200 on fill the buffer past its cap.
+  for (uint32_t k = 0; k < 5; ++k)
+    c.send(r, {true, 1 + 200 + 200 * k, 1, ACK, std::string(200, char('c' + k)), 4 + k});
+  auto st = r.stats();
+  CHECK(st.buffer_cap_hits == 1);   // 5 * (64 + 200) > 1000: the hole [100,200) given up
+  CHECK(st.gap_bytes == 100);
+  CHECK(st.retransmitted_bytes == 0);
+  // The hole's bytes, never seen before, come late: dropped, not retransmitted.
+  c.send(r, {true, 1 + 100, 1, ACK, std::string(100, 'b'), 10});
+  st = r.stats();
+  CHECK(st.dropped_over_cap_bytes == 100);
+  CHECK(st.retransmitted_bytes == 0);
+  // A second copy of them, and a copy of delivered bytes, are retransmissions.
+  c.send(r, {true, 1 + 100, 1, ACK, std::string(100, 'b'), 11});
+  c.send(r, {true, 1 + 50, 1, ACK, std::string(100, 'a'), 12});  // [50,150): 50 seen + 50 late copy
+  st = r.stats();
+  CHECK(st.dropped_over_cap_bytes == 100);
+  CHECK(st.retransmitted_bytes == 200);
+  // A hole given up in part: only the bytes in it count as dropped.
+  c.send(r, {true, 1 + 1200 + 100, 1, ACK, std::string(300, 'x'), 13});  // hole [1200,1300)
+  for (uint32_t k = 0; k < 4; ++k)  // held past it: 64 + 300 + 4 * 200 > 1000
+    c.send(r, {true, 1 + 1600 + 200 * k, 1, ACK, std::string(200, 'y'), 14});
+  CHECK(r.stats().buffer_cap_hits == 2);
+  c.send(r, {true, 1 + 1150, 1, ACK, std::string(100, 'z'), 15});  // [1150,1250): 50 old, 50 new
+  st = r.stats();
+  CHECK(st.dropped_over_cap_bytes == 150);
+  CHECK(st.retransmitted_bytes == 250);
+  r.finish();
+  const SessionEnd* e = rec.end_of(1);
+  REQUIRE(e);
+  CHECK(e->c2s.dropped_over_cap == 150);
+  CHECK(e->c2s.retransmitted == 250);
+  CHECK(e->c2s.missing == 200);  // the two holes stay gaps in the delivered stream
+  CHECK(e->c2s.bytes == 2400 - 200);
+  CHECK(std::any_of(st.named().begin(), st.named().end(),
+                    [](auto& kv) { return std::string(kv.first) == "dropped_over_cap_bytes"; }));
 }
 
 TEST_CASE("reasm: global out-of-order cap") {

@@ -107,6 +107,7 @@ void same_end(const SessionEnd& a, const SessionEnd& b) {
     CHECK(x.bytes == y.bytes);
     CHECK(x.missing == y.missing);
     CHECK(x.retransmitted == y.retransmitted);
+    CHECK(x.dropped_over_cap == y.dropped_over_cap);
     CHECK(x.truncated == y.truncated);
   }
 }

@@ -126,3 +126,37 @@ TEST_CASE("session reader: the fast scanner reads every record as the DOM does, 
                    R"("truncated_bytes":0,"packets":-1},"s2c":{"packets":0,"bytes":0,"missing_bytes":0,)"
                    R"("retransmitted_bytes":0,"truncated_bytes":0}})"});
 }
+
+TEST_CASE("session reader: dropped_over_cap_bytes is read back; lines without it read as 0") {
+  std::string start =
+      R"({"type":"session_start","ts":"2024-01-01T00:00:00Z","flow_id":7,"community_id":"1:x","src_ip":"10.0.0.1",)"
+      R"("src_port":1,"dest_ip":"10.0.0.2","dest_port":80,"proto":"TCP","vlan":null,"client_rule":"syn","handshake":true})";
+  auto end = [](const char* c2s_extra) {
+    return std::string(R"({"type":"session_end","flow_id":7,"reason":"fin","ts":"2024-01-01T00:00:02Z",)"
+                       R"("c2s":{"packets":1,"bytes":3,"missing_bytes":5,"retransmitted_bytes":0,)") +
+           c2s_extra +
+           R"("truncated_bytes":0},"s2c":{"packets":0,"bytes":0,"missing_bytes":0,)"
+           R"("retransmitted_bytes":0,"truncated_bytes":0}})";
+  };
+  struct Ends : SessionSink {
+    std::vector<SessionEnd> ends;
+    void session_start(const SessionView&) override {}
+    void monologue(const SessionView&, const MonologuePiece&) override {}
+    void session_end(const SessionView&, const SessionEnd& e) override { ends.push_back(e); }
+  };
+  for (bool dom : {false, true}) {
+    Ends sink;
+    SessionRecordReader reader(sink, dom);
+    std::string type, msg;
+    for (const std::string& line : {start, end(R"("dropped_over_cap_bytes":5,)"), start, end("")})
+      CHECK(reader.read(line, type, msg) == SessionRecordReader::Status::ok);
+    CHECK(reader.read(start, type, msg) == SessionRecordReader::Status::ok);
+    CHECK(reader.read(end(R"("dropped_over_cap_bytes":"x",)"), type, msg) == SessionRecordReader::Status::error);
+    reader.finish();
+    REQUIRE(sink.ends.size() >= 2);
+    CHECK(sink.ends[0].c2s.dropped_over_cap == 5);
+    CHECK(sink.ends[1].c2s.dropped_over_cap == 0);
+  }
+  compare_readers({start, end(R"("dropped_over_cap_bytes":5,)"), start, end(""), start,
+                   end(R"("dropped_over_cap_bytes":-1,)")});
+}
