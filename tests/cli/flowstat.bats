@@ -351,6 +351,7 @@ assert checked > 20, checked
 PY
   run flowstat --community-id-seed 65536 "$FIXTURES/http_get_basic.pcap"
   [ "$status" -eq 2 ]
+}
 
 @test "IP fragments never reassembled: port-less flows flagged fragments_incomplete; link bytes add up" {
   frames_bytes() {  # the sum of the capture's frame lengths (pcap orig_len)
