@@ -75,5 +75,5 @@ int main(int argc, char** argv) {
     dstats.describe(s.text());
     s.print();
   }
-  return status;
+  return nl::cli::exit_status(status);
 }

@@ -153,5 +153,5 @@ int main(int argc, char** argv) {
     st.describe(s.text());
     s.print();
   }
-  return status;
+  return nl::cli::exit_status(status);
 }

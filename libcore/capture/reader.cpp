@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libcore/interrupt.hpp"
+
 namespace nl {
 namespace {
 
@@ -78,6 +80,8 @@ class Input {
   uint64_t offset() const { return base_ + uint64_t(cur_ - begin_); }
   uint64_t total() const { return total_; }
   bool failed() const { return !io_error_.empty(); }
+  // Reading ended at a stop signal (interrupt.hpp), maybe inside a record.
+  bool stopped() const { return stopped_; }
   const std::string& io_error() const { return io_error_; }
 
   // Skips n bytes without holding them (for large skipped pcapng blocks). False
@@ -110,9 +114,12 @@ class Input {
     begin_ = cur_ = buf_.get();
     end_ = begin_ + have;
     while (avail() < n) {
-      ssize_t r = ::read(fd_, const_cast<uint8_t*>(end_), cap_ - avail());
+      ssize_t r = read_unless_stopped(fd_, const_cast<uint8_t*>(end_), cap_ - avail());
       if (r < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR) {  // a stop signal: the input ends here
+          eof_ = stopped_ = true;
+          return nullptr;
+        }
         io_error_ = std::strerror(errno);
         return nullptr;
       }
@@ -152,6 +159,7 @@ class Input {
   uint64_t base_ = 0;
   uint64_t total_ = 0;
   bool eof_ = false;
+  bool stopped_ = false;
   std::string io_error_;
 };
 
@@ -179,6 +187,7 @@ class SourceBase : public CaptureSource {
   }
   // After peek() of `need` bytes at record start `off` failed.
   ReadStatus short_input(const char* what, uint64_t off, uint64_t need) {
+    if (in_->stopped()) return ReadStatus::end;  // not truncated: the run was stopped
     uint64_t left = in_->offset() + in_->avail() - off;
     if (in_->failed())
       return fail(str_offset("read error", in_->offset() + in_->avail()) + ": " + in_->io_error());
