@@ -32,6 +32,9 @@ void default_handlers() {
   for (int s : kSignals) ::sigaction(s, &sa, nullptr);
 }
 
+// The line in flight could not be written within the second: end anyway.
+extern "C" void on_line_timeout(int) { ::_exit(g_end_after_line.load()); }
+
 extern "C" void on_stop_signal(int sig) {
   int saved_errno = errno;
   int none = 0;
@@ -47,8 +50,14 @@ extern "C" void on_stop_signal(int sig) {
   // A second signal: end now. The next one kills whatever happens.
   default_handlers();
   if (g_in_stdout_write.load()) {
-    // stdout is being written: let the writer finish its line and exit.
+    // stdout is being written: let the writer finish its line and exit, within
+    // a second (a reader that stopped reading would leave the write blocked).
     g_end_after_line.store(128 + sig);
+    struct sigaction sa{};
+    sa.sa_handler = on_line_timeout;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, nullptr);
+    ::alarm(1);
     errno = saved_errno;
     return;
   }

@@ -48,7 +48,8 @@ ssize_t read_unless_stopped(int fd, void* buf, size_t n);
 // Output::flush brackets its write(2)s with these. A second signal that comes
 // meanwhile does not kill the process at once: stdout_write_should_end() then
 // returns its exit status (128 + signal) and the writer completes the line it
-// is in, then exits with it. A third signal kills at once.
+// is in, then exits with it, or after a second if the line cannot be written
+// (stdout's reader stopped reading; SIGALRM). A third signal kills at once.
 void begin_stdout_write();
 void end_stdout_write();
 int stdout_write_should_end();
