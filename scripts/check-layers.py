@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 LAYERS = [
-    ["bytes", "time"],        # libcore/bytes.hpp, libcore/time.*: spans, cursors, timestamps
+    ["bytes", "time", "interrupt"],  # libcore/bytes.hpp, time.*: spans, cursors, timestamps; interrupt.*: stop signals
     ["json", "decode"],       # the JSON writer and scanner; one decoder per protocol layer
     ["capture", "flow"],      # capture files and live capture; flow keys and the flow table
     ["reasm"],                # the datagram path (defragmentation) and TCP reassembly

@@ -13,6 +13,7 @@
 #include "libcore/cli/summary.hpp"
 #include "libcore/flow/flow_record.hpp"
 #include "libcore/flow/table.hpp"
+#include "libcore/interrupt.hpp"
 #include "libcore/reasm/datagrams.hpp"
 
 namespace {
@@ -97,7 +98,8 @@ int main(int argc, char** argv) {
       ->check(seconds(true));
   app.add_flag("--no-defrag", no_defrag, "Count IP fragments as packets of their own instead of reassembling them");
   nl::cli::add_version_flag(app);
-  app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors.");
+  app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors,\n"
+             "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
   nl::cli::parse_or_exit(app, argc, argv);
 
   nl::FlowRecordOptions ropt;
@@ -179,7 +181,7 @@ int main(int argc, char** argv) {
   };
   int status = nl::run_packet_loop(loop, h, dstats, &lstats);
   datagrams.finish();
-  table.finish();
+  table.finish(nl::interrupted() ? nl::FlowEnd::interrupted : nl::FlowEnd::eof);
   out.finish();
   if (!loop.live.interface.empty()) {
     nl::cli::error(std::to_string(lstats.received) + " packets received by filter, " +
@@ -199,6 +201,7 @@ int main(int argc, char** argv) {
     if (no_defrag) s.add("fragments_unreassembled", ts.fragments);
     s.add("ts_backwards", ts.ts_backwards).add("flows", ts.flows_created);
     for (int r = 0; r < 5; ++r) s.add(std::string("flows_ended.") + nl::flow_end_name(nl::FlowEnd(r)), ts.ended[r]);
+    if (size_t n = ts.ended[size_t(nl::FlowEnd::interrupted)]) s.add("flows_ended.interrupted", n);
     s.add("partial_records", ts.ended[size_t(nl::FlowEnd::interval)])
         .add("emergency_expired", ts.emergency_expired)
         .add("port_reuse", ts.port_reuse)
@@ -206,5 +209,5 @@ int main(int argc, char** argv) {
     if (interval > 0) s.add("interval_src_unattributed_packets", ts.interval_src_unattributed_packets);
     s.print();
   }
-  return status;
+  return nl::cli::exit_status(status);
 }

@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   app.add_option("--payload", payload, "Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes)");
   app.add_flag("--checksums", loop.decode.verify_checksums, "Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)");
   nl::cli::add_version_flag(app);
-  app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors.");
+  app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors,\n"
+             "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
   nl::cli::parse_or_exit(app, argc, argv);
 
   nl::PktOptions opt;
@@ -75,5 +76,5 @@ int main(int argc, char** argv) {
     dstats.describe(s.text());
     s.print();
   }
-  return status;
+  return nl::cli::exit_status(status);
 }

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libcore/interrupt.hpp"
+
 namespace nl {
 namespace {
 
@@ -88,6 +90,8 @@ class Input {
   uint64_t offset() const { return base_ + uint64_t(cur_ - begin_); }
   uint64_t total() const { return total_; }
   bool failed() const { return !io_error_.empty(); }
+  // Reading ended at a stop signal (interrupt.hpp), maybe inside a record.
+  bool stopped() const { return stopped_; }
   const std::string& io_error() const { return io_error_; }
 
  private:
@@ -108,9 +112,12 @@ class Input {
     begin_ = cur_ = buf_.get();
     end_ = begin_ + have;
     while (avail() < n) {
-      ssize_t r = ::read(fd_, const_cast<uint8_t*>(end_), cap_ - avail());
+      ssize_t r = read_unless_stopped(fd_, const_cast<uint8_t*>(end_), cap_ - avail());
       if (r < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR) {  // a stop signal: the input ends here
+          eof_ = stopped_ = true;
+          return nullptr;
+        }
         io_error_ = std::strerror(errno);
         return nullptr;
       }
@@ -150,6 +157,7 @@ class Input {
   uint64_t base_ = 0;
   uint64_t total_ = 0;
   bool eof_ = false;
+  bool stopped_ = false;
   std::string io_error_;
 };
 
@@ -188,6 +196,7 @@ class SourceBase : public CaptureSource {
     return fail(str_offset("read error", in_->offset() + in_->avail()) + ": " + in_->io_error());
   }
   ReadStatus short_input(const char* what, uint64_t off, uint64_t need) {
+    if (in_->stopped()) return ReadStatus::end;  // not truncated: the run was stopped
     if (in_->failed()) return read_error();
     return fail(short_message(what, off, need));
   }
@@ -196,6 +205,7 @@ class SourceBase : public CaptureSource {
   // `found_msg`, when given, replaces `msg` once a record was found (a record that
   // seemed cut by the end of the input was in fact corrupt).
   ReadStatus recover(std::string msg, std::string found_msg = {}) {
+    if (in_->stopped()) return ReadStatus::end;
     if (in_->failed()) return read_error();
     size_t k = find_next();
     if (k == 0) return in_->failed() ? read_error() : fail(std::move(msg));  // the scan may read on

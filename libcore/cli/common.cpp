@@ -13,6 +13,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "libcore/interrupt.hpp"
+
 
 namespace nl::cli {
 namespace {
@@ -66,20 +68,36 @@ Output& Output::stdout_() {
 
 void Output::flush() {
   if (g_clear_before_stdout && !buf_.empty()) g_clear_status();
+  // The buffer holds whole records: a second stop signal that comes while it is
+  // written lets the line in flight finish (end_after_line) before the exit.
+  begin_stdout_write();
   size_t off = 0;
-  while (off < buf_.size()) {
-    ssize_t n = ::write(1, buf_.data() + off, buf_.size() - off);
+  size_t end = buf_.size();
+  while (off < end) {
+    ssize_t n = ::write(1, buf_.data() + off, end - off);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) {  // reader closed the pipe: a normal end
-        clear_status_line();
-        std::_Exit(kExitOk);
+      if (errno == EINTR) {
+        n = 0;
+      } else {
+        end_stdout_write();
+        if (errno == EPIPE) {  // reader closed the pipe: a normal end
+          clear_status_line();
+          std::_Exit(kExitOk);
+        }
+        error(std::string("write error: ") + std::strerror(errno));
+        std::_Exit(kExitInput);
       }
-      error(std::string("write error: ") + std::strerror(errno));
-      std::_Exit(kExitInput);
     }
     off += size_t(n);
+    if (int status = stdout_write_should_end(); status && end == buf_.size()) {
+      // Up to the end of the line being written, if one is begun, then stop.
+      if (off == 0 || buf_[off - 1] == '\n') std::_Exit(status);
+      size_t nl = buf_.find('\n', off);
+      end = nl == std::string::npos ? buf_.size() : nl + 1;
+    }
   }
+  end_stdout_write();
+  if (int status = stdout_write_should_end()) std::_Exit(status);
   buf_.clear();
 }
 
@@ -123,6 +141,7 @@ void init(int, char**, std::string name) {
   set_program(std::move(name));
   keep_freed_memory();
   std::signal(SIGPIPE, SIG_IGN);
+  catch_stop_signals();
   grow_pipe(0);
   grow_pipe(1);
 }
@@ -130,6 +149,12 @@ void init(int, char**, std::string name) {
 }  // namespace nl::cli
 
 namespace nl::cli {
+
+int exit_status(int status) {
+  if (!interrupted()) return status;
+  error("interrupted");
+  return 128 + stop_signal();
+}
 
 bool parse_size(const std::string& s, uint64_t& out) {
   if (s.empty()) return false;

@@ -11,6 +11,9 @@ namespace nl::cli {
 constexpr int kExitOk = 0;
 constexpr int kExitInput = 1;   // input problems, write errors
 constexpr int kExitUsage = 2;
+// And 128 + the signal number for a run that SIGHUP (129), SIGINT (130) or
+// SIGTERM (143) stopped, after its end records, its output and its --stats
+// (exit_status below, libcore/interrupt.hpp).
 
 void set_program(std::string name);
 const std::string& program();
@@ -50,8 +53,13 @@ class Output {
   std::string buf_;
 };
 
-// Installs SIGPIPE=ignore (so EPIPE is seen as an error code) and the program name.
+// Installs SIGPIPE=ignore (so EPIPE is seen as an error code), the handlers of
+// SIGINT, SIGTERM and SIGHUP (catch_stop_signals) and the program name.
 void init(int argc, char** argv, std::string name);
+
+// What main returns: `status`, or when a signal cut the run short, 128 + the
+// signal number after "tool: interrupted" on stderr. Call last, after --stats.
+int exit_status(int status);
 
 }  // namespace nl::cli
 

@@ -197,6 +197,7 @@ const char* flow_end_name(FlowEnd e) {
     case FlowEnd::eof: return "eof";
     case FlowEnd::evicted: return "evicted";
     case FlowEnd::interval: return "interval";
+    case FlowEnd::interrupted: return "interrupted";
   }
   return "eof";
 }
@@ -627,13 +628,13 @@ void FlowTable::add_incomplete(const IncompleteDatagram& g) {
   push_back(f, list);
 }
 
-void FlowTable::finish() {
+void FlowTable::finish(FlowEnd why) {
   std::vector<Flow*> all;
   all.reserve(map_.size());
   for (auto& [k, f] : map_) all.push_back(&f);
   std::sort(all.begin(), all.end(), [](Flow* a, Flow* b) { return a->serial < b->serial; });
   // A flow already closed (FIN both ways, RST) keeps its reason; the rest were still open.
-  for (Flow* f : all) end_flow(f, f->closing ? (f->rst ? FlowEnd::rst : FlowEnd::fin) : FlowEnd::eof);
+  for (Flow* f : all) end_flow(f, f->closing ? (f->rst ? FlowEnd::rst : FlowEnd::fin) : why);
   if (opt_.interval > 0 && iv_start_ != INT64_MIN && iv_.packets) interval_emit();
   iv_ = IntervalStats{};
   iv_src_.reset();

@@ -14,6 +14,7 @@
 //   evicted  the table was full (max_flows): the least recently seen flow goes
 //   eof      end of input (finish()): the flows still open, in order of first packet
 //            (flows already closed by FIN/RST keep reason fin/rst)
+//   interrupted  as eof, when a signal stopped the run (finish(FlowEnd::interrupted))
 //   interval (partial records only, see IntervalStats)
 // When the table holds >= emergency_ratio * max_flows flows, the emergency timeouts
 // apply instead (as the seed's tracker does), so a flood of one-packet flows ages out
@@ -51,8 +52,8 @@
 
 namespace nl {
 
-enum class FlowEnd : uint8_t { fin, rst, idle, eof, evicted, interval };
-const char* flow_end_name(FlowEnd e);  // "fin", "rst", "idle", "eof", "evicted", "interval"
+enum class FlowEnd : uint8_t { fin, rst, idle, eof, evicted, interval, interrupted };
+const char* flow_end_name(FlowEnd e);  // "fin", "rst", "idle", "eof", "evicted", "interval", "interrupted"
 
 // Zeek's TCP endpoint states (src/analyzer/protocol/tcp/TCP_Endpoint.h).
 enum class TcpState : uint8_t { inactive, syn_sent, syn_ack_sent, partial, established, closed, reset };
@@ -250,7 +251,7 @@ struct FlowTableStats {
   uint64_t incomplete_fragments = 0;  // their fragments
   uint64_t ts_backwards = 0;     // packets older than the clock
   uint64_t flows_created = 0;
-  uint64_t ended[6] = {};        // by FlowEnd (fin, rst, idle, eof, evicted, interval=partial records)
+  uint64_t ended[7] = {};        // by FlowEnd (fin, rst, idle, eof, evicted, interval=partial records, interrupted)
   uint64_t emergency_expired = 0;  // idle/close expirations that used emergency timeouts
   uint64_t port_reuse = 0;       // a SYN on a closed flow ended it and started a new one
   uint64_t max_live = 0;         // high-water mark of live flows
@@ -272,9 +273,9 @@ class FlowTable {
   void add_incomplete(const IncompleteDatagram& g);
   // Advances the clock without a packet (live capture idle ticks): expires flows.
   void advance(const Timestamp& now);
-  // End of input: every live flow, in order of first packet, with reason eof (fin or
-  // rst when it had already closed), then the last interval record.
-  void finish();
+  // End of input: every live flow, in order of first packet, with reason eof (or
+  // `why`; fin or rst when it had already closed), then the last interval record.
+  void finish(FlowEnd why = FlowEnd::eof);
 
   size_t live() const { return map_.size(); }
   const FlowTableStats& stats() const { return stats_; }

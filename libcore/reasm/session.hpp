@@ -57,7 +57,9 @@ struct MonologuePiece {
   Bytes data;                 // valid only during the call
 };
 
-enum class EndReason : uint8_t { fin, rst, idle, eof, evicted };
+// interrupted: the run was stopped by a signal (SIGINT, SIGTERM, SIGHUP) with the
+// session still open; eof: the input ended with it open.
+enum class EndReason : uint8_t { fin, rst, idle, eof, evicted, interrupted };
 inline const char* end_reason_name(EndReason r) {
   switch (r) {
     case EndReason::fin: return "fin";
@@ -65,6 +67,7 @@ inline const char* end_reason_name(EndReason r) {
     case EndReason::idle: return "idle";
     case EndReason::eof: return "eof";
     case EndReason::evicted: return "evicted";
+    case EndReason::interrupted: return "interrupted";
   }
   return "eof";
 }

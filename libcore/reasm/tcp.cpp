@@ -540,7 +540,7 @@ struct Ctx {
 size_t TcpReassembler::KeyHash::operator()(const FlowKey& k) const { return size_t(table_hash(k)); }
 
 std::vector<std::pair<const char*, uint64_t>> TcpReassembler::Stats::named() const {
-  return {{"packets", packets},
+  std::vector<std::pair<const char*, uint64_t>> v = {{"packets", packets},
           {"tcp_packets", tcp_packets},
           {"non_tcp", non_tcp},
           {"fragments_ignored", fragments_ignored},
@@ -576,6 +576,9 @@ std::vector<std::pair<const char*, uint64_t>> TcpReassembler::Stats::named() con
           {"peak_buffered_bytes", peak_buffered_bytes},
           {"data_stopped_sessions", data_stopped_sessions},
           {"bytes_not_delivered", bytes_not_delivered}};
+  // Only in runs a signal stopped (the counters of other runs stay as they were).
+  if (ended_interrupted) v.insert(v.begin() + 13, {"ended_interrupted", ended_interrupted});
+  return v;
 }
 
 TcpReassembler::TcpReassembler(SessionSink& sink, const TcpOptions& opt) : sink_(sink), opt_(opt) {
@@ -663,12 +666,13 @@ void TcpReassembler::end_session(Session* s, EndReason r) {
   c.flush(s, first);
   c.flush(s, other(first));
   c.close_mono(s);
-  if ((r == EndReason::idle || r == EndReason::eof) && s->h[0].fin && s->h[1].fin)
+  if ((r == EndReason::idle || r == EndReason::eof || r == EndReason::interrupted) && s->h[0].fin && s->h[1].fin)
     r = EndReason::fin;  // closed by FINs, but a hole kept it open
   switch (r) {
     case EndReason::fin: ++stats_.ended_fin; break;
     case EndReason::rst: ++stats_.ended_rst; break;
     case EndReason::eof: ++stats_.ended_eof; break;
+    case EndReason::interrupted: ++stats_.ended_interrupted; break;
     default: break;
   }
   SessionEnd e;
@@ -845,13 +849,13 @@ void TcpReassembler::process(Session* s, Dir dir, const Packet& p, const Decoded
   if (c.complete(s->h[0]) && c.complete(s->h[1])) end_session(s, EndReason::fin);
 }
 
-void TcpReassembler::finish() {
+void TcpReassembler::finish(EndReason why) {
   std::vector<Session*> open;
   open.reserve(table_.size());
   for (auto& [k, s] : table_) open.push_back(s.get());
   std::sort(open.begin(), open.end(),
             [](const Session* a, const Session* b) { return a->view.session_no < b->view.session_no; });
-  for (Session* s : open) end_session(s, EndReason::eof);
+  for (Session* s : open) end_session(s, why);
 }
 
 }  // namespace nl

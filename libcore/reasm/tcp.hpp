@@ -31,7 +31,8 @@
 //   with another ISN on a session that already has data or a FIN (port reuse: the old
 //   one ends with reason fin if it saw a FIN, else evicted), idle timeout in capture
 //   time (idle; reason fin if both FINs were seen), the max_sessions bound (evicted:
-//   the least recently active session goes), and finish() (eof, in session_no order).
+//   the least recently active session goes), and finish() (eof, or interrupted when
+//   a signal stopped the run; in session_no order).
 // - A sink that clears SessionView::want_data gets no further pieces of that session;
 //   its bytes are then only counted (ordering, gaps, retransmissions, FIN/RST as
 //   before, held out-of-order ranges without their bytes), so session_end is unchanged.
@@ -81,7 +82,7 @@ class TcpReassembler {
     uint64_t evicted_sessions = 0;      // ended by max_sessions
     uint64_t timed_out = 0;             // ended by the idle timeout
     uint64_t port_reuse = 0;            // ended by a new SYN on their key
-    uint64_t ended_fin = 0, ended_rst = 0, ended_eof = 0;
+    uint64_t ended_fin = 0, ended_rst = 0, ended_eof = 0, ended_interrupted = 0;
     uint64_t bytes_delivered = 0;       // stream bytes handed to the sink
     uint64_t pieces = 0, monologues = 0;
     uint64_t retransmitted_bytes = 0;   // duplicate payload bytes dropped
@@ -117,8 +118,9 @@ class TcpReassembler {
   // One decoded packet (already defragmented). Packets need not be in time order;
   // timeouts follow the highest capture time seen.
   void feed(const Packet& p, const Decoded& d);
-  // Ends every open session (reason eof) in session_no order, flushing held data.
-  void finish();
+  // Ends every open session (reason eof, or `why`) in session_no order, flushing
+  // held data.
+  void finish(EndReason why = EndReason::eof);
   // Ends sessions idle for longer than the timeout at capture time `now` (feed calls
   // this once per second of capture time).
   void expire(const Timestamp& now);

@@ -327,7 +327,8 @@ SessionRecordReader::Status SessionRecordReader::read(std::string_view line, std
   if (!f.reason.ok) { message = "missing field 'reason'"; return Status::error; }
   std::string_view reason = f.reason.value;
   e.reason = reason == "fin" ? EndReason::fin : reason == "rst" ? EndReason::rst : reason == "idle" ? EndReason::idle
-           : reason == "evicted" ? EndReason::evicted : EndReason::eof;
+           : reason == "evicted" ? EndReason::evicted : reason == "interrupted" ? EndReason::interrupted
+           : EndReason::eof;
   if (!read_time(f.ts, e.end)) { message = "missing or bad 'ts'"; return Status::error; }
   if (f.closed_by.ok) e.closed_by = f.closed_by.value == "server" ? Dir::s2c : Dir::c2s;
   if (!totals_from(f.c2s, e.c2s) || !totals_from(f.s2c, e.s2c)) { message = "missing or bad 'c2s'/'s2c' totals"; return Status::error; }
@@ -337,7 +338,7 @@ SessionRecordReader::Status SessionRecordReader::read(std::string_view line, std
   return Status::ok;
 }
 
-void SessionRecordReader::finish() {
+void SessionRecordReader::finish(EndReason why) {
   Impl& m = *impl_;
   // In session order, as the engine does at end of input.
   std::map<uint64_t, SessionView> by_no;
@@ -345,7 +346,7 @@ void SessionRecordReader::finish() {
   m.open.clear();
   for (auto& [no, s] : by_no) {
     SessionEnd e;
-    e.reason = EndReason::eof;
+    e.reason = why;
     e.end = s.start;
     m.sink.session_end(s, e);
   }

@@ -34,8 +34,9 @@ class SessionRecordReader {
   // One JSON line. ok: consumed (a sink call may have been made); not_session: a
   // record of another type (`type` set); error: `message` says what was wrong.
   Status read(std::string_view line, std::string& type, std::string& message);
-  // End of input: sessions that never saw their session_end get one (reason eof).
-  void finish();
+  // End of input: sessions that never saw their session_end get one (reason eof,
+  // or `why`).
+  void finish(EndReason why = EndReason::eof);
   // Lines the scanner left to the DOM (an escape, a fraction, invalid JSON...).
   uint64_t dom_reads() const;
 

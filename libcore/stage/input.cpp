@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libcore/interrupt.hpp"
+
 namespace nl {
 
 namespace {
@@ -43,10 +45,13 @@ bool LineReader::fill() {
     buf_ = std::move(bigger);
     capacity_ = grown;
   }
-  ssize_t n;
-  do {
-    n = ::read(fd_, buf_.get() + size_, kReadSize);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = read_unless_stopped(fd_, buf_.get() + size_, kReadSize);
+  if (n < 0 && errno == EINTR) {
+    // A stop signal: the input ends here, and a line begun is not a line.
+    eof_ = stopped_ = true;
+    size_ = start_;
+    return false;
+  }
   if (n < 0) {
     error_ = std::strerror(errno);
     eof_ = true;
@@ -88,6 +93,7 @@ LineReader::Status LineReader::next(std::string_view& line) {
     scan = start_ + scanned;
     if (!more) {
       if (!error_.empty()) return Status::error;
+      if (stopped_) return Status::end;
       if (skipping) {
         ++line_no_;
         return Status::too_long;
@@ -120,8 +126,11 @@ StageInput open_stage_input(const std::string& name, bool accept_jsonl) {
   auto sniff = [&in](int from, std::string& prefix) {
     char c[4];
     while (prefix.size() < 4) {
-      ssize_t n = ::read(from, c, 4 - prefix.size());
-      if (n < 0 && errno == EINTR) continue;
+      ssize_t n = read_unless_stopped(from, c, 4 - prefix.size());
+      if (n < 0 && errno == EINTR) {  // a stop signal: an empty input
+        prefix.clear();
+        break;
+      }
       if (n < 0) {
         in.error = std::strerror(errno);
         if (from > 0) ::close(from);

@@ -39,6 +39,7 @@ class LineReader {
   uint64_t line_no_ = 0;
   uint64_t bytes_read_ = 0;
   bool eof_ = false;
+  bool stopped_ = false;  // a stop signal ended the reading (interrupt.hpp)
   std::string error_;
 };
 

@@ -1,19 +1,11 @@
 #include "libcore/stage/packet_loop.hpp"
 
-#include <atomic>
-#include <csignal>
-
 #include "libcore/cli/common.hpp"
+#include "libcore/interrupt.hpp"
 #include "libcore/stage/input.hpp"
 #include "libcore/stage/read_ahead.hpp"
 
 namespace nl {
-namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop = true; }
-
-}  // namespace
 
 std::function<void(std::string_view)> pass_lines(cli::Output& out) {
   return [&out](std::string_view line) {
@@ -36,12 +28,13 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   };
 
   if (!opt.live.interface.empty()) {
-    std::signal(SIGINT, on_stop_signal);
-    std::signal(SIGTERM, on_stop_signal);
+    // A live capture runs until a signal (cli::init installed the handlers):
+    // that is its normal end, with the reason eof and status 0, not an interruption.
+    stop_is_normal_end();
     LiveStats ls;
     std::string err;
     bool ok = live_capture(
-        opt.live, g_stop,
+        opt.live, stop_flag(),
         [&](const Packet& p) {
           Packet q = p;
           q.number = ++number;

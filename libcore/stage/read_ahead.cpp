@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "libcore/capture/live.hpp"
+#include "libcore/interrupt.hpp"
 #include "libcore/stage/input.hpp"
 
 namespace nl {
@@ -95,9 +96,15 @@ struct ReadAhead::Producer {
     ev.text.clear();
     ev.frame.clear();
     ev.line_no = 0;
+    // A stop signal: the current input ends here (its end_input still comes)
+    // and no other is opened. One relaxed load per event.
+    if (stop_requested() && !stopped_) {
+      stopped_ = true;
+      if (open_) ended_ = true;
+    }
     for (;;) {
       if (!open_) {
-        if (index >= opt.inputs.size()) return false;
+        if (stopped_ || index >= opt.inputs.size()) return false;
         return open_next(ev);
       }
       if (ended_) {
@@ -240,6 +247,7 @@ struct ReadAhead::Producer {
   StageInput in;
   bool open_ = false;     // `in` is the current input
   bool ended_ = false;    // it has no more packets: end_input is next
+  bool stopped_ = false;  // a stop signal came: nothing more is read
   bool filter_reported = false;
   uint64_t number_ = 0;   // packets read so far, all inputs (the formatter's numbers)
 

@@ -1,6 +1,7 @@
 #include "libcore/stage/session_loop.hpp"
 
 #include "libcore/cli/common.hpp"
+#include "libcore/interrupt.hpp"
 #include "libcore/stage/input.hpp"
 #include "libcore/cli/summary.hpp"
 #include "libcore/record/session_record.hpp"
@@ -56,8 +57,10 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
     }
   };
   int status = run_packet_loop(popt, ph, stats.decode);
-  tcp.finish();
-  reader.finish();
+  // Sessions still open end here: at the end of input, or where a signal stopped the run.
+  EndReason why = interrupted() ? EndReason::interrupted : EndReason::eof;
+  tcp.finish(why);
+  reader.finish(why);
   if (h.idle) h.idle();
   stats.tcp = tcp.stats();
   stats.defrag = datagrams.stats();
@@ -79,7 +82,7 @@ int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Outp
     if (add_stage_stats) add_stage_stats(s);
     s.print();
   }
-  return status;
+  return cli::exit_status(status);
 }
 
 }  // namespace nl

@@ -201,6 +201,15 @@ TEST_CASE("flow: conn_state S0, REJ, RSTO, RSTOS0, SH, S1, OTH") {
     CHECK(r.sink.flows[0].reason == FlowEnd::eof);
     CHECK(r.sink.flows[0].flow.orig.retransmits == 0);  // no data: not a retransmission
   }
+  SUBCASE("S0, ended by a signal: reason interrupted") {
+    Rig r;
+    r.add(0, tcp(C, 1, Sv, 22, S, 7, 0, 0));
+    r.table->finish(FlowEnd::interrupted);
+    REQUIRE(r.sink.flows.size() == 1);
+    CHECK(r.sink.flows[0].reason == FlowEnd::interrupted);
+    CHECK(r.sink.flows[0].rec["flow"]["reason"] == "interrupted");
+    CHECK(r.table->stats().ended[size_t(FlowEnd::interrupted)] == 1);
+  }
   SUBCASE("REJ: SYN answered by RST") {
     Rig r;
     r.add(0, tcp(C, 1, Sv, 23, S, 7, 0, 0));

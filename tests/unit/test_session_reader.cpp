@@ -160,3 +160,37 @@ TEST_CASE("session reader: dropped_over_cap_bytes is read back; lines without it
   compare_readers({start, end(R"("dropped_over_cap_bytes":5,)"), start, end(""), start,
                    end(R"("dropped_over_cap_bytes":-1,)")});
 }
+
+TEST_CASE("session reader: the reason interrupted is written, read back, and given to sessions left open") {
+  OpenResult r = open_capture(std::string(NETLINES_FIXTURES) + "/http_keepalive.pcapng");
+  REQUIRE(r.status == OpenStatus::ok);
+  RecordLines records;
+  {
+    TcpReassembler engine(records);
+    Packet p;
+    Decoded d;
+    for (int i = 0; i < 6 && r.source->next(p) == ReadStatus::ok; ++i) {  // the session still open
+      decode_frame(p.linktype, p.data, p.origlen, d);
+      engine.feed(p, d);
+    }
+    engine.finish(EndReason::interrupted);
+  }
+  REQUIRE(!records.lines.empty());
+  CHECK(records.lines.back().find("\"type\":\"session_end\"") != std::string::npos);
+  CHECK(records.lines.back().find("\"reason\":\"interrupted\"") != std::string::npos);
+  // Read back: the same lines again.
+  RecordLines again;
+  SessionRecordReader reader(again);
+  std::string type, message;
+  for (const std::string& line : records.lines)
+    REQUIRE(reader.read(line, type, message) == SessionRecordReader::Status::ok);
+  reader.finish();
+  CHECK(again.lines == records.lines);
+  // Without its session_end, the session is ended by finish() with the reason given.
+  RecordLines cut;
+  SessionRecordReader reader2(cut);
+  for (size_t i = 0; i + 1 < records.lines.size(); ++i) REQUIRE(reader2.read(records.lines[i], type, message) == SessionRecordReader::Status::ok);
+  reader2.finish(EndReason::interrupted);
+  REQUIRE(cut.lines.size() == records.lines.size());
+  CHECK(cut.lines.back().find("\"reason\":\"interrupted\"") != std::string::npos);
+}
