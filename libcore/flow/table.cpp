@@ -526,16 +526,7 @@ void FlowTable::add(const Packet& pkt, const Decoded& d) {
     }
   }
 
-  if (opt_.interval > 0) {
-    if (created) ++iv_.flows_started;
-    if (f->interval_no != iv_no_) {
-      f->interval_no = iv_no_;
-      f->interval_bytes = 0;
-      ++iv_.flows_active;
-    }
-    f->interval_bytes += pkt.origlen;
-    iv_.by_app[size_t(f->app)] += pkt.origlen;
-  }
+  if (opt_.interval > 0) count_interval(f, created, pkt.origlen);
 
   uint8_t list = f->closing ? l_closing
                  : pk.proto == 6 ? l_tcp
@@ -545,6 +536,17 @@ void FlowTable::add(const Packet& pkt, const Decoded& d) {
   f->touch = clock_;
   unlink(f);
   push_back(f, list);
+}
+
+void FlowTable::count_interval(Flow* f, bool created, uint64_t link_bytes) {
+  if (created) ++iv_.flows_started;
+  if (f->interval_no != iv_no_) {
+    f->interval_no = iv_no_;
+    f->interval_bytes = 0;
+    ++iv_.flows_active;
+  }
+  f->interval_bytes += link_bytes;
+  iv_.by_app[size_t(f->app)] += link_bytes;
 }
 
 void FlowTable::add_incomplete(const IncompleteDatagram& g) {
@@ -611,16 +613,7 @@ void FlowTable::add_incomplete(const IncompleteDatagram& g) {
   s.l7_bytes += g.payload_bytes;  // the transport header, if any, was never decoded
   if (g.payload_bytes > 0) add_letter(*f, s, from_orig, 'D');
 
-  if (opt_.interval > 0) {
-    if (created) ++iv_.flows_started;
-    if (f->interval_no != iv_no_) {
-      f->interval_no = iv_no_;
-      f->interval_bytes = 0;
-      ++iv_.flows_active;
-    }
-    f->interval_bytes += g.frame_bytes;
-    iv_.by_app[size_t(f->app)] += g.frame_bytes;
-  }
+  if (opt_.interval > 0) count_interval(f, created, g.frame_bytes);
 
   uint8_t list = g.proto == 6 ? l_tcp : g.proto == 17 ? l_udp : is_icmp_proto(g.proto) ? l_icmp : l_other;
   f->touch = clock_;

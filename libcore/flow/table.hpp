@@ -297,6 +297,8 @@ class FlowTable {
   int64_t timeout_of(uint8_t list, bool emerg) const;
   void interval_flush();
   void interval_emit();
+  // --interval: the flow's bytes in this interval, and the interval's counts of flows.
+  void count_interval(Flow* f, bool created, uint64_t link_bytes);
   void interval_reset();
   void interval_account(Flow* f, const Packet& pkt, const Decoded& d, bool new_flow);
 

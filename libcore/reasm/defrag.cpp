@@ -229,12 +229,7 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
     auto held = map_.find(k);
     if (held != map_.end()) {  // this fragment goes with the datagram it ends
       Datagram& g = held->second;
-      ++g.fragments;
-      g.frame_bytes += p.origlen;
-      g.ip_bytes += d.ip.total_len;
-      g.payload_bytes += f.data.size();
-      if (p.ts < g.first_ts) g.first_ts = p.ts;
-      if (g.last_ts < p.ts) g.last_ts = p.ts;
+      g.count(p, d, f.data.size());
       discard(g, DroppedDatagram::Why::oversize, stats_.oversize);
     } else {
       ++stats_.oversize;
@@ -278,12 +273,7 @@ bool Defragmenter::feed(const Packet& p, const Decoded& d, Reassembled& out) {
     stats_.in_progress = map_.size();
   }
   Datagram& g = it->second;
-  ++g.fragments;
-  g.frame_bytes += p.origlen;
-  g.ip_bytes += d.ip.total_len;
-  g.payload_bytes += f.data.size();
-  if (p.ts < g.first_ts) g.first_ts = p.ts;
-  if (g.last_ts < p.ts) g.last_ts = p.ts;
+  g.count(p, d, f.data.size());
 
   if (f.offset == 0 && g.header.empty()) {
     g.header.assign(f.header.begin(), f.header.end());

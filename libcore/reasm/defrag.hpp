@@ -157,6 +157,15 @@ class Defragmenter {
     uint64_t ip_bytes = 0;              // their IP total lengths
     uint64_t payload_bytes = 0;         // their payloads, overlaps included
     size_t held = 0;
+    // Counts fragment `p` (`payload` bytes of IP payload) as one of this datagram's.
+    void count(const Packet& p, const Decoded& d, size_t payload) {
+      ++fragments;
+      frame_bytes += p.origlen;
+      ip_bytes += d.ip.total_len;
+      payload_bytes += payload;
+      if (p.ts < first_ts) first_ts = p.ts;
+      if (last_ts < p.ts) last_ts = p.ts;
+    }
   };
 
   void remove(Datagram& g);  // forgets it (completed, or after discard)
