@@ -17,8 +17,9 @@ namespace {
 constexpr size_t kReadSize = 1 << 20;
 }  // namespace
 
-LineReader::LineReader(int fd, std::string prefix, size_t max_line) : fd_(fd), max_line_(max_line) {
-  capacity_ = prefix.size() + kReadSize;
+LineReader::LineReader(int fd, std::string prefix, size_t max_line)
+    : fd_(fd), read_size_(std::min(kReadSize, std::max<size_t>(max_line, 4096))), max_line_(max_line) {
+  capacity_ = prefix.size() + read_size_;
   buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
   std::memcpy(buf_.get(), prefix.data(), prefix.size());
   size_ = prefix.size();
@@ -31,13 +32,16 @@ LineReader::~LineReader() {
 
 bool LineReader::fill() {
   if (eof_) return false;
-  if (start_ > 0 && start_ >= size_ / 2) {
+  // Unread bytes go to the front when that saves a copy later, and always before
+  // the buffer grows: what it holds is then at most one line of max_line bytes
+  // (next() stops buffering a longer one) and one read.
+  if (start_ > 0 && (start_ >= size_ / 2 || size_ + read_size_ > capacity_)) {
     std::memmove(buf_.get(), buf_.get() + start_, size_ - start_);
     size_ -= start_;
     start_ = 0;
   }
-  if (size_ + kReadSize > capacity_) {
-    size_t grown = std::max(size_ + kReadSize, capacity_ * 2);
+  if (size_ + read_size_ > capacity_) {
+    size_t grown = std::max(size_ + read_size_, std::min(capacity_ * 2, max_line_ + read_size_));
     auto bigger = std::make_unique_for_overwrite<char[]>(grown);
     std::memcpy(bigger.get(), buf_.get(), size_);
     buf_ = std::move(bigger);
@@ -45,7 +49,7 @@ bool LineReader::fill() {
   }
   ssize_t n;
   do {
-    n = ::read(fd_, buf_.get() + size_, kReadSize);
+    n = ::read(fd_, buf_.get() + size_, read_size_);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     error_ = std::strerror(errno);

@@ -19,11 +19,14 @@ class LineReader {
   ~LineReader();
   enum class Status { line, too_long, end, error };
   // On `line`, `line` holds the line without its newline (valid until the next call).
-  // On `too_long`, the whole over-long line was consumed and skipped.
+  // On `too_long`, the whole over-long line was consumed and skipped: once it is
+  // over max_line, what was buffered of it is dropped and the rest only searched
+  // for its newline, so memory stays within about max_line plus one read.
   Status next(std::string_view& line);
   uint64_t line_number() const { return line_no_; }
   const std::string& error() const { return error_; }
   uint64_t bytes_read() const { return bytes_read_; }
+  size_t buffer_capacity() const { return capacity_; }  // for tests: memory held
 
  private:
   bool fill();
@@ -33,6 +36,7 @@ class LineReader {
   // by hand: a std::string would zero every 256 KiB before each read overwrites it.
   std::unique_ptr<char[]> buf_;
   size_t size_ = 0, capacity_ = 0;
+  size_t read_size_ = 0;  // bytes asked of each read(): 1 MiB, less under a small max_line
   size_t start_ = 0;
   size_t max_line_;
   uint64_t line_no_ = 0;

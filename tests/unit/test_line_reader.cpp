@@ -77,3 +77,43 @@ TEST_CASE("line reader: the sniffed prefix comes first") {
   CHECK(line == "line2");
   w.join();
 }
+
+TEST_CASE("line reader: a line far over the limit is skipped without being held") {
+  // 6 MB in one line through a pipe, under a 64 KiB limit: the buffer must stop
+  // growing at the limit (plus one read), not hold the line to find its end.
+  const size_t max_line = 64 << 10;
+  std::string text = "first\n" + std::string(6u << 20, 'y') + "\nnext\n" + std::string(max_line + 1, 'z') + "\nlast";
+  std::thread w;
+  LineReader r(pipe_with(text, w), "", max_line);
+  std::string_view line;
+  REQUIRE(r.next(line) == LineReader::Status::line);
+  CHECK(line == "first");
+  CHECK(r.next(line) == LineReader::Status::too_long);
+  CHECK(r.buffer_capacity() <= 2 * max_line + 64);
+  REQUIRE(r.next(line) == LineReader::Status::line);
+  CHECK(line == "next");
+  CHECK(r.next(line) == LineReader::Status::too_long);
+  CHECK(r.line_number() == 4);
+  REQUIRE(r.next(line) == LineReader::Status::line);
+  CHECK(line == "last");
+  CHECK(r.next(line) == LineReader::Status::end);
+  CHECK(r.buffer_capacity() <= 2 * max_line + 64);
+  w.join();
+}
+
+TEST_CASE("line reader: lines just under the limit still come whole") {
+  const size_t max_line = 10000;
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += std::string(max_line - size_t(i % 3), char('a' + i % 26)) + "\n";
+  std::thread w;
+  LineReader r(pipe_with(text, w), "", max_line);
+  std::string_view line;
+  int n = 0;
+  while (r.next(line) == LineReader::Status::line) {
+    CHECK(line.size() == max_line - size_t(n % 3));
+    ++n;
+  }
+  CHECK(n == 50);
+  CHECK(r.buffer_capacity() <= 2 * max_line + 64);
+  w.join();
+}
