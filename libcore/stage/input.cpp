@@ -70,7 +70,7 @@ LineReader::Status LineReader::next(std::string_view& line) {
     if (found) {
       size_t nl = size_t(found - buf_.get());
       ++line_no_;
-      if (skipping) {
+      if (skipping || nl - start_ > max_line_) {  // over the limit however it came in
         start_ = nl + 1;
         return Status::too_long;
       }
@@ -93,6 +93,11 @@ LineReader::Status LineReader::next(std::string_view& line) {
     if (!more) {
       if (!error_.empty()) return Status::error;
       if (skipping) {
+        ++line_no_;
+        return Status::too_long;
+      }
+      if (size_ - start_ > max_line_) {
+        start_ = size_;
         ++line_no_;
         return Status::too_long;
       }
