@@ -1029,6 +1029,14 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   LineProblem& problem = impl_->problem;
   if (problem) problem.clear();
   bool bad_payload = false;
+  if (line.empty() || static_cast<unsigned char>(line.front()) <= ' ') {
+    // Nothing but whitespace: a line that was meant to be dropped, or lost its record.
+    if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) {
+      problem.set(line_problem::empty_line, "empty line");
+      message = problem.message;
+      return PktReadStatus::error;
+    }
+  }
   if (skim_other_types_ && !impl_->dom_only) {
     json::Scanner head(line);
     std::string_view t;

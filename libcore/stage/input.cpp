@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libcore/cli/common.hpp"
+
 namespace nl {
 
 namespace {
@@ -110,6 +112,35 @@ LineReader::Status LineReader::next(std::string_view& line) {
       return Status::end;
     }
   }
+}
+
+void LineProblems::report(const std::string& file, uint64_t line_no, const LineProblem& problem) {
+  ++total_;
+  ++by_kind_[problem.kind ? problem.kind : "other"];
+  auto [it, first] = more_.try_emplace({file, problem.cause}, 0);
+  if (first) {
+    order_.push_back(it->first);
+    cli::error(file, line_no, problem.message.empty() ? problem.cause : problem.message);
+  } else {
+    ++it->second;
+  }
+}
+
+void LineProblems::finish() {
+  for (const auto& key : order_) {
+    uint64_t n = more_[key];
+    if (n == 0) continue;
+    cli::error(key.first, std::to_string(n) + (n == 1 ? " more line" : " more lines") +
+                              " with the same problem (" + key.second + ")");
+  }
+  order_.clear();
+  more_.clear();
+}
+
+LineProblem line_too_long_problem() {
+  LineProblem p;
+  p.set(line_problem::too_long, "line too long, skipped");
+  return p;
 }
 
 std::string display_name(const std::string& name) { return name == "-" ? "(stdin)" : name; }
