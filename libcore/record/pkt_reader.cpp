@@ -777,7 +777,8 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
   }
 
   if (!f.has_payload && need_payload) {
-    problem.set(line_problem::no_payload, "no payload in pkt record (run pcap2pkt with --payload=b64, the default)");
+    problem.set(line_problem::no_payload, "no payload in pkt record",
+                "no payload in pkt record (run pcap2pkt with --payload=b64, the default)");
     return PktReadStatus::error;
   }
   if (!f.has_version) return missing(problem, "ip.version");
