@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "libcore/json/value.hpp"
@@ -136,18 +137,18 @@ uint16_t parse_hex16(std::string_view s) {
 
 // The largest value each integer field of a pkt record can hold (the field of
 // the header it is rebuilt into); the names are the fields' paths in messages.
-uint64_t field_max(std::string_view field) {
-  static constexpr std::pair<std::string_view, uint64_t> kMax[] = {
-      {"len", 0xffffffff}, {"iface", 0x7fffffff}, {"src_port", 0xffff}, {"dest_port", 0xffff},
-      {"ip.version", 0xff}, {"ip.hdr_len", 60}, {"ip.total_len", 0xffffffff}, {"ip.proto", 0xff},
-      {"ip.ttl", 0xff}, {"ip.tos", 0xff}, {"ip.id", 0xffffffff}, {"ip.frag_offset", 0xffff},
-      {"ip.flow_label", 0xfffff}, {"tcp.seq", 0xffffffff}, {"tcp.ack", 0xffffffff}, {"tcp.flags_raw", 0x1ff},
-      {"tcp.window", 0xffff}, {"tcp.urgent", 0xffff}, {"tcp.hdr_len", 60}, {"tcp.options.mss", 0xffff},
-      {"tcp.options.wscale", 0xff}, {"tcp.options.ts", 0xffffffff}, {"tcp.options.sack", 0xffffffff},
-      {"udp.len", 0xffff}, {"icmp.type", 0xff}, {"icmp.code", 0xff}, {"icmp.rest", 0xffffffff},
-      {"vlan.id", 0xfff}, {"vlan.pcp", 7},
-  };
-  for (const auto& [name, max] : kMax)
+constexpr std::pair<std::string_view, uint64_t> kFieldMax[] = {
+    {"len", 0xffffffff}, {"iface", 0x7fffffff}, {"src_port", 0xffff}, {"dest_port", 0xffff},
+    {"ip.version", 0xff}, {"ip.hdr_len", 60}, {"ip.total_len", 0xffffffff}, {"ip.proto", 0xff},
+    {"ip.ttl", 0xff}, {"ip.tos", 0xff}, {"ip.id", 0xffffffff}, {"ip.frag_offset", 0xffff},
+    {"ip.flow_label", 0xfffff}, {"tcp.seq", 0xffffffff}, {"tcp.ack", 0xffffffff}, {"tcp.flags_raw", 0x1ff},
+    {"tcp.window", 0xffff}, {"tcp.urgent", 0xffff}, {"tcp.hdr_len", 60}, {"tcp.options.mss", 0xffff},
+    {"tcp.options.wscale", 0xff}, {"tcp.options.ts", 0xffffffff}, {"tcp.options.sack", 0xffffffff},
+    {"udp.len", 0xffff}, {"icmp.type", 0xff}, {"icmp.code", 0xff}, {"icmp.rest", 0xffffffff},
+    {"vlan.id", 0xfff}, {"vlan.pcp", 7},
+};
+constexpr uint64_t field_max(std::string_view field) {
+  for (const auto& [name, max] : kFieldMax)
     if (name == field) return max;
   return UINT64_MAX;
 }
@@ -712,12 +713,13 @@ PktReadStatus missing(LineProblem& problem, const char* field) {
 // Every integer the frame is rebuilt from, against what its header field holds
 // (a value cut to fit would rebuild another packet without a word).
 bool in_ranges(const PktFields& f, LineProblem& problem) {
-  auto fits = [&](const char* field, uint64_t v) {
-    uint64_t max = field_max(field);
-    if (v <= max) return true;
+  // Each maximum looked up at compile time: this runs on every line.
+  auto fits_max = [&](const char* field, uint64_t v, uint64_t max) {
+    if (v <= max) [[likely]] return true;
     out_of_range(problem, field, std::to_string(v), max);
     return false;
   };
+#define fits(field, v) fits_max(field, v, std::integral_constant<uint64_t, field_max(field)>::value)
   if (!fits("len", f.len) || (f.has_iface && !fits("iface", uint64_t(f.iface))) || !fits("src_port", f.sport) ||
       !fits("dest_port", f.dport))
     return false;
@@ -751,6 +753,7 @@ bool in_ranges(const PktFields& f, LineProblem& problem) {
   }
   return true;
 }
+#undef fits
 
 PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out, std::string& type,
                       LineProblem& problem, bool& bad_payload) {

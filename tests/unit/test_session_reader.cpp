@@ -126,3 +126,24 @@ TEST_CASE("session reader: the fast scanner reads every record as the DOM does, 
                    R"("truncated_bytes":0,"packets":-1},"s2c":{"packets":0,"bytes":0,"missing_bytes":0,)"
                    R"("retransmitted_bytes":0,"truncated_bytes":0}})"});
 }
+
+TEST_CASE("session reader: each error has its kind and cause for the once-per-cause report") {
+  test::TraceSink sink;
+  SessionRecordReader reader(sink);
+  std::string type, msg;
+  auto kind_of = [&](std::string_view line) {
+    msg.clear();
+    if (reader.read(line, type, msg) != SessionRecordReader::Status::error) return std::string("ok");
+    CHECK(reader.problem().message == msg);
+    CHECK(reader.problem().cause == msg);
+    return std::string(reader.problem().kind);
+  };
+  CHECK(kind_of("") == "empty_line");
+  CHECK(kind_of("  \t") == "empty_line");
+  CHECK(kind_of("{broken") == "not_json");
+  CHECK(kind_of(R"({"type":"session_end"})") == "missing_field");
+  CHECK(kind_of(R"({"type":"monologue","flow_id":1})") == "bad_record");
+  CHECK(msg == "monologue for a session without session_start");
+  CHECK(kind_of(R"({"type":"flow"})") == "ok");
+  CHECK(!reader.problem());
+}
