@@ -43,7 +43,12 @@ bool LineReader::fill() {
     start_ = 0;
   }
   if (size_ + read_size_ > capacity_) {
-    size_t grown = std::max(size_ + read_size_, std::min(capacity_ * 2, max_line_ + read_size_));
+    // Doubling, but once past half the most it can need (a line of max_line and
+    // a read), straight to that: a step just below it would be copied into the
+    // last one, both held at once (a 256 MiB buffer copied into 257 MiB).
+    size_t most = max_line_ + read_size_;
+    size_t grown = capacity_ * 2 > most / 2 ? most : capacity_ * 2;
+    grown = std::max(grown, size_ + read_size_);
     auto bigger = std::make_unique_for_overwrite<char[]>(grown);
     std::memcpy(bigger.get(), buf_.get(), size_);
     buf_ = std::move(bigger);
