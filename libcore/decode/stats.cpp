@@ -11,6 +11,7 @@ void DecodeStats::describe(std::string& out) const {
   line("decoded_clean", clean);
   line("with_anomalies", with_anomalies);
   if (non_ip_records) line("non_ip_records", non_ip_records);
+  for (auto& [kind, n] : bad_lines) line("bad_lines." + kind, n);
   for (size_t i = 0; i < size_t(Anomaly::count_); ++i)
     if (by_anomaly[i]) line(std::string("anomaly.") + anomaly_name(Anomaly(i)), by_anomaly[i]);
   for (auto& [lt, n] : by_linktype) {

@@ -19,6 +19,8 @@ struct DecodeStats {
   uint64_t non_ip_records = 0;   // pkt JSON records without an IP layer (nothing to rebuild)
   uint64_t by_anomaly[size_t(Anomaly::count_)] = {};
   std::map<uint32_t, uint64_t> by_linktype;
+  // JSON input lines skipped, by what was wrong (LineProblem kinds): bad_lines.<kind>.
+  std::map<std::string, uint64_t> bad_lines;
 
   void count(const Packet& p, const Decoded& d) {
     ++packets;

@@ -11,6 +11,7 @@
 
 #include "libcore/decode/packet.hpp"
 #include "libcore/json/writer.hpp"
+#include "libcore/record/problem.hpp"
 
 namespace nl {
 
@@ -70,8 +71,11 @@ class PktReader {
   // up; `dom_only` always uses the DOM (tests compare the two).
   explicit PktReader(bool dom_only = false);
   ~PktReader();
+  // On error, `message` says what is wrong with the line, and problem() the same
+  // as its counter's kind and its cause (what lines with this problem share).
   PktReadStatus read(std::string_view line, bool need_payload, RebuiltPacket& out,
                      std::string& type, std::string& message);
+  const LineProblem& problem() const;
   // Lines the scanner left to the DOM (an escape, a fraction, invalid JSON...).
   uint64_t dom_reads() const;
   // Lines read as pcap2pkt lays them out, without the scanner's key lookups.

@@ -10,11 +10,18 @@
 // the frame is built from that, the payload decoded straight into its place.
 #include <simdjson.h>
 
+#include <charconv>
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include "libcore/json/value.hpp"
 #include "libcore/record/pkt.hpp"
+#include "libcore/record/problem.hpp"
 
 namespace nl {
 
@@ -82,6 +89,10 @@ struct PktFields {
 
   bool has_payload = false;
   std::string_view payload;
+
+  // Reading with the DOM: where the first field found wrong is told (the scanner
+  // leaves such lines to the DOM instead).
+  LineProblem* diag = nullptr;
 };
 
 uint8_t ext_code(std::string_view name) {
@@ -124,45 +135,172 @@ uint16_t parse_hex16(std::string_view s) {
   return v;
 }
 
-// [a, b] -> two integers (a non-integer reads as 0, as before).
+// The largest value each integer field of a pkt record can hold (the field of
+// the header it is rebuilt into); the names are the fields' paths in messages.
+constexpr std::pair<std::string_view, uint64_t> kFieldMax[] = {
+    {"len", 0xffffffff}, {"iface", 0x7fffffff}, {"src_port", 0xffff}, {"dest_port", 0xffff},
+    {"ip.version", 0xff}, {"ip.hdr_len", 60}, {"ip.total_len", 0xffffffff}, {"ip.proto", 0xff},
+    {"ip.ttl", 0xff}, {"ip.tos", 0xff}, {"ip.id", 0xffffffff}, {"ip.frag_offset", 0xffff},
+    {"ip.flow_label", 0xfffff}, {"tcp.seq", 0xffffffff}, {"tcp.ack", 0xffffffff}, {"tcp.flags_raw", 0x1ff},
+    {"tcp.window", 0xffff}, {"tcp.urgent", 0xffff}, {"tcp.hdr_len", 60}, {"tcp.options.mss", 0xffff},
+    {"tcp.options.wscale", 0xff}, {"tcp.options.ts", 0xffffffff}, {"tcp.options.sack", 0xffffffff},
+    {"udp.len", 0xffff}, {"icmp.type", 0xff}, {"icmp.code", 0xff}, {"icmp.rest", 0xffffffff},
+    {"vlan.id", 0xfff}, {"vlan.pcp", 7},
+};
+constexpr uint64_t field_max(std::string_view field) {
+  for (const auto& [name, max] : kFieldMax)
+    if (name == field) return max;
+  return UINT64_MAX;
+}
+
+std::string quoted_field(std::string_view field) { return "field \"" + std::string(field) + "\""; }
+
+void out_of_range(LineProblem& p, std::string_view field, std::string_view value, uint64_t max) {
+  std::string range = max == UINT64_MAX ? std::string() : " (0-" + std::to_string(max) + ")";
+  p.set(line_problem::out_of_range, quoted_field(field) + ": out of range" + range,
+        quoted_field(field) + ": " + std::string(value) + " is out of range" + range);
+}
+
+// A record of another type keeps its fields to itself: they are not diagnosed.
+bool other_type(const PktFields& f) { return f.has_type && f.type != "pkt"; }
+
+const char* type_name(element v) {
+  switch (v.type()) {
+    case simdjson::dom::element_type::ARRAY: return "an array";
+    case simdjson::dom::element_type::OBJECT: return "an object";
+    case simdjson::dom::element_type::STRING: return "a string";
+    case simdjson::dom::element_type::BOOL: return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE: return "null";
+    default: return "a number";
+  }
+}
+
+// A field whose value has the wrong JSON type. The scanner leaves the line to the
+// DOM, which says what it found instead: the first such field is the line's problem.
+void wrong(ScanValue v, PktFields& f, const char*, const char*) {
+  if (!other_type(f)) json::give_up(v);
+}
+void wrong(element v, PktFields& f, const char* field, const char* expected) {
+  if (!f.diag || *f.diag || other_type(f)) return;
+  std::string cause = quoted_field(field) + ": expected " + expected;
+  f.diag->set(line_problem::wrong_type, cause, cause + ", got " + type_name(v));
+}
+
+// Integer fields: get(), or what is wrong with the value. The DOM also takes a
+// whole number written as a fraction or with an exponent (1e3).
+bool num(ScanValue v, PktFields& f, const char* field, uint64_t& out) {
+  if (get(v, out)) return true;
+  wrong(v, f, field, "an integer");
+  return false;
+}
+bool num(element v, PktFields& f, const char* field, uint64_t& out) {
+  if (get(v, out)) return true;
+  int64_t i = 0;
+  double d = 0;
+  if (v.get(i) == simdjson::SUCCESS) {  // negative
+    if (f.diag && !*f.diag && !other_type(f)) out_of_range(*f.diag, field, std::to_string(i), field_max(field));
+    return false;
+  }
+  if (v.get(d) != simdjson::SUCCESS) {
+    wrong(v, f, field, "an integer");
+    return false;
+  }
+  if (d >= 0 && d < 18446744073709551616.0 && d == std::floor(d)) {
+    out = uint64_t(d);
+    return true;
+  }
+  if (!f.diag || *f.diag || other_type(f)) return false;
+  char text[32];
+  auto r = std::to_chars(text, text + sizeof text, d);
+  std::string_view shown(text, size_t(r.ptr - text));
+  if (d == std::floor(d)) {
+    out_of_range(*f.diag, field, shown, field_max(field));
+  } else {
+    std::string cause = quoted_field(field) + ": expected an integer";
+    f.diag->set(line_problem::wrong_type, cause, cause + ", got " + std::string(shown));
+  }
+  return false;
+}
+
 template <class V>
-bool get_pair(V v, uint64_t& a, uint64_t& b) {
+bool str(V v, PktFields& f, const char* field, std::string_view& out) {
+  if (get(v, out)) return true;
+  wrong(v, f, field, "a string");
+  return false;
+}
+
+template <class V>
+bool flag(V v, PktFields& f, const char* field) {
+  bool b = false;
+  if (get(v, b)) return b;
+  wrong(v, f, field, "true or false");
+  return false;
+}
+
+template <class V, class Fn>
+bool object_of(V v, PktFields& f, const char* field, Fn&& fn) {
+  if (fields(v, fn)) return true;
+  wrong(v, f, field, "an object");
+  return false;
+}
+
+template <class V, class Fn>
+bool array_of(V v, PktFields& f, const char* field, Fn&& fn) {
+  if (elements(v, fn)) return true;
+  wrong(v, f, field, "an array");
+  return false;
+}
+
+bool is_null(ScanValue v) { return v.s->peek() == 'n'; }  // checked when skipped
+bool is_null(element v) { return v.is_null(); }
+
+// [a, b] -> two integers.
+template <class V>
+bool get_pair(V v, PktFields& f, const char* field, uint64_t& a, uint64_t& b) {
   uint64_t pair[2] = {0, 0};
   size_t n = 0;
-  if (!elements(v, [&](V e) {
-        if (n < 2 && !get(e, pair[n])) pair[n] = 0;
+  if (!array_of(v, f, field, [&](V e) {
+        if (n < 2 && !num(e, f, field, pair[n])) pair[n] = 0;
         ++n;
       }))
     return false;
-  if (n != 2) return false;
+  if (n != 2) {
+    if (f.diag && !*f.diag && !other_type(f))
+      f.diag->set(line_problem::bad_value, quoted_field(field) + ": expected two numbers",
+                  quoted_field(field) + ": expected two numbers, got " + std::to_string(n));
+    if (!other_type(f)) json::give_up(v);
+    return false;
+  }
   a = pair[0];
   b = pair[1];
   return true;
 }
 
-// The read_* functions fill what they find; a field of the wrong type stays unset.
+// The read_* functions fill what they find; a field of the wrong type stays unset
+// and is the line's problem (see wrong()).
 // flatten: GCC otherwise calls out for each TCP member (1% more instructions per line).
 template <class V>
-[[gnu::flatten]] bool read_tcp(V v, TcpFields& t) {
-  return fields(v, [&](std::string_view k, V x) {
-    if (is(k, "seq")) t.has_seq = get(x, t.seq);
-    else if (is(k, "ack")) t.has_ack = get(x, t.ack);
-    else if (is(k, "flags_raw")) t.has_flags = get(x, t.flags_raw);
-    else if (is(k, "window")) t.has_window = get(x, t.window);
-    else if (is(k, "urgent")) get(x, t.urgent);
-    else if (is(k, "hdr_len")) get(x, t.hdr_len);
+[[gnu::flatten]] bool read_tcp(V v, PktFields& f) {
+  TcpFields& t = f.tcp;
+  return object_of(v, f, "tcp", [&](std::string_view k, V x) {
+    if (is(k, "seq")) t.has_seq = num(x, f, "tcp.seq", t.seq);
+    else if (is(k, "ack")) t.has_ack = num(x, f, "tcp.ack", t.ack);
+    else if (is(k, "flags_raw")) t.has_flags = num(x, f, "tcp.flags_raw", t.flags_raw);
+    else if (is(k, "window")) t.has_window = num(x, f, "tcp.window", t.window);
+    else if (is(k, "urgent")) num(x, f, "tcp.urgent", t.urgent);
+    else if (is(k, "hdr_len")) num(x, f, "tcp.hdr_len", t.hdr_len);
     else if (is(k, "options")) {
-      fields(x, [&](std::string_view k2, V o) {
-        if (is(k2, "mss")) t.has_mss = get(o, t.mss);
-        else if (is(k2, "wscale")) t.has_wscale = get(o, t.wscale);
-        else if (is(k2, "sack_permitted")) t.sack_permitted = get_true(o);
-        else if (is(k2, "fast_open")) t.fast_open = get_true(o);
-        else if (is(k2, "ts")) t.has_ts = get_pair(o, t.ts_val, t.ts_ecr);
+      object_of(x, f, "tcp.options", [&](std::string_view k2, V o) {
+        if (is(k2, "mss")) t.has_mss = num(o, f, "tcp.options.mss", t.mss);
+        else if (is(k2, "wscale")) t.has_wscale = num(o, f, "tcp.options.wscale", t.wscale);
+        else if (is(k2, "sack_permitted")) t.sack_permitted = flag(o, f, "tcp.options.sack_permitted");
+        else if (is(k2, "fast_open")) t.fast_open = flag(o, f, "tcp.options.fast_open");
+        else if (is(k2, "ts")) t.has_ts = get_pair(o, f, "tcp.options.ts", t.ts_val, t.ts_ecr);
         else if (is(k2, "sack")) {
           size_t n_sack = 0;
-          if (elements(o, [&](V blk) {
+          if (array_of(o, f, "tcp.options.sack", [&](V blk) {
                 uint64_t l = 0, r = 0;
-                get_pair(blk, l, r);
+                get_pair(blk, f, "tcp.options.sack", l, r);
                 if (n_sack < kMaxSack) {
                   t.sack[n_sack][0] = l;
                   t.sack[n_sack][1] = r;
@@ -178,26 +316,26 @@ template <class V>
 
 template <class V>
 bool read_ip(V v, PktFields& f) {
-  return fields(v, [&](std::string_view k, V x) {
-    if (is(k, "version")) f.has_version = get(x, f.version);
-    else if (is(k, "src")) f.has_src = get(x, f.src);
-    else if (is(k, "dst")) f.has_dst = get(x, f.dst);
-    else if (is(k, "total_len")) f.has_total_len = get(x, f.total_len);
-    else if (is(k, "hdr_len")) f.has_hdr_len = get(x, f.hdr_len);
-    else if (is(k, "proto")) f.has_proto = get(x, f.proto);
-    else if (is(k, "ttl")) get(x, f.ttl);
-    else if (is(k, "tos")) get(x, f.tos);
-    else if (is(k, "id")) get(x, f.id);
-    else if (is(k, "frag_offset")) get(x, f.frag_offset);
-    else if (is(k, "flow_label")) get(x, f.flow_label);
-    else if (is(k, "df")) f.df = get_true(x);
-    else if (is(k, "mf")) f.mf = get_true(x);
-    else if (is(k, "fragment")) f.fragment = get_true(x);
+  return object_of(v, f, "ip", [&](std::string_view k, V x) {
+    if (is(k, "version")) f.has_version = num(x, f, "ip.version", f.version);
+    else if (is(k, "src")) f.has_src = str(x, f, "ip.src", f.src);
+    else if (is(k, "dst")) f.has_dst = str(x, f, "ip.dst", f.dst);
+    else if (is(k, "total_len")) f.has_total_len = num(x, f, "ip.total_len", f.total_len);
+    else if (is(k, "hdr_len")) f.has_hdr_len = num(x, f, "ip.hdr_len", f.hdr_len);
+    else if (is(k, "proto")) f.has_proto = num(x, f, "ip.proto", f.proto);
+    else if (is(k, "ttl")) num(x, f, "ip.ttl", f.ttl);
+    else if (is(k, "tos")) num(x, f, "ip.tos", f.tos);
+    else if (is(k, "id")) num(x, f, "ip.id", f.id);
+    else if (is(k, "frag_offset")) num(x, f, "ip.frag_offset", f.frag_offset);
+    else if (is(k, "flow_label")) num(x, f, "ip.flow_label", f.flow_label);
+    else if (is(k, "df")) f.df = flag(x, f, "ip.df");
+    else if (is(k, "mf")) f.mf = flag(x, f, "ip.mf");
+    else if (is(k, "fragment")) f.fragment = flag(x, f, "ip.fragment");
     else if (is(k, "ext")) {
       size_t n_ext = 0;
-      if (elements(x, [&](V e) {
+      if (array_of(x, f, "ip.ext", [&](V e) {
             std::string_view name;
-            if (!get(e, name)) return;
+            if (!str(e, f, "ip.ext", name)) return;
             uint8_t code = ext_code(name);
             // ESP: its bytes are the payload; unknown names have nothing to rebuild.
             if (code != 255 && code != 50 && n_ext < kMaxExt) f.ext[n_ext++] = code;
@@ -209,26 +347,26 @@ bool read_ip(V v, PktFields& f) {
 
 template <class V>
 bool read_link(V v, PktFields& f) {
-  return fields(v, [&](std::string_view k, V x) {
+  return object_of(v, f, "link", [&](std::string_view k, V x) {
     std::string_view s;
-    if (is(k, "type")) f.ethernet = get(x, s) && s == "ethernet";
-    else if (is(k, "src")) f.has_link_src = get(x, s) && parse_mac(s, f.link_src);
-    else if (is(k, "dst")) f.has_link_dst = get(x, s) && parse_mac(s, f.link_dst);
+    if (is(k, "type")) f.ethernet = str(x, f, "link.type", s) && s == "ethernet";
+    else if (is(k, "src")) f.has_link_src = str(x, f, "link.src", s) && parse_mac(s, f.link_src);
+    else if (is(k, "dst")) f.has_link_dst = str(x, f, "link.dst", s) && parse_mac(s, f.link_dst);
   });
 }
 
 template <class V>
 void read_vlans(V v, PktFields& f) {
   bool any = false;
-  bool is_array = elements(v, [&](V e) {
+  bool is_array = array_of(v, f, "vlan", [&](V e) {
     any = true;
     VlanFields t;
-    bool is_tag = fields(e, [&](std::string_view k, V x) {
+    bool is_tag = object_of(e, f, "vlan", [&](std::string_view k, V x) {
       std::string_view s;
-      if (is(k, "id")) get(x, t.id);
-      else if (is(k, "pcp")) get(x, t.pcp);
-      else if (is(k, "dei")) t.dei = get_true(x);
-      else if (is(k, "tpid") && get(x, s)) t.tpid = parse_hex16(s);
+      if (is(k, "id")) num(x, f, "vlan.id", t.id);
+      else if (is(k, "pcp")) num(x, f, "vlan.pcp", t.pcp);
+      else if (is(k, "dei")) t.dei = flag(x, f, "vlan.dei");
+      else if (is(k, "tpid") && str(x, f, "vlan.tpid", s)) t.tpid = parse_hex16(s);
     });
     if (is_tag && f.n_vlans < kMaxVlans) f.vlans[f.n_vlans++] = t;
   });
@@ -238,10 +376,10 @@ void read_vlans(V v, PktFields& f) {
 // icmp and icmpv6 share a layout.
 template <class V>
 bool read_icmp(V v, PktFields& f) {
-  return fields(v, [&](std::string_view k, V x) {
-    if (is(k, "type")) get(x, f.icmp_type);
-    else if (is(k, "code")) get(x, f.icmp_code);
-    else if (is(k, "rest")) get(x, f.icmp_rest);
+  return object_of(v, f, "icmp", [&](std::string_view k, V x) {
+    if (is(k, "type")) num(x, f, "icmp.type", f.icmp_type);
+    else if (is(k, "code")) num(x, f, "icmp.code", f.icmp_code);
+    else if (is(k, "rest")) num(x, f, "icmp.rest", f.icmp_rest);
   });
 }
 
@@ -252,11 +390,11 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
   using L4 = PktFields::L4;
   return fields(rec, [&](std::string_view k, V v) {
     if (is(k, "type")) {
-      f.has_type = get(v, f.type);
+      f.has_type = get(v, f.type);  // not a string: "missing field", said before anything else
     } else if (is(k, "n")) {
-      f.has_n = get(v, f.n);
+      f.has_n = num(v, f, "n", f.n);
     } else if (is(k, "len")) {
-      f.has_len = get(v, f.len);
+      f.has_len = num(v, f, "len", f.len);
     } else if (is(k, "ts")) {
       if (get(v, f.ts)) {
         f.has_ts = true;
@@ -265,18 +403,23 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
         while (!f.ts.empty() && f.ts.front() == ' ') f.ts.remove_prefix(1);
         while (!f.ts.empty() && f.ts.back() == ' ') f.ts.remove_suffix(1);
         f.has_ts = true;
+      } else if (!json::is_number(v)) {
+        wrong(v, f, "ts", "a string or a number");
       }
     } else if (is(k, "iface")) {
-      f.has_iface = get(v, f.iface);
+      uint64_t iface = 0;
+      f.has_iface = num(v, f, "iface", iface);
+      f.iface = int64_t(iface & 0x7fffffffffffffff);
     } else if (is(k, "src_port")) {
-      get(v, f.sport);
+      if (!is_null(v)) num(v, f, "src_port", f.sport);
     } else if (is(k, "dest_port")) {
-      get(v, f.dport);
+      if (!is_null(v)) num(v, f, "dest_port", f.dport);
     } else if (is(k, "payload")) {
       // Decoded later, into the frame. A second payload goes to the DOM: the
       // scanner would not check the first value that it replaces.
       if (f.has_payload) json::give_up(v);
       f.has_payload = get_base64_text(v, f.payload);
+      if (!f.has_payload) wrong(v, f, "payload", "a string");
     } else if (is(k, "vlan")) {
       read_vlans(v, f);
     } else if (is(k, "ip")) {
@@ -284,10 +427,10 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
     } else if (is(k, "link")) {
       read_link(v, f);
     } else if (is(k, "tcp")) {
-      if (read_tcp(v, f.tcp)) f.l4 = L4::tcp;  // TCP over UDP over ICMP, should a record hold several
+      if (read_tcp(v, f)) f.l4 = L4::tcp;  // TCP over UDP over ICMP, should a record hold several
     } else if (is(k, "udp")) {
-      bool is_object = fields(v, [&](std::string_view k2, V x) {
-        if (is(k2, "len")) f.has_udp_len = get(x, f.udp_len);
+      bool is_object = object_of(v, f, "udp", [&](std::string_view k2, V x) {
+        if (is(k2, "len")) f.has_udp_len = num(x, f, "udp.len", f.udp_len);
       });
       if (is_object && f.l4 != L4::tcp) f.l4 = L4::udp;
     } else if (is(k, "icmp") || is(k, "icmpv6")) {
@@ -562,31 +705,92 @@ bool plain_ascii(std::string_view s) {
 
 // The frame from the record's fields. `bad_payload`: the payload is not plain
 // base64 (for the scanner's fields: perhaps JSON escapes, which the DOM reads).
-PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out, std::string& type,
-                      std::string& message, bool& bad_payload) {
-  if (!f.has_type) {
-    message = "missing field 'type'";
-    return PktReadStatus::error;
+PktReadStatus missing(LineProblem& problem, const char* field) {
+  problem.set(line_problem::missing_field, "missing field \"" + std::string(field) + "\"");
+  return PktReadStatus::error;
+}
+
+// Every integer the frame is rebuilt from, against what its header field holds
+// (a value cut to fit would rebuild another packet without a word).
+bool in_ranges(const PktFields& f, LineProblem& problem) {
+  // Each maximum looked up at compile time: this runs on every line.
+  auto fits_max = [&](const char* field, uint64_t v, uint64_t max) {
+    if (v <= max) [[likely]] return true;
+    out_of_range(problem, field, std::to_string(v), max);
+    return false;
+  };
+#define fits(field, v) fits_max(field, v, std::integral_constant<uint64_t, field_max(field)>::value)
+  if (!fits("len", f.len) || (f.has_iface && !fits("iface", uint64_t(f.iface))) || !fits("src_port", f.sport) ||
+      !fits("dest_port", f.dport))
+    return false;
+  for (size_t i = 0; i < f.n_vlans; ++i)
+    if (!fits("vlan.id", f.vlans[i].id) || !fits("vlan.pcp", f.vlans[i].pcp)) return false;
+  // IPv6: total_len counts the fixed header (40) and a 16-bit payload length; its
+  // id is the fragment header's 32 bits.
+  uint64_t total_max = f.version == 6 ? 0xffff + 40 : 0xffff, id_max = f.version == 6 ? 0xffffffff : 0xffff;
+  if (f.total_len > total_max) return out_of_range(problem, "ip.total_len", std::to_string(f.total_len), total_max), false;
+  if (f.id > id_max) return out_of_range(problem, "ip.id", std::to_string(f.id), id_max), false;
+  if (!fits("ip.proto", f.proto) || !fits("ip.ttl", f.ttl) || !fits("ip.tos", f.tos) ||
+      !fits("ip.frag_offset", f.frag_offset) || !fits("ip.flow_label", f.flow_label) ||
+      (f.version == 4 && !fits("ip.hdr_len", f.hdr_len)))
+    return false;
+  switch (f.l4) {
+    case PktFields::L4::tcp: {
+      const TcpFields& t = f.tcp;
+      if (!fits("tcp.seq", t.seq) || !fits("tcp.ack", t.ack) || !fits("tcp.flags_raw", t.flags_raw) ||
+          !fits("tcp.window", t.window) || !fits("tcp.urgent", t.urgent) || !fits("tcp.hdr_len", t.hdr_len) ||
+          !fits("tcp.options.mss", t.mss) || !fits("tcp.options.wscale", t.wscale) ||
+          !fits("tcp.options.ts", t.ts_val) || !fits("tcp.options.ts", t.ts_ecr))
+        return false;
+      for (size_t i = 0; i < t.n_sack; ++i)
+        if (!fits("tcp.options.sack", t.sack[i][0]) || !fits("tcp.options.sack", t.sack[i][1])) return false;
+      return true;
+    }
+    case PktFields::L4::udp: return !f.has_udp_len || fits("udp.len", f.udp_len);
+    case PktFields::L4::icmp:
+      return fits("icmp.type", f.icmp_type) && fits("icmp.code", f.icmp_code) && fits("icmp.rest", f.icmp_rest);
+    case PktFields::L4::none: return true;
   }
+  return true;
+}
+#undef fits
+
+PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out, std::string& type,
+                      LineProblem& problem, bool& bad_payload) {
+  if (!f.has_type) return missing(problem, "type");
   type = f.type;
   if (f.type != "pkt") return PktReadStatus::not_pkt;
+  if (problem) return PktReadStatus::error;  // a field the DOM found wrong
 
-  if (!f.has_n) { message = "missing field 'n'"; return PktReadStatus::error; }
-  if (!f.has_len) { message = "missing field 'len'"; return PktReadStatus::error; }
+  if (!f.has_n) return missing(problem, "n");
+  if (!f.has_len) return missing(problem, "len");
   Packet& p = out.packet;
   p = Packet{};
   p.number = f.n;
-  if (!f.has_ts) { message = "missing field 'ts'"; return PktReadStatus::error; }
-  if (!parse_timestamp(f.ts, p.ts)) { message = "bad timestamp in 'ts'"; return PktReadStatus::error; }
-  if (f.has_iface) p.interface = int32_t(f.iface);
-  if (!f.has_ip) return PktReadStatus::no_ip;
-
-  if (!f.has_payload && need_payload) {
-    message = "no payload in pkt record (run pcap2pkt with --payload=b64, the default)";
+  if (!f.has_ts) return missing(problem, "ts");
+  if (!parse_timestamp(f.ts, p.ts)) {
+    problem.set(line_problem::bad_value, "field \"ts\": not a timestamp",
+                "field \"ts\": not a timestamp: \"" + std::string(f.ts.substr(0, 64)) + "\"");
     return PktReadStatus::error;
   }
-  if (!f.has_version) { message = "missing field 'ip.version'"; return PktReadStatus::error; }
-  if (f.version != 4 && f.version != 6) { message = "bad 'ip.version'"; return PktReadStatus::error; }
+  if (f.has_iface) p.interface = int32_t(f.iface);
+  if (!f.has_ip) {
+    if (!in_ranges(f, problem)) return PktReadStatus::error;
+    return PktReadStatus::no_ip;
+  }
+
+  if (!f.has_payload && need_payload) {
+    problem.set(line_problem::no_payload, "no payload in pkt record",
+                "no payload in pkt record (run pcap2pkt with --payload=b64, the default)");
+    return PktReadStatus::error;
+  }
+  if (!f.has_version) return missing(problem, "ip.version");
+  if (f.version != 4 && f.version != 6) {
+    problem.set(line_problem::bad_value, "field \"ip.version\": neither 4 nor 6",
+                "field \"ip.version\": " + std::to_string(f.version) + " is neither 4 nor 6");
+    return PktReadStatus::error;
+  }
+  if (!in_ranges(f, problem)) return PktReadStatus::error;
 
   Builder b(out.frame, header_room(f), f.has_payload ? base64_decode_room(f.payload) : 0);
   if (f.ethernet || f.has_vlan) {
@@ -606,14 +810,18 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
   }
 
   IpAddress src, dst;
-  if (!f.has_src || !parse_ip(f.src, src) || !f.has_dst || !parse_ip(f.dst, dst) || src.family != f.version ||
-      dst.family != f.version) {
-    message = "missing or bad 'ip.src'/'ip.dst'";
-    return PktReadStatus::error;
+  if (!f.has_src) return missing(problem, "ip.src");
+  if (!f.has_dst) return missing(problem, "ip.dst");
+  for (auto [field, text, addr] : {std::tuple{"ip.src", f.src, &src}, std::tuple{"ip.dst", f.dst, &dst}}) {
+    if (!parse_ip(text, *addr) || addr->family != f.version) {
+      std::string cause = quoted_field(field) + ": not an IPv" + std::to_string(f.version) + " address";
+      problem.set(line_problem::bad_value, cause, cause + ": \"" + std::string(text.substr(0, 64)) + "\"");
+      return PktReadStatus::error;
+    }
   }
-  if (!f.has_total_len) { message = "missing field 'ip.total_len'"; return PktReadStatus::error; }
-  if (!f.has_hdr_len) { message = "missing field 'ip.hdr_len'"; return PktReadStatus::error; }
-  if (!f.has_proto) { message = "missing field 'ip.proto'"; return PktReadStatus::error; }
+  if (!f.has_total_len) return missing(problem, "ip.total_len");
+  if (!f.has_hdr_len) return missing(problem, "ip.hdr_len");
+  if (!f.has_proto) return missing(problem, "ip.proto");
   bool non_first_fragment = f.fragment && f.frag_offset > 0;
 
   size_t ip_start = b.size();
@@ -645,10 +853,10 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
     switch (f.l4) {
       case PktFields::L4::tcp: {
         const TcpFields& t = f.tcp;
-        if (!t.has_seq) { message = "missing field 'tcp.seq'"; return PktReadStatus::error; }
-        if (!t.has_ack) { message = "missing field 'tcp.ack'"; return PktReadStatus::error; }
-        if (!t.has_flags) { message = "missing field 'tcp.flags_raw'"; return PktReadStatus::error; }
-        if (!t.has_window) { message = "missing field 'tcp.window'"; return PktReadStatus::error; }
+        if (!t.has_seq) return missing(problem, "tcp.seq");
+        if (!t.has_ack) return missing(problem, "tcp.ack");
+        if (!t.has_flags) return missing(problem, "tcp.flags_raw");
+        if (!t.has_window) return missing(problem, "tcp.window");
         build_tcp(b, t, sport, dport);
         break;
       }
@@ -674,6 +882,22 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
       bad_payload = true;  // the caller says so, or reads the line again with the DOM
       return PktReadStatus::error;
     }
+    // The decoder takes no more payload than the IP length (and UDP's) leaves
+    // after the headers: a longer one would be cut without a word. A zero IPv4
+    // length (segmentation offload) or IPv6 payload length (jumbogram) means the
+    // captured length, as the decoder reads it.
+    uint64_t headers = b.size() - ip_start;
+    if (n && (f.version == 4 ? f.total_len != 0 : f.total_len > 40)) {
+      uint64_t allowed = f.total_len > headers ? f.total_len - headers : 0;
+      if (f.l4 == PktFields::L4::udp && !non_first_fragment && f.has_udp_len && f.udp_len >= 8 &&
+          f.udp_len - 8 < allowed)
+        allowed = f.udp_len - 8;
+      if (n > allowed) {
+        problem.set(line_problem::payload_too_long, "payload longer than the frame's lengths allow",
+                    "payload is " + std::to_string(n) + " bytes, the frame's lengths allow " + std::to_string(allowed));
+        return PktReadStatus::error;
+      }
+    }
     b.advance(n);
   }
   b.finish();
@@ -687,12 +911,112 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
   return PktReadStatus::ok;
 }
 
+// simdjson refuses a number no double holds (1e400): the field it sits in, for
+// the message, found by a small walk over the line (valid JSON up to there).
+class NumberHunt {
+ public:
+  explicit NumberHunt(std::string_view s) : s_(s) {}
+  // The first such number: its field's path and its text.
+  bool find(std::string& path, std::string& literal) {
+    value(0);
+    if (!found_) return false;
+    path = path_;
+    literal = literal_;
+    return true;
+  }
+
+ private:
+  void ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
+  }
+  bool take(char c) {
+    ws();
+    if (i_ < s_.size() && s_[i_] == c) return ++i_, true;
+    return false;
+  }
+  bool string(std::string_view& out) {
+    if (!take('"')) return false;
+    size_t from = i_;
+    while (i_ < s_.size() && s_[i_] != '"') i_ += s_[i_] == '\\' ? 2 : 1;
+    if (i_ >= s_.size()) return false;
+    out = s_.substr(from, i_ - from);
+    ++i_;
+    return true;
+  }
+  // False: stop (found, or not JSON this walk understands).
+  bool value(int depth) {
+    ws();
+    if (i_ >= s_.size() || depth > 256) return false;
+    char c = s_[i_];
+    std::string_view text;
+    if (c == '{') {
+      ++i_;
+      if (take('}')) return true;
+      do {
+        std::string_view key;
+        if (!string(key) || !take(':')) return false;
+        size_t keep = path_.size();
+        if (depth > 0) path_ += '.';
+        path_.append(key);
+        if (!value(depth + 1)) return false;
+        path_.resize(keep);
+      } while (take(','));
+      return take('}');
+    }
+    if (c == '[') {
+      ++i_;
+      if (take(']')) return true;
+      do {
+        if (!value(depth + 1)) return false;
+      } while (take(','));
+      return take(']');
+    }
+    if (c == '"') return string(text);
+    size_t from = i_;
+    while (i_ < s_.size() && std::strchr("+-0123456789.eEtruefalsn", s_[i_])) ++i_;
+    if (from == i_) return false;
+    text = s_.substr(from, i_ - from);
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      std::string copy(text);
+      errno = 0;
+      double d = std::strtod(copy.c_str(), nullptr);
+      bool integer = text.find_first_of(".eE") == std::string_view::npos;
+      uint64_t u = 0;
+      int64_t i = 0;
+      // simdjson takes neither an integer beyond 64 bits nor a double beyond its range.
+      bool too_big = integer ? (c == '-' ? std::from_chars(text.data(), text.data() + text.size(), i).ec
+                                        : std::from_chars(text.data(), text.data() + text.size(), u).ec) ==
+                                   std::errc::result_out_of_range
+                             : errno == ERANGE && std::isinf(d);
+      if (too_big) {
+        found_ = true;
+        literal_ = copy;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+  std::string path_, literal_;
+  bool found_ = false;
+};
+
+void find_bad_number(std::string_view line, LineProblem& problem) {
+  std::string path, literal;
+  if (!NumberHunt(line).find(path, literal)) return;
+  if (literal.size() > 40) literal = literal.substr(0, 40) + "...";
+  out_of_range(problem, path, literal, field_max(path));
+}
+
 }  // namespace
 
 struct PktReader::Impl {
   simdjson::dom::parser parser;
   std::string base64_scratch;  // RecordScan's; a pkt payload is decoded into the frame
   PktFields fields;
+  LineProblem problem;
   bool dom_only = false;
   uint64_t dom_reads = 0;
   uint64_t layout_reads = 0;
@@ -706,7 +1030,17 @@ uint64_t PktReader::layout_reads() const { return impl_->layout_reads; }
 PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltPacket& out,
                               std::string& type, std::string& message) {
   PktFields& f = impl_->fields;
+  LineProblem& problem = impl_->problem;
+  if (problem) problem.clear();
   bool bad_payload = false;
+  if (line.empty() || static_cast<unsigned char>(line.front()) <= ' ') {
+    // Nothing but whitespace: a line that was meant to be dropped, or lost its record.
+    if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) {
+      problem.set(line_problem::empty_line, "empty line");
+      message = problem.message;
+      return PktReadStatus::error;
+    }
+  }
   if (skim_other_types_ && !impl_->dom_only) {
     json::Scanner head(line);
     std::string_view t;
@@ -727,28 +1061,41 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
       read = read_fields(ScanValue{&scan}, line, f) && scan.finish();
     }
     if (read) {
-      PktReadStatus status = rebuild(f, need_payload, out, type, message, bad_payload);
+      PktReadStatus status = rebuild(f, need_payload, out, type, problem, bad_payload);
       // A payload not decoded (the record ended up skipped) must still be a JSON
       // string the DOM accepts, since the scanner took it without looking inside.
-      if (!bad_payload && (status == PktReadStatus::ok || !f.has_payload || plain_ascii(f.payload))) return status;
+      if (!bad_payload && (status == PktReadStatus::ok || !f.has_payload || plain_ascii(f.payload))) {
+        if (status == PktReadStatus::error) message = problem.message;
+        return status;
+      }
+      problem.clear();
     }
   }
-  // Not in the scanner's subset (or not valid JSON): the DOM reads it or says why.
+  // Not in the scanner's subset (or not valid JSON, or a field of the wrong type):
+  // the DOM reads it or says what is wrong.
   f = PktFields{};
+  f.diag = &problem;
   ++impl_->dom_reads;
   element root;
-  if (impl_->parser.parse(line.data(), line.size()).get(root) != simdjson::SUCCESS) {
-    message = "not valid JSON";
+  if (auto err = impl_->parser.parse(line.data(), line.size()).get(root); err != simdjson::SUCCESS) {
+    if (err == simdjson::NUMBER_ERROR) find_bad_number(line, problem);
+    if (!problem) problem.set(line_problem::not_json, "not valid JSON");
+    message = problem.message;
     return PktReadStatus::error;
   }
   if (!read_fields(root, line, f)) {
-    message = "not a JSON object";
+    problem.set(line_problem::not_json, "not a JSON object");
+    message = problem.message;
     return PktReadStatus::error;
   }
   bad_payload = false;
-  PktReadStatus status = rebuild(f, need_payload, out, type, message, bad_payload);
-  if (bad_payload) message = "field 'payload' is not valid base64";
+  PktReadStatus status = rebuild(f, need_payload, out, type, problem, bad_payload);
+  if (bad_payload) problem.set(line_problem::bad_value, "field \"payload\": not valid base64");
+  if (status == PktReadStatus::error) message = problem.message;
+  else problem.clear();
   return status;
 }
+
+const LineProblem& PktReader::problem() const { return impl_->problem; }
 
 }  // namespace nl

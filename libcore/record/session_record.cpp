@@ -243,6 +243,25 @@ bool read_key(const SessionFields& f, FlowKey& k) {
 
 SessionRecordReader::Status SessionRecordReader::read(std::string_view line, std::string& type,
                                                       std::string& message) {
+  if (problem_) problem_.clear();
+  if (line.find_first_not_of(" \t\r\f\v") == std::string_view::npos) {
+    problem_.set(line_problem::empty_line, "empty line");
+    message = problem_.message;
+    return Status::error;
+  }
+  Status status = read_record(line, type, message);
+  if (status != Status::error) return status;
+  const char* kind = line_problem::bad_record;  // out of order: no session_start, one twice
+  if (message.starts_with("not ")) kind = line_problem::not_json;
+  else if (message.starts_with("missing")) kind = line_problem::missing_field;
+  else if (message.starts_with("no data")) kind = line_problem::no_payload;
+  else if (message.starts_with("field")) kind = line_problem::bad_value;
+  problem_.set(kind, message);
+  return status;
+}
+
+SessionRecordReader::Status SessionRecordReader::read_record(std::string_view line, std::string& type,
+                                                             std::string& message) {
   Impl& m = *impl_;
   SessionFields f;
   bool scanned = false;

@@ -10,6 +10,7 @@
 
 #include "libcore/json/writer.hpp"
 #include "libcore/reasm/session.hpp"
+#include "libcore/record/problem.hpp"
 
 namespace nl {
 
@@ -34,6 +35,8 @@ class SessionRecordReader {
   // One JSON line. ok: consumed (a sink call may have been made); not_session: a
   // record of another type (`type` set); error: `message` says what was wrong.
   Status read(std::string_view line, std::string& type, std::string& message);
+  // After an error: its kind and cause (the message is the cause here).
+  const LineProblem& problem() const { return problem_; }
   // End of input: sessions that never saw their session_end get one (reason eof,
   // or `why`).
   void finish(EndReason why = EndReason::eof);
@@ -41,8 +44,10 @@ class SessionRecordReader {
   uint64_t dom_reads() const;
 
  private:
+  Status read_record(std::string_view line, std::string& type, std::string& message);
   struct Impl;
   Impl* impl_;
+  LineProblem problem_;
 };
 
 }  // namespace nl

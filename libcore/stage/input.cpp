@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "libcore/interrupt.hpp"
+#include "libcore/cli/common.hpp"
 
 namespace nl {
 
@@ -19,8 +20,9 @@ namespace {
 constexpr size_t kReadSize = 1 << 20;
 }  // namespace
 
-LineReader::LineReader(int fd, std::string prefix, size_t max_line) : fd_(fd), max_line_(max_line) {
-  capacity_ = prefix.size() + kReadSize;
+LineReader::LineReader(int fd, std::string prefix, size_t max_line)
+    : fd_(fd), read_size_(std::min(kReadSize, std::max<size_t>(max_line, 4096))), max_line_(max_line) {
+  capacity_ = prefix.size() + read_size_;
   buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
   std::memcpy(buf_.get(), prefix.data(), prefix.size());
   size_ = prefix.size();
@@ -33,19 +35,27 @@ LineReader::~LineReader() {
 
 bool LineReader::fill() {
   if (eof_) return false;
-  if (start_ > 0 && start_ >= size_ / 2) {
+  // Unread bytes go to the front when that saves a copy later, and always before
+  // the buffer grows: what it holds is then at most one line of max_line bytes
+  // (next() stops buffering a longer one) and one read.
+  if (start_ > 0 && (start_ >= size_ / 2 || size_ + read_size_ > capacity_)) {
     std::memmove(buf_.get(), buf_.get() + start_, size_ - start_);
     size_ -= start_;
     start_ = 0;
   }
-  if (size_ + kReadSize > capacity_) {
-    size_t grown = std::max(size_ + kReadSize, capacity_ * 2);
+  if (size_ + read_size_ > capacity_) {
+    // Doubling, but once past half the most it can need (a line of max_line and
+    // a read), straight to that: a step just below it would be copied into the
+    // last one, both held at once (a 256 MiB buffer copied into 257 MiB).
+    size_t most = max_line_ + read_size_;
+    size_t grown = capacity_ * 2 > most / 2 ? most : capacity_ * 2;
+    grown = std::max(grown, size_ + read_size_);
     auto bigger = std::make_unique_for_overwrite<char[]>(grown);
     std::memcpy(bigger.get(), buf_.get(), size_);
     buf_ = std::move(bigger);
     capacity_ = grown;
   }
-  ssize_t n = read_unless_stopped(fd_, buf_.get() + size_, kReadSize);
+  ssize_t n = read_unless_stopped(fd_, buf_.get() + size_, read_size_);
   if (n < 0 && errno == EINTR) {
     // A stop signal: the input ends here, and a line begun is not a line.
     eof_ = stopped_ = true;
@@ -71,7 +81,7 @@ LineReader::Status LineReader::next(std::string_view& line) {
     if (found) {
       size_t nl = size_t(found - buf_.get());
       ++line_no_;
-      if (skipping) {
+      if (skipping || nl - start_ > max_line_) {  // over the limit however it came in
         start_ = nl + 1;
         return Status::too_long;
       }
@@ -98,6 +108,11 @@ LineReader::Status LineReader::next(std::string_view& line) {
         ++line_no_;
         return Status::too_long;
       }
+      if (size_ - start_ > max_line_) {
+        start_ = size_;
+        ++line_no_;
+        return Status::too_long;
+      }
       if (start_ < size_) {  // last line without a newline
         ++line_no_;
         line = view(start_, size_);
@@ -107,6 +122,35 @@ LineReader::Status LineReader::next(std::string_view& line) {
       return Status::end;
     }
   }
+}
+
+void LineProblems::report(const std::string& file, uint64_t line_no, const LineProblem& problem) {
+  ++total_;
+  ++by_kind_[problem.kind ? problem.kind : "other"];
+  auto [it, first] = more_.try_emplace({file, problem.cause}, 0);
+  if (first) {
+    order_.push_back(it->first);
+    cli::error(file, line_no, problem.message.empty() ? problem.cause : problem.message);
+  } else {
+    ++it->second;
+  }
+}
+
+void LineProblems::finish() {
+  for (const auto& key : order_) {
+    uint64_t n = more_[key];
+    if (n == 0) continue;
+    cli::error(key.first, std::to_string(n) + (n == 1 ? " more line" : " more lines") +
+                              " with the same problem (" + key.second + ")");
+  }
+  order_.clear();
+  more_.clear();
+}
+
+LineProblem line_too_long_problem() {
+  LineProblem p;
+  p.set(line_problem::too_long, "line too long, skipped");
+  return p;
 }
 
 std::string display_name(const std::string& name) { return name == "-" ? "(stdin)" : name; }

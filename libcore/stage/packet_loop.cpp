@@ -74,6 +74,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   bool filter_reported = false;          // by this thread's decoder, for the current input
   size_t filter_error_shown = SIZE_MAX;  // input whose filter error is on stderr already
   ReadAhead reader(std::move(ropt));
+  LineProblems problems;  // JSON lines: told once per cause, counted
   std::string shown;
   using Kind = InputEvent::Kind;
   while (InputEvent* ev = reader.next()) {
@@ -131,11 +132,11 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         if (h.other_line) h.other_line(ev->line, shown, ev->line_no);
         break;
       case Kind::line_error:
-        cli::error(shown, ev->line_no, ev->text);
+        problems.report(shown, ev->line_no, ev->problem);
         status = cli::kExitInput;
         break;
       case Kind::line_too_long:
-        cli::error(shown, ev->line_no, "line too long, skipped");
+        problems.report(shown, ev->line_no, line_too_long_problem());
         status = cli::kExitInput;
         break;
       case Kind::read_error:
@@ -155,6 +156,8 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
     }
   }
   if (prog) prog->finish();
+  problems.finish();
+  for (const auto& [kind, n] : problems.by_kind()) stats.bad_lines[kind] += n;
   return status;
 }
 

@@ -69,6 +69,7 @@ void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_repor
     case PktReadStatus::error:
       ev.kind = InputEvent::Kind::line_error;
       ev.text = message_;
+      ev.problem = reader_.problem();
       return;
   }
 }
@@ -228,7 +229,6 @@ struct ReadAhead::Producer {
       case LineReader::Status::line:
         break;
     }
-    if (line.empty()) return false;
     if (opt.share_lines && backlog < kRing / 8) {
       // The caller is waiting for events: let it parse this line itself.
       ev.kind = InputEvent::Kind::raw_line;

@@ -47,6 +47,7 @@ struct InputEvent {
   Decoded decoded;
   FrameBytes frame;
   std::string text;
+  LineProblem problem;      // line_error: text's kind and cause, for the message once per cause
   // other_line: the line, in `text` or (read on the caller's thread) in the
   // reader's buffer, valid while the event is handled.
   std::string_view line;

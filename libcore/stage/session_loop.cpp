@@ -22,6 +22,7 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
   TcpReassembler tcp(*h.sink, opt.tcp);
   SessionRecordReader reader(*h.sink);
   int reader_status = cli::kExitOk;
+  LineProblems problems;  // session records: told once per cause, counted
   std::string type, message;
 
   PacketLoopOptions popt = opt.packets;
@@ -51,12 +52,14 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
         if (h.other_line) h.other_line(line);
         break;
       case SessionRecordReader::Status::error:
-        cli::error(file, line_no, message);
+        problems.report(file, line_no, reader.problem());
         reader_status = cli::kExitInput;
         break;
     }
   };
   int status = run_packet_loop(popt, ph, stats.decode);
+  problems.finish();
+  for (const auto& [kind, n] : problems.by_kind()) stats.decode.bad_lines[kind] += n;
   // Sessions still open end here: at the end of input, or where a signal stopped the run.
   EndReason why = interrupted() ? EndReason::interrupted : EndReason::eof;
   tcp.finish(why);

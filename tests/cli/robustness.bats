@@ -142,6 +142,97 @@ bad_pkt_input() {
   done
 }
 
+# pkt lines that lie (item 7 of "Interrupted and attacked"): fields of the wrong
+# type, numbers out of range or beyond any double, a payload longer than the
+# frame's lengths allow, empty lines. Each cause is told once, on its first line,
+# then counted at the end; --stats counts them by kind; exit 1; good lines processed.
+lying_pkt_input() {
+  local good="$BATS_TEST_TMPDIR/good.jsonl" out="$BATS_TEST_TMPDIR/lying.jsonl"
+  pcap2pkt "$FIXTURES/http_get_basic.pcap" > "$good"
+  python3 - "$good" "$out" <<'PY'
+import json, sys
+good = open(sys.argv[1]).read().splitlines()
+pkts = [l for l in good if '"tcp":{' in l]
+def edit(line, fn):
+    r = json.loads(line); fn(r); return json.dumps(r, separators=(",", ":"))
+bad = [
+    edit(pkts[0], lambda r: r.update(tcp="string")),                  # 1 wrong type
+    edit(pkts[1], lambda r: r.update(ip=[1, 2])),                     # 2 wrong type, twice
+    edit(pkts[2], lambda r: r.update(ip=[3])),
+    edit(pkts[3], lambda r: r.update(src_port=70000)),                # 3 out of range, three times
+    edit(pkts[4], lambda r: r.update(src_port=80000)),
+    edit(pkts[5], lambda r: r.update(src_port=-1)),
+    pkts[6].replace('"ttl":64', '"ttl":1e400'),                       # 4 beyond a double
+    edit(pkts[7], lambda r: r.update(payload="QUFB" * 300)),          # 5 too long a payload
+    "", "", "   ",                                                    # 6 empty lines
+]
+assert '1e400' in bad[6]
+open(sys.argv[2], "w").write("\n".join(good[:2] + bad + good[2:]) + "\n")
+PY
+  echo "$out"
+}
+
+@test "pkt JSON Lines that lie: each cause told once with its count, counted in --stats, exit 1, good lines processed" {
+  in=$(lying_pkt_input)
+  for tool in $(tools pkt); do
+    have $tool || continue
+    run --separate-stderr $tool --stats "$in"
+    echo "$tool: $stderr"
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"$tool: $in: record 3: field \"tcp\": expected an object, got a string"* ]]
+    [[ "$stderr" == *"$tool: $in: record 4: field \"ip\": expected an object, got an array"* ]]
+    [[ "$stderr" == *"$tool: $in: record 6: field \"src_port\": 70000 is out of range (0-65535)"* ]]
+    [[ "$stderr" == *"$tool: $in: record 9: field \"ip.ttl\": 1e400 is out of range (0-255)"* ]]
+    [[ "$stderr" == *"$tool: $in: record 10: payload is 900 bytes, the frame's lengths allow "* ]]
+    [[ "$stderr" == *"$tool: $in: record 11: empty line"* ]]
+    [[ "$stderr" == *"$tool: $in: 1 more line with the same problem (field \"ip\": expected an object)"* ]]
+    [[ "$stderr" == *"$tool: $in: 2 more lines with the same problem (field \"src_port\": out of range (0-65535))"* ]]
+    [[ "$stderr" == *"$tool: $in: 2 more lines with the same problem (empty line)"* ]]
+    # Once per cause: six first lines and three counts, nothing per record.
+    [ "$(grep -c "^$tool: $in: record " <<<"$stderr")" -eq 6 ]
+    [ "$(grep -c "more lines\? with the same problem" <<<"$stderr")" -eq 3 ]
+    [[ "$stderr" == *"bad_lines.wrong_type: 3"* ]]
+    [[ "$stderr" == *"bad_lines.out_of_range: 4"* ]]
+    [[ "$stderr" == *"bad_lines.payload_too_long: 1"* ]]
+    [[ "$stderr" == *"bad_lines.empty_line: 3"* ]]
+    [ $tool = tlssni ] || [ -n "$output" ]   # the good lines were still processed (no TLS in this capture)
+  done
+  # The good lines give what they give without the lying ones.
+  grep -v '"ttl":1e400' "$in" | grep -v '^ *$' | python3 -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l)
+    ok = isinstance(r.get("ip"), dict) and isinstance(r.get("tcp", {}), dict) and (r.get("src_port") or 0) in range(65536) and not r.get("payload", "").startswith("QUFBQUFB")
+    if ok: sys.stdout.write(l)' > "$BATS_TEST_TMPDIR/kept.jsonl"
+  have tcpflow-reasm || return 0
+  run --separate-stderr tcpflow-reasm "$in"
+  want=$(tcpflow-reasm "$BATS_TEST_TMPDIR/kept.jsonl")
+  [ "$output" = "$want" ]
+}
+
+@test "pcap2pkt --payload=none into the next stage: one message with the count, not one per packet" {
+  for tool in $(tools pkt); do
+    have $tool || continue
+    [ $tool = flowstat ] && continue   # counts packets, needs no payload
+    run --separate-stderr bash -c "pcap2pkt --payload=none '$FIXTURES/http_get_basic.pcap' | $tool"
+    [ "$status" -eq 1 ]
+    [ "$(grep -c . <<<"$stderr")" -eq 2 ]
+    [[ "$stderr" == "$tool: (stdin): record "*": no payload in pkt record (run pcap2pkt with --payload=b64, the default)"* ]]
+    [[ "$stderr" == *"$tool: (stdin): "*" more lines with the same problem (no payload in pkt record)" ]]
+  done
+}
+
+@test "a JSON line far over the limit is skipped, named once, and the next lines read" {
+  have tcpflow-reasm || skip "no tcpflow-reasm"
+  good="$BATS_TEST_TMPDIR/good.jsonl"
+  pcap2pkt "$FIXTURES/http_get_basic.pcap" > "$good"
+  run --separate-stderr bash -c "{ head -2 '$good'; head -c 300000000 /dev/zero | tr '\\0' 'x'; echo; tail -n +3 '$good'; } | tcpflow-reasm --stats"
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *"tcpflow-reasm: (stdin): record 3: line too long, skipped"* ]]
+  [[ "$stderr" == *"bad_lines.too_long: 1"* ]]
+  [ "$output" = "$(tcpflow-reasm "$good")" ]
+}
+
 @test "session JSON Lines with bad lines: httpextract and tlssni name each line and go on; --strict stops" {
   have tcpflow-reasm || skip "no tcpflow-reasm"
   good="$BATS_TEST_TMPDIR/s.jsonl"; in="$BATS_TEST_TMPDIR/sbad.jsonl"

@@ -194,3 +194,24 @@ TEST_CASE("session reader: the reason interrupted is written, read back, and giv
   REQUIRE(cut.lines.size() == records.lines.size());
   CHECK(cut.lines.back().find("\"reason\":\"interrupted\"") != std::string::npos);
 }
+
+TEST_CASE("session reader: each error has its kind and cause for the once-per-cause report") {
+  test::TraceSink sink;
+  SessionRecordReader reader(sink);
+  std::string type, msg;
+  auto kind_of = [&](std::string_view line) {
+    msg.clear();
+    if (reader.read(line, type, msg) != SessionRecordReader::Status::error) return std::string("ok");
+    CHECK(reader.problem().message == msg);
+    CHECK(reader.problem().cause == msg);
+    return std::string(reader.problem().kind);
+  };
+  CHECK(kind_of("") == "empty_line");
+  CHECK(kind_of("  \t") == "empty_line");
+  CHECK(kind_of("{broken") == "not_json");
+  CHECK(kind_of(R"({"type":"session_end"})") == "missing_field");
+  CHECK(kind_of(R"({"type":"monologue","flow_id":1})") == "bad_record");
+  CHECK(msg == "monologue for a session without session_start");
+  CHECK(kind_of(R"({"type":"flow"})") == "ok");
+  CHECK(!reader.problem());
+}
