@@ -999,7 +999,7 @@ void HttpSessionParser::finish(EndReason reason) {
           if (!complete) flag(s, HttpAnomaly::truncated_body);
           break;
         case St::headers:
-          if (d == Dir::c2s && s.simple) {
+          if (d == Dir::c2s && s.simple && !s.line_started) {
             complete = true;  // a request line without version and nothing after it
             end = s.simple_end;
           } else {

@@ -917,6 +917,14 @@ TEST_CASE("http: HTTP/0.9-style request lines") {
     CHECK(s.txs[1].request.uri == "/b");
     CHECK(s.txs[1].tx_id == 1);
   }
+  SUBCASE("cut inside its header block: truncated") {
+    Session s;
+    s.c2s("POST /a\r\nHost: x");
+    s.end();
+    REQUIRE(s.txs.size() == 1);
+    CHECK(s.txs[0].has(HttpAnomaly::truncated_headers));
+    CHECK(!s.txs[0].request.complete);
+  }
   SUBCASE("answered by a status line") {
     Session s;
     s.c2s("GET /\r\n\r\n");
