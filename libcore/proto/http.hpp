@@ -1,8 +1,11 @@
 // HTTP/1.x (RFC 9112, RFC 9110; HTTP/0.9 simple requests) over the monologue
 // pieces of one TCP session: requests on c2s, responses on s2c, paired in order
 // (keep-alive, pipelining). Detected by content, not port: the client stream must
-// begin with a request line. Bodies are framed by Content-Length, chunked coding
-// or connection close and streamed through BodyStream, never held whole.
+// begin with a plausible request line (docs/schema.md gives the rule). Start lines
+// are then read as liberally as Zeek reads them and deviations are flagged, not
+// fatal. Bodies are framed by Content-Length, chunked coding or connection close
+// (framing alone decides where the next request starts) and streamed through
+// BodyStream, never held whole.
 //
 // Timestamps have piece granularity: a message's start is the first_ts of the
 // piece holding its first byte, its end the last_ts of the piece holding its last
