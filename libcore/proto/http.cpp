@@ -75,6 +75,120 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
   return false;
 }
 
+bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+bool starts_with_ci(std::string_view v, std::string_view prefix) {
+  return v.size() >= prefix.size() && ieq(v.substr(0, prefix.size()), prefix);
+}
+
+// Well-formed "HTTP/" DIGIT "." DIGIT whose major version is 2 or more.
+bool is_http2plus_version(std::string_view v) {
+  return v.size() == 8 && v.starts_with("HTTP/") && v[5] >= '2' && v[5] <= '9' && v[6] == '.' &&
+         v[7] >= '0' && v[7] <= '9';
+}
+
+// IANA HTTP Method Registry (case-sensitive, RFC 9110 9.1).
+bool is_registered_method(std::string_view m) {
+  static constexpr std::string_view kMethods[] = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+      "ACL", "BASELINE-CONTROL", "BIND", "CHECKIN", "CHECKOUT", "COPY", "LABEL", "LINK", "LOCK",
+      "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL", "MKREDIRECTREF", "MKWORKSPACE", "MOVE",
+      "ORDERPATCH", "PRI", "PROPFIND", "PROPPATCH", "QUERY", "REBIND", "REPORT", "SEARCH",
+      "UNBIND", "UNCHECKOUT", "UNLINK", "UNLOCK", "UPDATE", "UPDATEREDIRECTREF",
+      "VERSION-CONTROL"};
+  for (std::string_view x : kMethods)
+    if (x == m) return true;
+  return false;
+}
+
+// Items of a comma-separated list (Transfer-Encoding), empty items not counted.
+template <class F>
+void for_each_item(std::string_view list, F f) {
+  while (true) {
+    size_t comma = list.find(',');
+    std::string_view item = trim_ows(list.substr(0, comma));
+    size_t semi = item.find(';');
+    if (semi != std::string_view::npos) item = trim_ows(item.substr(0, semi));
+    if (!item.empty()) f(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// A request line read liberally, as Zeek does: any token as method, runs of
+// SP/HT as separators, the version is the last word when it begins with "HTTP/"
+// (any case), none otherwise (HTTP/0.9 style).
+struct RequestLine {
+  std::string_view method, target, version;  // version empty: none on the line
+  bool malformed = false;                    // off RFC 9112 3's grammar
+};
+
+// false: not a request line at all (no token followed by SP or HT).
+bool split_request_line(std::string_view line, RequestLine& rl) {
+  size_t i = 0;
+  while (i < line.size() && is_tchar(line[i])) ++i;
+  if (i == 0 || i == line.size() || !is_ws(line[i])) return false;
+  rl = RequestLine{};
+  rl.method = line.substr(0, i);
+  std::string_view rest = line.substr(i);
+  size_t lead = 0;
+  while (lead < rest.size() && is_ws(rest[lead])) ++lead;
+  if (lead != 1 || rest[0] != ' ') rl.malformed = true;
+  rest.remove_prefix(lead);
+  size_t trail = 0;
+  while (trail < rest.size() && is_ws(rest[rest.size() - 1 - trail])) ++trail;
+  if (trail) rl.malformed = true;
+  rest.remove_suffix(trail);
+  size_t k = rest.find_last_of(" \t");
+  std::string_view last = k == std::string_view::npos ? rest : rest.substr(k + 1);
+  if (starts_with_ci(last, "HTTP/")) {
+    rl.version = last;
+    rl.target = k == std::string_view::npos ? std::string_view() : rest.substr(0, k);
+    size_t sep = 0;
+    while (!rl.target.empty() && is_ws(rl.target.back())) {
+      rl.target.remove_suffix(1);
+      ++sep;
+    }
+    if (k != std::string_view::npos && (sep != 0 || rest[k] != ' ')) rl.malformed = true;
+    if (!is_http1_version(rl.version)) rl.malformed = true;
+  } else {
+    rl.target = rest;
+    if (rl.method != "GET") rl.malformed = true;  // HTTP/0.9 knows only GET
+  }
+  if (rl.target.empty()) rl.malformed = true;
+  for (char c : rl.target)
+    if (uint8_t(c) <= 0x20 || uint8_t(c) == 0x7f) {
+      rl.malformed = true;
+      break;
+    }
+  return true;
+}
+
+// Detection by content: may the first line of a client stream open HTTP?
+// A method of at most 32 token characters, no control byte on the line, and
+// either a last word beginning with "HTTP/" that is not a well-formed version 2
+// or later (the HTTP/2 preface), or no version, a registered method and a
+// target of one word (HTTP/0.9 style).
+bool plausible_first_line(std::string_view line, const RequestLine& rl) {
+  if (rl.method.size() > 32) return false;
+  for (char c : line)
+    if ((uint8_t(c) < 0x20 && c != '\t') || uint8_t(c) == 0x7f) return false;
+  if (!rl.version.empty()) return !is_http2plus_version(rl.version);
+  if (!is_registered_method(rl.method) || rl.target.empty()) return false;
+  for (char c : rl.target)
+    if (is_ws(c)) return false;
+  return true;
+}
+
+// Looks like a header field line ("name:" with a token name).
+bool header_like(std::string_view line) {
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (char c : line.substr(0, colon))
+    if (!is_tchar(c)) return false;
+  return true;
+}
+
 }  // namespace
 
 const char* http_anomaly_name(HttpAnomaly a) {
@@ -282,7 +396,10 @@ size_t HttpSessionParser::consume(Side& s, Dir d, Bytes b, const MonologuePiece&
         if (d == Dir::s2c) {
           // HTTP/0.9: the response is the body, no status line, until close.
           HttpTransaction* t = nullptr;
-          if (resp_idx_ < q_.size() && q_[resp_idx_].dropped == 0 &&
+          // A status line still answers it when the bytes begin with "HTTP/".
+          std::string_view head(reinterpret_cast<const char*>(b.data()), std::min<size_t>(b.size(), 5));
+          bool status = ieq(head, std::string_view("HTTP/").substr(0, head.size()));
+          if (!status && resp_idx_ < q_.size() && q_[resp_idx_].dropped == 0 &&
               q_[resp_idx_].tx.request.version == "HTTP/0.9")
             t = response_target();
           if (t) {
@@ -322,6 +439,7 @@ size_t HttpSessionParser::consume(Side& s, Dir d, Bytes b, const MonologuePiece&
       if (c == '\r' && !s.cr_seen) {
         s.cr_seen = true;
       } else if (c == '\n') {
+        if (!s.cr_seen) flag(s, HttpAnomaly::bare_lf_line_end);
         s.st = St::chunk_size;
       } else {
         stop(d, uint32_t(HttpAnomaly::bad_chunk_framing));
@@ -376,7 +494,7 @@ size_t HttpSessionParser::consume_line(Side& s, Dir d, Bytes b, const MonologueP
     size_t i = 0;
     for (; i < s.line.size() && i <= 32; ++i) {
       char c = s.line[i];
-      if (c == ' ') break;
+      if (is_ws(c)) break;
       if (!is_tchar(c)) {
         give_up_non_http();
         return take;
@@ -389,7 +507,8 @@ size_t HttpSessionParser::consume_line(Side& s, Dir d, Bytes b, const MonologueP
   }
   if (eol) {
     std::string_view v = s.line;
-    if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
+    s.bare_lf = v.empty() || v.back() != '\r';
+    if (!s.bare_lf) v.remove_suffix(1);
     s.line_started = false;
     on_line(s, d, v, p);
     if (s.line.capacity() > 8192) std::string().swap(s.line);  // do not keep a big buffer per session
@@ -423,19 +542,39 @@ void HttpSessionParser::on_line_too_long(Side& s, Dir d) {
 }
 
 void HttpSessionParser::on_line(Side& s, Dir d, std::string_view line, const MonologuePiece& p) {
+  if (s.bare_lf) flag(s, HttpAnomaly::bare_lf_line_end);
   switch (s.st) {
     case St::idle:
       if (line.empty()) return;
       if (d == Dir::c2s) {
         if (!request_line(line, p)) {
-          if (!confirmed_) give_up_non_http();
-          else stop(d, uint32_t(HttpAnomaly::malformed_request_line));
+          if (!confirmed_) {
+            give_up_non_http();
+          } else {
+            // Not a request line (no token and SP): skipped, reported on the next request.
+            s.skipped = true;
+            stats_->bytes_ignored += line.size() + (s.bare_lf ? 1 : 2);
+          }
+          return;
         }
       } else if (!status_line(line, p)) {
         stop(d, uint32_t(HttpAnomaly::malformed_status_line));
+        return;
       }
+      if (s.bare_lf) flag(s, HttpAnomaly::bare_lf_line_end);
       return;
     case St::headers:
+      if (s.simple) {
+        // After a request line without version: a request line here starts the next
+        // request (the first had no header block); anything else is its header block.
+        s.simple = false;
+        RequestLine rl;
+        if (!line.empty() && !header_like(line) && split_request_line(line, rl)) {
+          message_done(s, d, s.simple_end, true);
+          on_line(s, d, line, p);
+          return;
+        }
+      }
       if (line.empty()) headers_done(s, d, p);
       else header_line(s, d, line, false);
       return;
@@ -452,28 +591,13 @@ void HttpSessionParser::on_line(Side& s, Dir d, std::string_view line, const Mon
 }
 
 bool HttpSessionParser::request_line(std::string_view line, const MonologuePiece& p) {
-  // request-line = method SP request-target SP HTTP-version (RFC 9112 3);
-  // HTTP/0.9 simple request: "GET" SP request-target.
-  size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos || sp1 == 0) return false;
-  std::string_view method = line.substr(0, sp1);
-  for (char c : method)
-    if (!is_tchar(c)) return false;
-  std::string_view rest = line.substr(sp1 + 1);
-  size_t sp2 = rest.find(' ');
-  std::string_view target, version;
-  if (sp2 == std::string_view::npos) {
-    if (method != "GET") return false;
-    target = rest;
-    version = "HTTP/0.9";
-  } else {
-    target = rest.substr(0, sp2);
-    version = rest.substr(sp2 + 1);
-    if (!is_http1_version(version)) return false;
-  }
-  if (target.empty()) return false;
-  for (char c : target)
-    if (uint8_t(c) < 0x21 || uint8_t(c) == 0x7f) return false;
+  // request-line = method SP request-target SP HTTP-version (RFC 9112 3), read
+  // liberally (split_request_line); HTTP/0.9 simple request: "GET" SP request-target.
+  RequestLine rl;
+  if (!split_request_line(line, rl)) return false;
+  if (!confirmed_ && !plausible_first_line(line, rl)) return false;
+  std::string_view method = rl.method, target = rl.target;
+  std::string_view version = rl.version.empty() ? std::string_view("HTTP/0.9") : rl.version;
 
   Side& s = c2s_;
   uint64_t id = next_tx_id_++;
@@ -512,12 +636,15 @@ bool HttpSessionParser::request_line(std::string_view line, const MonologuePiece
   r.uri.assign(target);
   r.version.assign(version);
   r.start = s.line_ts;
-  if (version == "HTTP/0.9") {
-    message_done(s, Dir::c2s, p.last_ts, true);
-    s.st = St::stopped;  // nothing follows a simple request but the close
-  } else {
-    s.st = St::headers;
-  }
+  uint32_t& an = s.tx->anomalies;
+  if (rl.malformed || s.skipped) an |= uint32_t(HttpAnomaly::malformed_request_line);
+  if (!is_registered_method(method)) an |= uint32_t(HttpAnomaly::unknown_method);
+  s.skipped = false;
+  // Headers may follow even without a version (Zeek reads them too); when nothing
+  // does, the request ended with its line (HTTP/0.9 simple request).
+  s.simple = rl.version.empty();
+  s.simple_end = p.last_ts;
+  s.st = St::headers;
   return true;
 }
 
@@ -529,22 +656,42 @@ bool HttpSessionParser::status_line(std::string_view line, const MonologuePiece&
     return true;
   }
   s.tx = t;
-  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 4)
-  if (line.size() < 12 || !is_http1_version(line.substr(0, 8)) || line[8] != ' ') return false;
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 4), read
+  // liberally: "HTTP/" (any case) and three digits are needed, the rest is flagged.
+  if (!starts_with_ci(line, "HTTP/")) return false;
+  size_t vend = 0;
+  while (vend < line.size() && !is_ws(line[vend])) ++vend;
+  std::string_view version = line.substr(0, vend);
+  bool malformed = !is_http1_version(version);
+  size_t i = vend;
+  while (i < line.size() && is_ws(line[i])) ++i;
+  if (i != vend + 1 || line[vend] != ' ') malformed = true;
+  if (i + 3 > line.size()) return false;
   uint16_t code = 0;
-  for (size_t i = 9; i < 12; ++i) {
-    if (line[i] < '0' || line[i] > '9') return false;
-    code = uint16_t(code * 10 + (line[i] - '0'));
+  for (size_t j = i; j < i + 3; ++j) {
+    if (line[j] < '0' || line[j] > '9') return false;
+    code = uint16_t(code * 10 + (line[j] - '0'));
   }
-  if (code < 100 || (line.size() > 12 && line[12] != ' ')) return false;
+  if (code < 100) malformed = true;
+  std::optional<std::string_view> reason;
+  std::string_view after = line.substr(i + 3);
+  if (!after.empty()) {
+    if (after[0] == ' ') {
+      reason = after.substr(1);
+    } else {
+      malformed = true;  // tab, or the reason glued to the code
+      reason = trim_ows(after);
+    }
+  }
   t->response = HttpResponse{};
   HttpResponse& r = t->response;
   s.msg = &r;
   s.cl_bad = s.cl_conflict = false;
   r.present = true;
-  r.version.assign(line.substr(0, 8));
+  r.version.assign(version);
   r.status = code;
-  if (line.size() > 12) r.reason.emplace(line.substr(13));
+  if (reason) r.reason.emplace(*reason);
+  if (malformed) t->anomalies |= uint32_t(HttpAnomaly::malformed_status_line);
   r.start = s.line_ts;
   s.any_message = true;
   s.st = St::headers;
@@ -672,13 +819,26 @@ void HttpSessionParser::headers_done(Side& s, Dir d, const MonologuePiece& p) {
     if (s.cl_conflict) flag(s, HttpAnomaly::conflicting_content_length);
     if (s.cl_conflict) m.content_length.reset();
   }
+  bool any_chunked = false;
+  if (m.transfer_encoding) {
+    size_t codings = 0;
+    for_each_item(*m.transfer_encoding, [&](std::string_view c) {
+      ++codings;
+      if (ieq(c, "chunked")) any_chunked = true;
+    });
+    if (codings > 1) flag(s, HttpAnomaly::multiple_transfer_encodings);
+  }
   if (d == Dir::c2s) {
-    // RFC 9112 6.3: request body length.
+    // RFC 9112 6.3: request body length. Transfer-Encoding wins over Content-Length.
     if (m.transfer_encoding) {
       if (m.content_length) flag(s, HttpAnomaly::transfer_encoding_with_content_length);
       if (!last_coding_chunked(*m.transfer_encoding)) {
-        stop(d, uint32_t(HttpAnomaly::bad_transfer_encoding));
-        return;
+        if (!any_chunked) {
+          stop(d, uint32_t(HttpAnomaly::bad_transfer_encoding));
+          return;
+        }
+        // "chunked, identity": framed as chunked, as Zeek does.
+        flag(s, HttpAnomaly::bad_transfer_encoding);
       }
       begin_body(s, BodyFraming::chunked);
       return;
@@ -809,13 +969,15 @@ void HttpSessionParser::message_done(Side& s, Dir d, const Timestamp& end, bool 
       e->resp_done = true;
       resp_idx_++;
     } else if (t) {
-      emit_tx(scratch_resp_, false);  // unsolicited
+      scratch_resp_.tx_id = next_tx_id_++;  // unsolicited: an id of its own
+      emit_tx(scratch_resp_, false);
     }
     if (t && c2s_.st == St::wait_tunnel && t->tx_id == wait_tx_ && !t->tunnel) c2s_.st = St::idle;
   }
   s.tx = nullptr;
   s.msg = nullptr;
   s.pend = nullptr;
+  s.simple = false;
   s.st = next;
   try_emit();
 }
@@ -829,6 +991,7 @@ void HttpSessionParser::finish(EndReason reason) {
     if (s.st == St::stopped) continue;
     if (s.tx) {
       bool complete = false;
+      Timestamp end = s.last_ts;
       switch (s.st) {
         case St::body_close:
           // Close-delimited (RFC 9112 6.3 item 8): only an orderly close ends it for sure.
@@ -836,13 +999,18 @@ void HttpSessionParser::finish(EndReason reason) {
           if (!complete) flag(s, HttpAnomaly::truncated_body);
           break;
         case St::headers:
-          flag(s, HttpAnomaly::truncated_headers);
+          if (d == Dir::c2s && s.simple && !s.line_started) {
+            complete = true;  // a request line without version and nothing after it
+            end = s.simple_end;
+          } else {
+            flag(s, HttpAnomaly::truncated_headers);
+          }
           break;
         default:
           flag(s, HttpAnomaly::truncated_body);
           break;
       }
-      message_done(s, d, s.last_ts, complete);
+      message_done(s, d, end, complete);
     } else if (d == Dir::s2c && s.line_started && resp_idx_ < q_.size() && q_[resp_idx_].dropped == 0) {
       q_[resp_idx_].tx.anomalies |= uint32_t(HttpAnomaly::truncated_headers);
     }

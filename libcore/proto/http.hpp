@@ -1,8 +1,11 @@
 // HTTP/1.x (RFC 9112, RFC 9110; HTTP/0.9 simple requests) over the monologue
 // pieces of one TCP session: requests on c2s, responses on s2c, paired in order
 // (keep-alive, pipelining). Detected by content, not port: the client stream must
-// begin with a request line. Bodies are framed by Content-Length, chunked coding
-// or connection close and streamed through BodyStream, never held whole.
+// begin with a plausible request line (docs/schema.md gives the rule). Start lines
+// are then read as liberally as Zeek reads them and deviations are flagged, not
+// fatal. Bodies are framed by Content-Length, chunked coding or connection close
+// (framing alone decides where the next request starts) and streamed through
+// BodyStream, never held whole.
 //
 // Timestamps have piece granularity: a message's start is the first_ts of the
 // piece holding its first byte, its end the last_ts of the piece holding its last
@@ -34,7 +37,12 @@ namespace nl {
   X(truncated_body)                                                       \
   /* session ended inside the start line or headers */                    \
   X(truncated_headers)                                                    \
+  /* start line kept but off the grammar: extra or tab separators,     */ \
+  /* missing or odd version (HTTP/1., http/1.1, none but GET), missing  */ \
+  /* or spaced target; or lines skipped before it, not request lines    */ \
   X(malformed_request_line)                                               \
+  /* odd version, separators, code < 100 or glued to the reason; a line */ \
+  /* without HTTP/ and 3 digits stops the server direction              */ \
   X(malformed_status_line)                                                \
   /* no colon, empty name, whitespace before colon: line skipped */       \
   X(malformed_header_line)                                                \
@@ -51,7 +59,8 @@ namespace nl {
   X(bad_chunk_size)                                                       \
   /* chunk data not followed by CRLF: direction stops */                  \
   X(bad_chunk_framing)                                                    \
-  /* request Transfer-Encoding whose last coding is not chunked */        \
+  /* request Transfer-Encoding whose last coding is not chunked: framed */ \
+  /* as chunked if chunked is in the list, else the direction stops     */ \
   X(bad_transfer_encoding)                                                \
   /* RFC 9112 6.3: TE wins, CL ignored */                                 \
   X(transfer_encoding_with_content_length)                                \
@@ -70,7 +79,13 @@ namespace nl {
   /* more 1xx responses than kept */                                      \
   X(too_many_interim)                                                     \
   /* client data after CONNECT/Upgrade before the response: c2s stops */  \
-  X(data_before_tunnel)                                                  
+  X(data_before_tunnel)                                                   \
+  /* a start, header, chunk or trailer line ended by LF without CR */     \
+  X(bare_lf_line_end)                                                     \
+  /* method not in the IANA HTTP Method Registry (case-sensitive) */      \
+  X(unknown_method)                                                       \
+  /* Transfer-Encoding lists more than one coding (fields joined) */      \
+  X(multiple_transfer_encodings)
 
 namespace detail {
 enum HttpAnomalyBit : uint32_t {
@@ -99,7 +114,7 @@ struct HttpHeader {
 struct HttpMessage {
   bool present = false;               // start line seen
   bool complete = false;              // ended as framed (not cut by gap, error or session end)
-  std::string version;                // "HTTP/1.1", "HTTP/1.0", "HTTP/0.9" (request only)
+  std::string version;                // as on the wire; "HTTP/0.9" for a request line without one
   std::vector<HttpHeader> headers;    // in order, duplicates kept (capped)
   uint32_t headers_dropped = 0;       // beyond the caps
   uint64_t header_bytes = 0;          // stored name+value bytes
@@ -126,7 +141,8 @@ struct HttpResponse : HttpMessage {
 };
 
 struct HttpTransaction {
-  uint64_t tx_id = 0;                 // request's position in the connection, 0-based
+  uint64_t tx_id = 0;                 // position in the connection, 0-based, unique per session
+                                      // (an unsolicited response takes the next one)
   HttpRequest request;                // request.present false: response to a dropped request
   HttpResponse response;              // response.present false: no response
   std::vector<uint16_t> interim;      // 1xx statuses before the final response (not 101)
@@ -158,7 +174,8 @@ struct HttpStats {
   uint64_t headers_dropped = 0;
   uint64_t tunnels = 0;               // CONNECT/Upgrade: parsing stopped
   uint64_t directions_stopped = 0;    // a direction given up after an error or gap
-  uint64_t bytes_ignored = 0;         // bytes arriving after a direction stopped
+  uint64_t bytes_ignored = 0;         // bytes arriving after a direction stopped, and client
+                                      // lines skipped as not request lines
 
   void add(const HttpStats& o);
   // (name, value) for --stats, in a fixed order.
@@ -210,6 +227,10 @@ class HttpSessionParser {
     Timestamp last_ts;                // last_ts of the latest piece
     BodyStream body;
     bool any_message = false;
+    bool bare_lf = false;             // the line being handled ended with LF alone
+    bool simple = false;              // c2s: request line without version, nothing after it yet
+    Timestamp simple_end;             // its end, if nothing follows
+    bool skipped = false;             // c2s: lines skipped since the last request line
   };
 
   Side& side(Dir d) { return d == Dir::c2s ? c2s_ : s2c_; }

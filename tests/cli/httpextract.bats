@@ -120,3 +120,27 @@ PY
     done
   done
 }
+
+@test "malformed start lines, bare LF, smuggling and unsolicited responses: every transaction kept, tx_id a key" {
+  f="$DATA/crafted_http_liberal.pcap"
+  run bash -c "httpextract '$f' | jq -r '[.tx_id, .http.method // \"-\", .http.uri // \"-\", .http.status, (.anomalies | join(\",\"))] | @tsv'"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = $'0\tGET\t/first\t200\t' ]
+  [ "${lines[1]}" = $'1\tGET\t/odd\t200\tmalformed_request_line,malformed_status_line' ]
+  [ "${lines[2]}" = $'2\tFOO\t/weird\t404\tmalformed_request_line,bare_lf_line_end,unknown_method' ]
+  [ "${lines[3]}" = $'3\tPOST\t/te\t200\ttransfer_encoding_with_content_length,multiple_transfer_encodings' ]
+  [ "${lines[4]}" = $'4\tGET\t/smuggled\t200\t' ]
+  [ "${lines[5]}" = $'5\tGET\t/last\t200\t' ]
+  [ "${lines[6]}" = $'6\t-\t-\t204\tunsolicited_response' ]
+  [ "${#lines[@]}" -eq 7 ]
+  # (flow_id, tx_id) is unique
+  run bash -c "httpextract '$f' | jq -r '\"\(.flow_id) \(.tx_id)\"' | sort | uniq -d"
+  [ -z "$output" ]
+  # the TLS connection beside it is still not HTTP
+  run --separate-stderr httpextract --stats "$f"
+  [[ "$stderr" == *"http.non_http: 1"* ]]
+  [[ "$stderr" == *"http.transactions: 7"* ]]
+  direct=$(httpextract "$f" | md5sum)
+  [ "$(pcap2pkt "$f" | tcpflow-reasm | httpextract | md5sum)" = "$direct" ]
+  [ "$(pcap2pkt "$f" | httpextract | md5sum)" = "$direct" ]
+}

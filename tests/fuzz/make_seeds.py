@@ -183,6 +183,18 @@ def main():
     for i, m in enumerate(handmade):
         stream += bytes([i & 1 if i else 0]) + struct.pack(">H", len(m)) + m
     c.add("http", bytes(stream))
+    # Start lines off the grammar, bare LF, TE and CL together, an unsolicited response.
+    liberal = [
+        (0, b"GET /a HTTP/1.\r\n\r\nFOO  /b\tHTTP/1.1\nHost: h\n\n\x01junk\r\nGET /c\r\n"),
+        (1, b"HTTP/1. 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404\nContent-Length: 1\n\nx"),
+        (0, b"POST /d HTTP/1.1\r\nContent-Length: 30\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+            b"0\r\n\r\nGET /e HTTP/1.1\r\n\r\n"),
+        (1, b"http/1.1  200OK\r\n\r\nHTTP/1.0 204 x\r\n\r\nHTTP/1.1 204\r\n\r\n"),
+    ]
+    stream = bytearray([0x03])
+    for d, m in liberal:
+        stream += bytes([d]) + struct.pack(">H", len(m)) + m
+    c.add("http", bytes(stream))
     if a.bin:
         for path in captures():
             try:

@@ -836,6 +836,362 @@ TEST_CASE("http: unsolicited response and malformed status line") {
   CHECK(m.txs[0].has(HttpAnomaly::no_response));
 }
 
+namespace {
+
+bool has_name(const HttpTransaction& t, const HttpOptions& o, const char* name) {
+  auto j = nlohmann::json::parse(record_of(t, o));
+  for (const auto& a : j["anomalies"])
+    if (a == name) return true;
+  return false;
+}
+
+const char kOk0[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+}  // namespace
+
+TEST_CASE("http: malformed request lines are emitted, flagged, and parsing goes on") {
+  struct Case {
+    const char* line;
+    const char* method;
+    const char* uri;
+    const char* version;
+  };
+  const Case cases[] = {
+      {"GET /a HTTP/1.", "GET", "/a", "HTTP/1."},
+      {"GET /a HTTP/1.1.1", "GET", "/a", "HTTP/1.1.1"},
+      {"GET /a http/1.1", "GET", "/a", "http/1.1"},
+      {"GET /a HTTP/2.0", "GET", "/a", "HTTP/2.0"},
+      {"GET  /a  HTTP/1.1", "GET", "/a", "HTTP/1.1"},
+      {"GET\t/a HTTP/1.1", "GET", "/a", "HTTP/1.1"},
+      {"GET /a HTTP/1.1  ", "GET", "/a", "HTTP/1.1"},
+      {"GET /a b HTTP/1.1", "GET", "/a b", "HTTP/1.1"},
+      {"GET HTTP/1.1", "GET", "", "HTTP/1.1"},
+      {"DELETE /a", "DELETE", "/a", "HTTP/0.9"},
+      {"GET /a  ", "GET", "/a", "HTTP/0.9"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.line);
+    for (bool first : {false, true}) {
+      CAPTURE(first);
+      Session s;
+      if (!first) s.c2s(kGet);
+      s.c2s(std::string(c.line) + "\r\nHost: m\r\nContent-Length: 3\r\n\r\nabcGET /after HTTP/1.1\r\n\r\n");
+      s.s2c(std::string(kResp) + kOk0 + (first ? "" : kOk0));
+      s.end();
+      if (first && std::string_view(c.line) == "GET /a HTTP/2.0") {
+        // An HTTP/2 version on the first line is not HTTP/1 (the h2 preface is "PRI * HTTP/2.0").
+        CHECK(s.parser().non_http());
+        continue;
+      }
+      REQUIRE(s.txs.size() == (first ? 2u : 3u));
+      const HttpTransaction& m = s.txs[first ? 0 : 1];
+      CHECK(m.tx_id == (first ? 0u : 1u));
+      CHECK(m.request.method == c.method);
+      CHECK(m.request.uri == c.uri);
+      CHECK(m.request.version == c.version);
+      CHECK(m.request.host == "m");
+      CHECK(m.request.body.body.sha256 == sha256_hex("abc"));
+      CHECK(m.has(HttpAnomaly::malformed_request_line));
+      CHECK(!m.has(HttpAnomaly::unknown_method));
+      CHECK(has_name(m, s.opts, "malformed_request_line"));
+      CHECK(m.complete());
+      const HttpTransaction& after = s.txs.back();
+      CHECK(after.request.uri == "/after");
+      CHECK(after.anomalies == 0);
+      CHECK(after.complete());
+    }
+  }
+}
+
+TEST_CASE("http: HTTP/0.9-style request lines") {
+  SUBCASE("simple GET is not malformed; a request line after it starts the next request") {
+    Session s;
+    s.c2s("GET /a\r\nGET /b HTTP/1.1\r\n\r\n");
+    s.s2c(std::string(kResp) + kOk0);
+    s.end();
+    REQUIRE(s.txs.size() == 2);
+    CHECK(s.txs[0].request.version == "HTTP/0.9");
+    CHECK(s.txs[0].anomalies == 0);
+    CHECK(s.txs[0].complete());
+    CHECK(s.txs[0].response.status == 200);
+    CHECK(s.txs[1].request.uri == "/b");
+    CHECK(s.txs[1].tx_id == 1);
+  }
+  SUBCASE("cut inside its header block: truncated") {
+    Session s;
+    s.c2s("POST /a\r\nHost: x");
+    s.end();
+    REQUIRE(s.txs.size() == 1);
+    CHECK(s.txs[0].has(HttpAnomaly::truncated_headers));
+    CHECK(!s.txs[0].request.complete);
+  }
+  SUBCASE("answered by a status line") {
+    Session s;
+    s.c2s("GET /\r\n\r\n");
+    s.s2c("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    s.end();
+    REQUIRE(s.txs.size() == 1);
+    CHECK(s.txs[0].response.status == 400);
+    CHECK(s.txs[0].response.framing == BodyFraming::length);
+    CHECK(s.txs[0].complete());
+  }
+}
+
+TEST_CASE("http: lines that are not request lines are skipped and reported on the next request") {
+  Session s;
+  s.c2s(std::string(kGet) + std::string("\x01\x02 junk\r\n: nothing\r\n", 20) + "GET /after HTTP/1.1\r\n\r\n");
+  s.s2c(std::string(kResp) + kOk0);
+  s.end();
+  REQUIRE(s.txs.size() == 2);
+  CHECK(s.txs[0].anomalies == 0);
+  CHECK(s.txs[1].request.uri == "/after");
+  CHECK(s.txs[1].has(HttpAnomaly::malformed_request_line));
+  CHECK(s.stats.bytes_ignored == 20);
+}
+
+TEST_CASE("http: unknown methods") {
+  for (const char* m : {"FOO", "get", "X-SCAN"}) {
+    CAPTURE(m);
+    Session s;
+    s.c2s(std::string(m) + " /x HTTP/1.1\r\nHost: h\r\n\r\nGET /y HTTP/1.1\r\n\r\n");
+    s.s2c(std::string(kResp) + kOk0);
+    s.end();
+    REQUIRE(s.txs.size() == 2);
+    CHECK(s.txs[0].request.method == m);
+    CHECK(s.txs[0].has(HttpAnomaly::unknown_method));
+    CHECK(!s.txs[0].has(HttpAnomaly::malformed_request_line));
+    CHECK(has_name(s.txs[0], s.opts, "unknown_method"));
+    CHECK(s.txs[1].anomalies == 0);
+  }
+  Session w;  // registered methods beyond RFC 9110's
+  w.c2s("PROPFIND /d HTTP/1.1\r\n\r\nM-SEARCH * HTTP/1.1\r\n\r\n");
+  w.s2c(std::string(kOk0) + kOk0);
+  REQUIRE(w.txs.size() == 2);
+  CHECK(!w.txs[0].has(HttpAnomaly::unknown_method));
+  CHECK(w.txs[1].has(HttpAnomaly::unknown_method));
+}
+
+TEST_CASE("http: malformed status lines are emitted, flagged, and parsing goes on") {
+  struct Case {
+    const char* line;
+    const char* version;
+    uint16_t status;
+    const char* reason;  // null: none
+  };
+  const Case cases[] = {
+      {"HTTP/1. 200 OK", "HTTP/1.", 200, "OK"},
+      {"HTTP/1.1.1 200 OK", "HTTP/1.1.1", 200, "OK"},
+      {"http/1.1 200 OK", "http/1.1", 200, "OK"},
+      {"HTTP/2 200", "HTTP/2", 200, nullptr},
+      {"HTTP/1.1  200 OK", "HTTP/1.1", 200, "OK"},
+      {"HTTP/1.1\t200\tOK", "HTTP/1.1", 200, "OK"},
+      {"HTTP/1.1 200OK", "HTTP/1.1", 200, "OK"},
+      {"HTTP/1.0 099 Odd", "HTTP/1.0", 99, "Odd"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.line);
+    Session s;
+    s.c2s(std::string(kGet) + "GET /2 HTTP/1.1\r\n\r\n");
+    s.s2c(std::string(c.line) + "\r\nContent-Length: 5\r\n\r\nhello" + kOk0);
+    s.end();
+    REQUIRE(s.txs.size() == 2);
+    const HttpTransaction& t = s.txs[0];
+    CHECK(t.response.version == c.version);
+    CHECK(t.response.status == c.status);
+    CHECK(t.response.reason.has_value() == (c.reason != nullptr));
+    if (c.reason) CHECK(*t.response.reason == c.reason);
+    CHECK(t.response.body.body.sha256 == sha256_hex("hello"));
+    CHECK(t.has(HttpAnomaly::malformed_status_line));
+    CHECK(has_name(t, s.opts, "malformed_status_line"));
+    CHECK(t.complete());
+    CHECK(s.txs[1].anomalies == 0);
+    CHECK(s.txs[1].complete());
+  }
+  Session ok;  // no reason phrase, and a reason starting with SP: both fine
+  ok.c2s(std::string(kGet) + kGet);
+  ok.s2c("HTTP/1.1 204\r\n\r\nHTTP/1.1 204  No Content\r\n\r\n");
+  REQUIRE(ok.txs.size() == 2);
+  CHECK(ok.txs[0].anomalies == 0);
+  CHECK(ok.txs[1].anomalies == 0);
+  CHECK(*ok.txs[1].response.reason == " No Content");
+}
+
+TEST_CASE("http: bare LF line ends") {
+  Session s;
+  s.c2s("GET /a HTTP/1.1\nHost: h\n\nPOST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\n0\n\n"
+        "GET /c HTTP/1.1\r\n\r\n");
+  s.s2c("HTTP/1.1 200 OK\nContent-Length: 2\n\nokHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" + std::string(kResp), 3);
+  s.end();
+  REQUIRE(s.txs.size() == 3);
+  CHECK(s.txs[0].has(HttpAnomaly::bare_lf_line_end));
+  CHECK(has_name(s.txs[0], s.opts, "bare_lf_line_end"));
+  CHECK(s.txs[0].request.host == "h");
+  CHECK(s.txs[0].response.body.body.sha256 == sha256_hex("ok"));
+  CHECK(s.txs[0].complete());
+  CHECK(s.txs[1].has(HttpAnomaly::bare_lf_line_end));  // chunk lines
+  CHECK(s.txs[1].request.body.body.sha256 == sha256_hex("abc"));
+  CHECK(s.txs[1].complete());
+  CHECK(s.txs[2].anomalies == 0);
+
+  Session first;  // detection accepts a bare LF start line
+  first.c2s("GET / HTTP/1.0\n\n");
+  first.s2c("HTTP/1.0 200 OK\n\nbody");
+  first.end();
+  REQUIRE(first.txs.size() == 1);
+  CHECK(first.txs[0].has(HttpAnomaly::bare_lf_line_end));
+  CHECK(first.txs[0].response.body.body.sha256 == sha256_hex("body"));
+}
+
+TEST_CASE("http: several Transfer-Encoding values") {
+  SUBCASE("request: gzip, chunked (one field) and chunked twice (two fields)") {
+    for (const char* te : {"Transfer-Encoding: gzip, chunked\r\n",
+                           "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"}) {
+      CAPTURE(te);
+      Session s;
+      s.c2s(std::string("POST /a HTTP/1.1\r\n") + te + "\r\n3\r\nabc\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+      s.s2c(std::string(kOk0) + kOk0);
+      s.end();
+      REQUIRE(s.txs.size() == 2);
+      CHECK(s.txs[0].has(HttpAnomaly::multiple_transfer_encodings));
+      CHECK(has_name(s.txs[0], s.opts, "multiple_transfer_encodings"));
+      CHECK(!s.txs[0].has(HttpAnomaly::bad_transfer_encoding));
+      CHECK(s.txs[0].request.framing == BodyFraming::chunked);
+      CHECK(s.txs[0].request.body.body.sha256 == sha256_hex("abc"));
+      CHECK(s.txs[1].request.uri == "/b");
+    }
+  }
+  SUBCASE("request: chunked, identity is framed as chunked and flagged") {
+    Session s;
+    s.c2s("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n"
+          "3\r\nabc\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    s.s2c(std::string(kOk0) + kOk0);
+    s.end();
+    REQUIRE(s.txs.size() == 2);
+    CHECK(s.txs[0].request.transfer_encoding == "chunked, identity");
+    CHECK(s.txs[0].has(HttpAnomaly::multiple_transfer_encodings));
+    CHECK(s.txs[0].has(HttpAnomaly::bad_transfer_encoding));
+    CHECK(s.txs[0].request.body.body.sha256 == sha256_hex("abc"));
+    CHECK(s.txs[1].request.uri == "/b");
+    CHECK(s.txs[1].complete());
+  }
+  SUBCASE("request: no chunked at all still stops the client direction") {
+    Session s;
+    s.c2s("POST /a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxyzGET /b HTTP/1.1\r\n\r\n");
+    s.s2c(kOk0);
+    s.end();
+    REQUIRE(s.txs.size() == 1);
+    CHECK(s.txs[0].has(HttpAnomaly::bad_transfer_encoding));
+    CHECK(!s.txs[0].has(HttpAnomaly::multiple_transfer_encodings));
+  }
+  SUBCASE("response: chunked then identity is close-delimited") {
+    Session s;
+    s.c2s(kGet);
+    s.s2c("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    s.end();
+    REQUIRE(s.txs.size() == 1);
+    CHECK(s.txs[0].has(HttpAnomaly::multiple_transfer_encodings));
+    CHECK(s.txs[0].response.framing == BodyFraming::close);
+  }
+}
+
+TEST_CASE("http: framing decides what a request is (smuggling)") {
+  SUBCASE("a request inside a Content-Length body is body; the bytes after it are the next request") {
+    const std::string hidden = "GET /hidden HTTP/1.1\r\nHost: h\r\n\r\n";
+    Session s;
+    s.c2s("POST /a HTTP/1.1\r\nContent-Length: " + std::to_string(hidden.size()) + "\r\n\r\n" + hidden +
+          "GET /next HTTP/1.1\r\n\r\n");
+    s.s2c(std::string(kOk0) + kOk0);
+    s.end();
+    REQUIRE(s.txs.size() == 2);
+    CHECK(s.txs[0].request.body.body.sha256 == sha256_hex(hidden));
+    CHECK(s.txs[1].request.uri == "/next");
+    CHECK(s.txs[1].tx_id == 1);
+  }
+  SUBCASE("CL.TE: Transfer-Encoding wins, the smuggled request is a transaction of its own") {
+    const std::string smuggled = "GET /smuggled HTTP/1.1\r\nX: y\r\n\r\n";
+    const std::string body = "0\r\n\r\n" + smuggled;
+    Session s;
+    s.c2s("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+    s.s2c(std::string(kOk0) + kResp);
+    s.end();
+    REQUIRE(s.txs.size() == 2);
+    CHECK(s.txs[0].has(HttpAnomaly::transfer_encoding_with_content_length));
+    CHECK(s.txs[0].request.framing == BodyFraming::chunked);
+    CHECK(s.txs[0].request.body.body.len == 0);
+    CHECK(s.txs[0].request.content_length == body.size());
+    CHECK(s.txs[1].request.uri == "/smuggled");
+    CHECK(s.txs[1].tx_id == 1);
+    CHECK(s.txs[1].response.status == 200);
+    CHECK(s.txs[1].complete());
+  }
+  SUBCASE("TE.CL: a request inside a chunk is body") {
+    const std::string inner = "GPOST /x HTTP/1.1\r\n\r\n";
+    char hex[16];
+    snprintf(hex, sizeof hex, "%zx", inner.size());
+    Session s;
+    s.c2s(std::string("POST /a HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n") + hex +
+          "\r\n" + inner + "\r\n0\r\n\r\n");
+    s.s2c(kOk0);
+    s.end();
+    REQUIRE(s.txs.size() == 1);
+    CHECK(s.txs[0].request.body.body.sha256 == sha256_hex(inner));
+    CHECK(s.txs[0].has(HttpAnomaly::transfer_encoding_with_content_length));
+    CHECK(s.txs[0].complete());
+  }
+}
+
+TEST_CASE("http: (flow, tx_id) is a key: unsolicited responses take ids of their own") {
+  Session s;
+  s.c2s(kGet);
+  s.s2c(std::string(kResp) + kOk0 + kOk0);
+  s.c2s(std::string(kGet) + kGet);
+  s.s2c(std::string(kResp) + kResp);
+  s.s2c(kOk0);
+  s.end();
+  REQUIRE(s.txs.size() == 6);
+  std::vector<uint64_t> ids;
+  for (const auto& t : s.txs) ids.push_back(t.tx_id);
+  CHECK(ids == std::vector<uint64_t>{0, 1, 2, 3, 4, 5});
+  CHECK(!s.txs[0].has(HttpAnomaly::unsolicited_response));
+  CHECK(s.txs[1].has(HttpAnomaly::unsolicited_response));
+  CHECK(s.txs[2].has(HttpAnomaly::unsolicited_response));
+  CHECK(s.txs[3].request.present);
+  CHECK(s.txs[4].request.present);
+  CHECK(s.txs[5].has(HttpAnomaly::unsolicited_response));
+  auto j = nlohmann::json::parse(record_of(s.txs[2], s.opts));
+  CHECK(j["tx_id"] == 2);
+}
+
+TEST_CASE("http: detection by content still refuses what is not HTTP") {
+  for (std::string junk : {std::string("OPTIONS rtsp://cam.example/s RTSP/1.0\r\nCSeq: 1\r\n\r\n"),
+                           std::string("INVITE sip:bob@example.test SIP/2.0\r\n"),
+                           std::string("HELLO world\r\n"),
+                           std::string("EHLO mail.example.test\r\n"),
+                           std::string("GET /\x01 HTTP/1.1\r\n\r\n", 18),
+                           std::string("GET / HTTP/3.0\r\n\r\n"),
+                           std::string("\x00\x00\x00\x2c\xff\x53\x4d\x42 x\r\n", 12)}) {
+    CAPTURE(junk);
+    Session s;
+    s.c2s(junk);
+    s.s2c("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    s.end();
+    CHECK(s.txs.empty());
+    CHECK(s.parser().non_http());
+  }
+  for (std::string ok : {std::string("FOO / HTTP/1.1\r\n\r\n"), std::string("GET / HTTP/1.\r\n\r\n"),
+                         std::string("GET  /  HTTP/1.1\n\n"), std::string("GET /a\r\n"),
+                         std::string("get / http/1.1\r\n\r\n")}) {
+    CAPTURE(ok);
+    Session s;
+    s.c2s(ok);
+    s.s2c("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    s.end();
+    CHECK(s.txs.size() == 1);
+    CHECK(!s.parser().non_http());
+  }
+}
+
 // End to end over the shared captures: capture -> decode -> TCP reassembly ->
 // HttpSessionSink, compared with the truth files (what the endpoints sent).
 #include <fstream>
