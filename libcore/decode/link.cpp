@@ -169,9 +169,4 @@ void decode_frame(uint32_t linktype, Bytes frame, uint32_t origlen, Decoded& out
   detail::decode_link(linktype, frame, out, c);
 }
 
-void decode_packet(const Packet& p, Decoded& out, const DecodeOptions& opt) {
-  decode_frame(p.linktype, p.data, p.origlen, out, opt);
-  for (int i = 0; i < p.n_record_anomalies; ++i) out.add(p.record_anomalies[i]);
-}
-
 }  // namespace nl

@@ -317,7 +317,10 @@ struct DecodeOptions {
 void decode_frame(uint32_t linktype, Bytes frame, uint32_t origlen, Decoded& out,
                   const DecodeOptions& opt = {});
 // decode_frame() of a packet read from a capture, plus the anomalies of its record.
-void decode_packet(const Packet& p, Decoded& out, const DecodeOptions& opt = {});
+inline void decode_packet(const Packet& p, Decoded& out, const DecodeOptions& opt = {}) {
+  decode_frame(p.linktype, p.data, p.origlen, out, opt);
+  for (int i = 0; i < p.n_record_anomalies; ++i) out.add(p.record_anomalies[i]);
+}
 // Decodes from the IP header on (used for reassembled datagrams): ip.version set from the bytes.
 void decode_ip(Bytes datagram, Decoded& out, const DecodeOptions& opt = {});
 // Human name for a link type ("ethernet", "linux_sll2", ...), or nullptr when unknown.
