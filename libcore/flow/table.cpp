@@ -122,6 +122,22 @@ void track_seq(Flow& f, FlowSide& s, bool from_orig, uint32_t start, uint32_t le
   }
 }
 
+// A FIN occupies the sequence number after the sender's last byte: one beyond the
+// highest byte seen means the bytes in between were sent and never captured, the
+// same gap tcpflow-reasm reports before the FIN (a hole later data may still fill).
+void track_fin(Flow& f, FlowSide& s, bool from_orig, uint32_t fin_seq) {
+  if (!s.seq_init) {
+    s.seq_init = true;
+    s.seq_max = fin_seq;
+    return;
+  }
+  if (!seq_lt(s.seq_max, fin_seq)) return;
+  s.missing_bytes += uint32_t(fin_seq - s.seq_max);
+  add_hole(s, s.seq_max, fin_seq);
+  add_repeating(f, from_orig, s.n_gap, 'G');
+  s.seq_max = fin_seq;
+}
+
 // Zeek's TCP endpoint state machine, reduced to what conn_state reads.
 void tcp_update(Flow& f, FlowSide& s, FlowSide& peer, bool from_orig, const Decoded& d) {
   uint8_t fl = d.tcp.flags;
@@ -143,6 +159,7 @@ void tcp_update(Flow& f, FlowSide& s, FlowSide& peer, bool from_orig, const Deco
     add_repeating(f, from_orig, s.n_zero_window, 'W');
 
   track_seq(f, s, from_orig, d.tcp.seq + (syn ? 1u : 0u), len);
+  if (fin && !rst) track_fin(f, s, from_orig, d.tcp.seq + (syn ? 1u : 0u) + len);
 
   if (rst) {
     s.state = TcpState::reset;

@@ -91,6 +91,7 @@ struct TcpReassembler::Session {
   bool closed_set = false;
   Dir closed_by = Dir::c2s;
   bool stopped = false;    // the sink cleared want_data: count only
+  bool closing = false;    // complete both ways, waiting for the final ACK (close list)
 
   // The open monologue and its current piece.
   bool mono_open = false;
@@ -588,27 +589,52 @@ TcpReassembler::TcpReassembler(SessionSink& sink, const TcpOptions& opt) : sink_
 
 TcpReassembler::~TcpReassembler() = default;
 
+// A session is on one of two lists, both ordered by last packet: the open ones (LRU,
+// idle timeout, eviction) and the closing ones (close grace).
 void TcpReassembler::lru_unlink(Session* s) {
+  Session*& head = s->closing ? close_head_ : lru_head_;
+  Session*& tail = s->closing ? close_tail_ : lru_tail_;
   if (s->prev) s->prev->next = s->next;
-  else lru_head_ = s->next;
+  else head = s->next;
   if (s->next) s->next->prev = s->prev;
-  else lru_tail_ = s->prev;
+  else tail = s->prev;
   s->prev = s->next = nullptr;
 }
 
 void TcpReassembler::lru_touch(Session* s) {
-  if (lru_tail_ == s) return;
-  if (s->prev || s->next || lru_head_ == s) lru_unlink(s);
-  s->prev = lru_tail_;
+  Session*& head = s->closing ? close_head_ : lru_head_;
+  Session*& tail = s->closing ? close_tail_ : lru_tail_;
+  if (tail == s) return;
+  if (s->prev || s->next || head == s) lru_unlink(s);
+  s->prev = tail;
   s->next = nullptr;
-  if (lru_tail_) lru_tail_->next = s;
-  else lru_head_ = s;
-  lru_tail_ = s;
+  if (tail) tail->next = s;
+  else head = s;
+  tail = s;
+}
+
+void TcpReassembler::check_closed(Session* s) {
+  Ctx c{sink_, opt_, stats_};
+  if (!c.complete(s->h[0]) || !c.complete(s->h[1])) return;
+  // The peer's ACK of a FIN is fin_off + 1.
+  if (s->h[0].ack_hi > s->h[0].fin_off && s->h[1].ack_hi > s->h[1].fin_off) {
+    end_session(s, EndReason::fin);
+    return;
+  }
+  if (s->closing) return;
+  c.close_mono(s);  // the streams are complete: their last pieces need not wait
+  lru_unlink(s);
+  s->closing = true;
+  lru_touch(s);
 }
 
 TcpReassembler::Session* TcpReassembler::new_session(const FlowKey& canon, bool flipped,
                                                      const Packet& p, const Decoded& d) {
-  while (table_.size() >= opt_.max_sessions && lru_head_) {
+  while (table_.size() >= opt_.max_sessions && (close_head_ || lru_head_)) {
+    if (close_head_) {  // closed anyway: goes first, with its own reason
+      end_session(close_head_, EndReason::fin);
+      continue;
+    }
     ++stats_.evicted_sessions;
     end_session(lru_head_, EndReason::evicted);
   }
@@ -701,6 +727,8 @@ void TcpReassembler::end_session(Session* s, EndReason r) {
 void TcpReassembler::expire(const Timestamp& now) {
   int64_t t = now.total_nsec();
   last_expire_nsec_ = t;
+  while (close_head_ && t - close_head_->last_nsec > opt_.close_grace_nsec)
+    end_session(close_head_, EndReason::fin);
   while (lru_head_ && t - lru_head_->last_nsec > opt_.idle_timeout_nsec) {
     ++stats_.timed_out;
     end_session(lru_head_, EndReason::idle);
@@ -806,7 +834,10 @@ void TcpReassembler::process(Session* s, Dir dir, const Packet& p, const Decoded
     return;
   }
   const bool fin = f & tcpflag::fin;
-  if (len == 0 && !fin) return;
+  if (len == 0 && !fin) {
+    check_closed(s);  // the final ACK
+    return;
+  }
   if (!me.base_set) {
     // No SYN seen: this direction's stream starts here.
     me.base = seq;
@@ -846,7 +877,7 @@ void TcpReassembler::process(Session* s, Dir dir, const Packet& p, const Decoded
       c.ack_release(s, dir);
     }
   }
-  if (c.complete(s->h[0]) && c.complete(s->h[1])) end_session(s, EndReason::fin);
+  check_closed(s);
 }
 
 void TcpReassembler::finish(EndReason why) {

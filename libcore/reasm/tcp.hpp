@@ -27,7 +27,10 @@
 //   the FIN) past it is held, when an out-of-order bound is hit, when the session ends,
 //   or at once for payload the capture cut off (snap length). Nothing waits forever.
 // - Sessions end on RST (reason rst, at once), FIN both ways once both streams are
-//   complete up to their FINs (reason fin; the final ACK is not required), a new SYN
+//   complete up to their FINs and both FINs are acknowledged (reason fin: the final
+//   ACK counts in session_end, as in flowstat; without it the session ends after
+//   TcpOptions::close_grace_nsec of capture time without packets, or at the next
+//   SYN on its 5-tuple, or at finish(), still with reason fin), a new SYN
 //   with another ISN on a session that already has data or a FIN (port reuse: the old
 //   one ends with reason fin if it saw a FIN, else evicted), idle timeout in capture
 //   time (idle; reason fin if both FINs were seen), the max_sessions bound (evicted:
@@ -61,6 +64,10 @@ struct TcpOptions {
   // 300 s: Zeek's tcp_inactivity_timeout; long enough for keep-alive HTTP and idle
   // TLS, short enough that a capture's dead flows release their memory.
   int64_t idle_timeout_nsec = 300'000'000'000LL;
+  // A session closed by FINs both ways whose last FIN has not been acknowledged yet
+  // stays this long (capture time, since its last packet) for the final ACK, so that
+  // session_end counts it, as flowstat's close_grace (the same 5 s) does.
+  int64_t close_grace_nsec = 5'000'000'000LL;
   size_t max_chunk = 1u << 20;           // a piece is emitted at this many bytes
   uint64_t max_session_size = 0;         // per direction; 0 = unlimited
   size_t max_sessions = 65536;           // live sessions; the least recently active is evicted
@@ -138,6 +145,9 @@ class TcpReassembler {
   void end_session(Session* s, EndReason r);
   void lru_touch(Session* s);
   void lru_unlink(Session* s);
+  // Both streams complete up to their FINs: ends the session once both FINs are
+  // acknowledged, else moves it to the closing list (close_grace_nsec).
+  void check_closed(Session* s);
   void process(Session* s, Dir dir, const Packet& p, const Decoded& d);
 
   SessionSink& sink_;
@@ -146,6 +156,8 @@ class TcpReassembler {
   std::unordered_map<FlowKey, std::unique_ptr<Session>, KeyHash> table_;
   Session* lru_head_ = nullptr;  // least recently active
   Session* lru_tail_ = nullptr;
+  Session* close_head_ = nullptr;  // closed sessions waiting for the final ACK, by last packet
+  Session* close_tail_ = nullptr;
   std::vector<std::unique_ptr<Session>> free_;  // reused session objects (buffers kept)
   uint64_t next_session_no_ = 1;
   int64_t now_nsec_ = INT64_MIN;

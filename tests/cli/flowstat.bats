@@ -388,3 +388,14 @@ print(t)' "$1"
   sum=$(jq -s '[.[] | .flow.orig.link_bytes + .flow.resp.link_bytes] | add' <<<"$output")
   [ "$sum" -eq "$total" ]
 }
+
+@test "flowstat: a gap right before a FIN is a gap (history g, missing_bytes), as tcpflow-reasm counts it" {
+  # tests/tools/gap_captures.py fin_gap: 100 client bytes and 500 server bytes never
+  # captured, each side's FIN past the last byte seen.
+  f="$DATA/fin_gap.pcap"
+  run flowstat "$f"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .flow.history <<<"$output")" = "ShADdFGfg" ]
+  [ "$(jq -c '[.flow.orig.missing_bytes, .flow.resp.missing_bytes]' <<<"$output")" = "[100,500]" ]
+  [ "$(tcpflow-reasm "$f" | jq -c 'select(.type == "session_end") | [.c2s.missing_bytes, .s2c.missing_bytes]')" = "[100,500]" ]
+}

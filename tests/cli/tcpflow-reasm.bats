@@ -176,3 +176,28 @@ PY
   orig=$(flowstat "$f" | jq -c '.flow.orig | [.l7_bytes_unique, .retransmits, .missing_bytes]')
   [ "$orig" = "[1201100,0,0]" ]
 }
+
+@test "tcpflow-reasm: session_end packets per direction equal flowstat's, for every fixture" {
+  # The final ACK after both FINs counts in both. The tools give a session and its
+  # flow the same flow_id (and 5-tuple); the join is on it, the directions matched by
+  # the 5-tuple (client -> server against originator -> responder).
+  n=0
+  for f in "$FIXTURES"/*.pcap "$FIXTURES"/*.pcapng "$DATA/fin_gap.pcap"; do
+    flows=$(flowstat "$f" | jq -c 'select(.flow.partial | not) | select(.proto == "TCP")')
+    while IFS= read -r e; do
+      [ -n "$e" ] || continue
+      id=$(jq -r .flow_id <<<"$e")
+      fl=$(jq -c --argjson id "$id" 'select(.flow_id == $id)' <<<"$flows")
+      [ "$(wc -l <<<"$fl")" -eq 1 ] && [ -n "$fl" ] || { echo "$f: flow_id $id: no single flow"; return 1; }
+      got=$(jq -c -n --argjson e "$e" --argjson fl "$fl" '
+        if [$e.src_ip, $e.src_port, $e.dest_ip, $e.dest_port] == [$fl.src_ip, $fl.src_port, $fl.dest_ip, $fl.dest_port]
+        then [$e.c2s.packets, $e.s2c.packets] == [$fl.flow.orig.packets, $fl.flow.resp.packets]
+        elif [$e.src_ip, $e.src_port, $e.dest_ip, $e.dest_port] == [$fl.dest_ip, $fl.dest_port, $fl.src_ip, $fl.src_port]
+        then [$e.c2s.packets, $e.s2c.packets] == [$fl.flow.resp.packets, $fl.flow.orig.packets]
+        else "5-tuple" end')
+      [ "$got" = true ] || { echo "$f: flow_id $id: $got"; echo "$e"; echo "$fl"; return 1; }
+      n=$((n + 1))
+    done < <(tcpflow-reasm "$f" | jq -c 'select(.type == "session_end")')
+  done
+  [ "$n" -ge 25 ]
+}

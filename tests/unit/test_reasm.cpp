@@ -135,6 +135,7 @@ TEST_CASE("reasm: every ordering of 5 segments gives the same stream, both direc
         c.send(r, {c2s, seqs[i], peer_isn + 1, ACK | PSH, parts[i], 10 + i});
       c.send(r, {c2s, s, peer_isn + 1, FIN | ACK, "", 20});
       c.send(r, {!c2s, peer_isn + 1, s + 1, FIN | ACK, "", 21});
+      c.send(r, {c2s, s + 1, peer_isn + 2, ACK, "", 22});  // the final ACK
       REQUIRE(rec.ends.size() == 1);
       const Dir d = c2s ? Dir::c2s : Dir::s2c;
       CHECK(rec.stream(1, d) == whole);
@@ -209,6 +210,7 @@ TEST_CASE("reasm: sequence numbers wrapping past 2^32, out of order") {
     c.send(r, {false, si + 1 + uint32_t(i * 10), ci + 41, ACK, b.substr(i * 10, 10), 10 + i});
   c.send(r, {true, ci + 41, si + 41, FIN | ACK, "", 20});
   c.send(r, {false, si + 41, ci + 42, FIN | ACK, "", 21});
+  c.send(r, {true, ci + 42, si + 42, ACK, "", 22});
   REQUIRE(rec.ends.size() == 1);
   CHECK(rec.stream(1, Dir::c2s) == a);
   CHECK(rec.stream(1, Dir::s2c) == b);
@@ -293,6 +295,7 @@ TEST_CASE("reasm: gap at the end of a stream, before the FIN") {
   // [10,20) lost, FIN at 20.
   c.send(r, {true, 121, 501, FIN | ACK, "", 4});
   c.send(r, {false, 501, 122, FIN | ACK, "", 5});   // ACKs the FIN: the tail is lost
+  c.send(r, {true, 122, 502, ACK, "", 6});
   REQUIRE(rec.ends.size() == 1);
   const SessionEnd& e = rec.ends[0].second;
   CHECK(e.reason == EndReason::fin);
@@ -346,7 +349,7 @@ TEST_CASE("reasm: RST mid-stream ends the session") {
   CHECK(r.live_sessions() == 0);
 }
 
-TEST_CASE("reasm: FIN both ways ends the session without the final ACK") {
+TEST_CASE("reasm: FIN both ways ends the session at the final ACK, which it counts") {
   Recorder rec;
   TcpReassembler r(rec);
   Conn c;
@@ -356,17 +359,20 @@ TEST_CASE("reasm: FIN both ways ends the session without the final ACK") {
   c.send(r, {false, 505, 105, FIN | ACK, "", 5});
   CHECK(rec.ends.empty());
   c.send(r, {true, 105, 506, FIN | ACK, "", 6});
+  CHECK(rec.ends.empty());  // waits for the ACK of the client's FIN
+  CHECK(rec.stream(1, Dir::s2c) == "pong");  // the streams are complete: delivered already
+  c.send(r, {false, 506, 106, ACK, "", 7});
   REQUIRE(rec.ends.size() == 1);
   CHECK(rec.ends[0].second.reason == EndReason::fin);
   CHECK(rec.ends[0].second.closed_by == Dir::s2c);
   CHECK(rec.ends[0].second.c2s.packets == 4);
-  CHECK(rec.ends[0].second.s2c.packets == 3);
-  // The final ACK (and a retransmitted FIN) open no new session.
-  c.send(r, {false, 506, 106, ACK, "", 7});
+  CHECK(rec.ends[0].second.s2c.packets == 4);
+  CHECK(rec.ends[0].second.end.nsec == 7000000u);
+  // A retransmitted FIN after that opens no new session.
   c.send(r, {true, 105, 506, FIN | ACK, "", 8});
   CHECK(rec.starts.size() == 1);
   CHECK(r.live_sessions() == 0);
-  CHECK(r.stats().orphan_packets == 2);
+  CHECK(r.stats().orphan_packets == 1);
   // Data after a FIN is ignored and counted.
   Recorder rec2;
   TcpReassembler r2(rec2);
@@ -377,6 +383,54 @@ TEST_CASE("reasm: FIN both ways ends the session without the final ACK") {
   r2.finish();
   CHECK(rec2.stream(1, Dir::c2s) == "bye");
   CHECK(r2.stats().data_after_fin_bytes == 4);
+}
+
+TEST_CASE("reasm: without the final ACK a closed session ends after the close grace") {
+  Recorder rec;
+  TcpOptions o;
+  o.close_grace_nsec = 5'000'000'000LL;
+  TcpReassembler r(rec, o);
+  Conn c;
+  handshake(c, r, 100, 500);
+  c.send(r, {true, 101, 501, ACK | PSH, "ping", 3});
+  c.send(r, {false, 501, 105, ACK | PSH | FIN, "pong", 4});
+  c.send(r, {true, 105, 506, FIN | ACK, "", 5});
+  CHECK(rec.ends.empty());
+  CHECK(r.live_sessions() == 1);
+  c.send(r, {true, 105, 506, FIN | ACK, "", 4000});  // a retransmitted FIN: still closing
+  CHECK(rec.ends.empty());
+  Conn other;
+  other.cport = 40001;
+  handshake(other, r, 7000, 9000);  // ms 0..2: time does not run backwards for the table
+  other.send(r, {true, 7001, 9001, ACK | PSH, "x", 8900});
+  CHECK(rec.ends.empty());  // 4.9 s after the closed one's last packet
+  other.send(r, {true, 7002, 9001, ACK | PSH, "y", 10000});  // 6 s: past the grace
+  REQUIRE(rec.ends.size() == 1);
+  CHECK(rec.ends[0].second.reason == EndReason::fin);
+  CHECK(rec.ends[0].second.c2s.packets == 5);
+  CHECK(rec.ends[0].second.s2c.packets == 2);
+  CHECK(r.stats().timed_out == 0);
+  // At the end of input a closing session ends with reason fin.
+  Recorder rec2;
+  TcpReassembler r2(rec2);
+  Conn c2;
+  handshake(c2, r2, 100, 500);
+  c2.send(r2, {true, 101, 501, ACK | PSH | FIN, "bye", 3});
+  c2.send(r2, {false, 501, 105, ACK | FIN, "", 4});
+  r2.finish();
+  REQUIRE(rec2.ends.size() == 1);
+  CHECK(rec2.ends[0].second.reason == EndReason::fin);
+  // A SYN on the 5-tuple of a closing session ends it and starts a new one.
+  Recorder rec3;
+  TcpReassembler r3(rec3);
+  Conn c3;
+  handshake(c3, r3, 100, 500);
+  c3.send(r3, {true, 101, 501, ACK | PSH | FIN, "bye", 3});
+  c3.send(r3, {false, 501, 105, ACK | FIN, "", 4});
+  handshake(c3, r3, 3000, 8000);
+  REQUIRE(rec3.ends.size() == 1);
+  CHECK(rec3.ends[0].second.reason == EndReason::fin);
+  CHECK(rec3.starts.size() == 2);
 }
 
 TEST_CASE("reasm: port reuse starts a new session") {
@@ -473,6 +527,7 @@ TEST_CASE("reasm: a truncated session still ends on FIN both ways") {
   c.send(r, {true, 101, 501, ACK | PSH, "request", 3});
   c.send(r, {false, 501, 108, ACK | PSH | FIN, "response", 4});
   c.send(r, {true, 108, 510, ACK | FIN, "", 5});
+  c.send(r, {false, 510, 109, ACK, "", 6});
   REQUIRE(rec.ends.size() == 1);
   CHECK(rec.ends[0].second.reason == EndReason::fin);
   CHECK(rec.ends[0].second.c2s.truncated == 3);
