@@ -77,10 +77,12 @@ void catch_stop_signals() {
   for (int s : kSignals) sigaddset(&sa.sa_mask, s);
   sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
   for (int s : kSignals) {
-    // A signal ignored when the process started (nohup, `cmd &` in a shell
-    // without job control) stays ignored, as POSIX asks of utilities.
+    // A SIGHUP ignored when the process started (nohup) stays ignored. SIGINT and
+    // SIGTERM are caught even then, as tcpdump does: a shell without job control
+    // starts background jobs with SIGINT ignored, and `tool F & kill -INT $!` in a
+    // script must still end the run cleanly.
     struct sigaction old{};
-    if (::sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    if (s == SIGHUP && ::sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
     ::sigaction(s, &sa, nullptr);
   }
 }

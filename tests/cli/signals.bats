@@ -18,9 +18,8 @@ busy_inputs() { for _ in $(seq 200); do echo "$BATS_FILE_TMPDIR/busy.pcap"; done
 
 OUT= ERR= PID= FEEDER=
 
-# start CMD...: runs it in the background, stdout to $OUT, stderr to $ERR. Job
-# control on: a background job of a shell without it starts with SIGINT ignored,
-# and an ignored signal stays ignored (as for nohup and SIGHUP).
+# start CMD...: runs it in the background, stdout to $OUT, stderr to $ERR, with
+# job control on (start_nojc: off, so the job starts with SIGINT ignored).
 start() {
   OUT="$BATS_TEST_TMPDIR/out" ERR="$BATS_TEST_TMPDIR/err"
   set -m
@@ -84,6 +83,29 @@ interrupted_stderr() {
 last_lines_all() {
   local n=$1 filter=$2
   [ "$(tail -n "$n" "$OUT" | jq -c "$filter" | sort -u)" = "true" ]
+}
+
+start_nojc() {
+  OUT="$BATS_TEST_TMPDIR/out" ERR="$BATS_TEST_TMPDIR/err"
+  "$@" > "$OUT" 2> "$ERR" &
+  PID=$!
+}
+
+@test "SIGINT to a background job of a script (started with SIGINT ignored) still ends it cleanly; an ignored SIGHUP stays ignored" {
+  start_nojc flowstat --stats $(busy_inputs)
+  sleep 0.4
+  stop INT
+  [ "$status" -eq 130 ]
+  all_lines_json
+  interrupted_stderr flowstat
+  start_nojc nohup flowstat $(busy_inputs)
+  sleep 0.4
+  kill -HUP "$PID"
+  sleep 0.3
+  kill -0 "$PID"  # still running: nohup's SIG_IGN was kept
+  stop TERM
+  PID=
+  [ "$status" -eq 143 ]
 }
 
 @test "tcpflow-reasm, SIGINT in the middle of a file: session_end interrupted for the open sessions, exit 130" {
