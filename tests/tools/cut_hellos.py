@@ -21,27 +21,14 @@ One session per case, client port 41000 + case number:
 import struct
 import sys
 
-SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
+import pcapgen
+from pcapgen import ACK, FIN, PSH, SYN, tcp
+
 CLIENT, SERVER = bytes([10, 3, 0, 1]), bytes([10, 3, 0, 2])
 
 
-class Pcap:
-    def __init__(self, path):
-        self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))  # raw IP
-        self.t = 1_700_000_000_000_000
-
-    def add(self, pkt):
-        self.t += 1000
-        self.f.write(struct.pack("<IIII", self.t // 1_000_000, self.t % 1_000_000, len(pkt), len(pkt)))
-        self.f.write(pkt)
-
-
-def tcp(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    hdr = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags,
-                      65535, 0, 0)
-    seg = hdr + payload
-    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(seg), 0, 0, 64, 6, 0, src, dst) + seg
+def Pcap(path):
+    return pcapgen.Pcap(path, 1000)
 
 
 class Conn:

@@ -25,10 +25,12 @@ import re
 import struct
 import subprocess
 import sys
-
-from netlines_tools import tools
 import tempfile
 import zlib
+
+import pcapgen
+from netlines_tools import tools
+from pcapgen import ACK, FIN, PSH, SYN, ipv4, tcp
 
 TOOLS = tools()
 # Peak RSS caps in MiB. pcap2pkt keeps no state. The stateful tools' bounds by default:
@@ -38,34 +40,8 @@ CAPS_MB = {"pcap2pkt": 64, "tcpflow-reasm": 512, "flowstat": 512, "httpextract":
 SERVER = bytes([10, 1, 0, 1])
 
 
-class Pcap:
-    def __init__(self, path):
-        self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))  # raw IP
-        self.t = 1_700_000_000_000_000
-
-    def add(self, pkt):
-        self.t += 10
-        self.f.write(struct.pack("<IIII", self.t // 1_000_000, self.t % 1_000_000, len(pkt), len(pkt)))
-        self.f.write(pkt)
-
-    def close(self):
-        self.f.close()
-
-
-def ipv4(src, dst, proto, payload, ident=0, mf=False, frag_off=0):
-    flags = (0x2000 if mf else 0) | (frag_off // 8)
-    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags, 64, proto, 0,
-                       src, dst) + payload
-
-
-def tcp(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    hdr = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags,
-                      65535, 0, 0)
-    return ipv4(src, dst, 6, hdr + payload)
-
-
-SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
+def Pcap(path):
+    return pcapgen.Pcap(path, 10)
 
 
 class Conn:

@@ -20,6 +20,8 @@ import os
 import struct
 import sys
 
+from pcapgen import ipv4_tcp
+
 CLIENT, SERVER = bytes([10, 9, 0, 2]), bytes([10, 9, 0, 1])
 MAC_C, MAC_S = bytes.fromhex("020000090002"), bytes.fromhex("020000090001")
 H = b"Host: liberal.test"
@@ -44,24 +46,10 @@ TLS_HELLO = bytes.fromhex("16030100a5010000a10303") + bytes(32)
 TLS_ALERT = bytes.fromhex("15030300020228")
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def frame(from_client, sport, dport, seq, ack, flags, payload, ident):
     src, dst = (CLIENT, SERVER) if from_client else (SERVER, CLIENT)
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ident, 0x4000, 64, 6, 0, src, dst)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     eth = (MAC_S + MAC_C if from_client else MAC_C + MAC_S) + b"\x08\x00"
-    return eth + ip + tcp
+    return eth + ipv4_tcp(src, dst, sport, dport, seq, ack, flags, payload, ident)
 
 
 def connection(cport, steps):

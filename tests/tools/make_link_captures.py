@@ -15,6 +15,8 @@ import os
 import struct
 import sys
 
+from pcapgen import ipv4_tcp
+
 CLIENT, SERVER = bytes([10, 1, 0, 2]), bytes([10, 1, 0, 1])
 CPORT, SPORT = 51000, 80
 REQUEST = b"GET /links/hello.txt HTTP/1.1\r\nHost: links.example\r\nUser-Agent: netlines-test\r\n\r\n"
@@ -22,24 +24,6 @@ BODY = b"hello over another link layer\n"
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(BODY)) + BODY
 MAC_C, MAC_S = bytes.fromhex("020000000a02"), bytes.fromhex("020000000a01")
 MAC_AP = bytes.fromhex("0200000000aa")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def ipv4_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", ident=1):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ident, 0x4000, 64, 6, 0, src, dst)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return ip + tcp
 
 
 def conversation():
