@@ -639,7 +639,8 @@ TEST_CASE("reasm: new bytes past the out-of-order cap are not counted as retrans
   CHECK(e->c2s.retransmitted == 250);
   CHECK(e->c2s.missing == 200);  // the two holes stay gaps in the delivered stream
   CHECK(e->c2s.bytes == 2400 - 200);
-  CHECK(std::any_of(st.named().begin(), st.named().end(),
+  const auto named = st.named();  // one vector: begin() and end() of the same one
+  CHECK(std::any_of(named.begin(), named.end(),
                     [](auto& kv) { return std::string(kv.first) == "dropped_over_cap_bytes"; }));
 }
 
