@@ -11,6 +11,7 @@
 
 #include "libcore/decode/packet.hpp"
 #include "libcore/reasm/defrag.hpp"
+#include "libcore/reasm/session.hpp"
 
 namespace nl {
 
@@ -18,6 +19,17 @@ struct DatagramOptions {
   bool reassemble = true;   // false: fragments pass as packets of their own
   DefragOptions defrag;
   DecodeOptions decode;     // for decoding a reassembled datagram
+};
+
+// What a datagram analyser (DNS, QUIC, DTLS) implements: the session loop hands
+// it every whole datagram that is not TCP, in input order, after the TCP engine
+// has seen the packets before it; finish() comes once at the end of input (or
+// where a signal stopped the run) with the reason open state ends for.
+class DatagramSink {
+ public:
+  virtual ~DatagramSink() = default;
+  virtual void on_datagram(const Packet& p, const Decoded& d) = 0;
+  virtual void finish(EndReason why) { (void)why; }
 };
 
 class DatagramPath {

@@ -33,7 +33,10 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
   PacketLoopHandlers ph;
   ph.packet = [&](const Packet& p, Decoded& d) {
     if (h.packet) h.packet(p, d);
-    datagrams.feed(p, d, [&tcp](const Packet& whole, const Decoded& wd) { tcp.feed(whole, wd); });
+    datagrams.feed(p, d, [&](const Packet& whole, const Decoded& wd) {
+      tcp.feed(whole, wd);
+      if (h.datagrams && wd.l4 != L4::tcp) h.datagrams->on_datagram(whole, wd);
+    });
   };
   ph.idle = h.idle;
   // Lines that are not pkt records: tcpflow-reasm records, or others to pass through.
@@ -64,6 +67,7 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
   EndReason why = interrupted() ? EndReason::interrupted : EndReason::eof;
   tcp.finish(why);
   reader.finish(why);
+  if (h.datagrams) h.datagrams->finish(why);
   if (h.idle) h.idle();
   stats.tcp = tcp.stats();
   stats.defrag = datagrams.stats();
@@ -71,9 +75,10 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
 }
 
 int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Output& out, bool pass, bool stats,
-                     const std::function<void(cli::Summary&)>& add_stage_stats) {
+                     const std::function<void(cli::Summary&)>& add_stage_stats, DatagramSink* datagrams) {
   SessionLoopHandlers h;
   h.sink = &sink;
+  h.datagrams = datagrams;
   h.idle = [&out] { out.flush(); };
   if (pass) h.other_line = pass_lines(out);
   SessionLoopStats st;

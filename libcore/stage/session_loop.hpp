@@ -23,6 +23,8 @@ struct SessionLoopOptions {
 
 struct SessionLoopHandlers {
   SessionSink* sink = nullptr;
+  // Optional: every whole datagram that is not TCP (UDP analysers beside the TCP ones).
+  DatagramSink* datagrams = nullptr;
   // --pass: every JSON line read but pkt lines, tcpflow-reasm's included (after
   // the records they caused), so analysers in a pipe share one reassembly.
   std::function<void(std::string_view line)> other_line;
@@ -48,7 +50,8 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
 // (cli::exit_status: 128 + the signal when one stopped the run).
 // (tcpflow-reasm runs the loop itself: it logs packets and closes its --dump files
 // before finishing the output.)
+// `datagrams`, when set, also gets every whole datagram that is not TCP.
 int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Output& out, bool pass, bool stats,
-                     const std::function<void(cli::Summary&)>& add_stage_stats);
+                     const std::function<void(cli::Summary&)>& add_stage_stats, DatagramSink* datagrams = nullptr);
 
 }  // namespace nl
