@@ -177,9 +177,10 @@ int main(int argc, char** argv) {
   if (co.pass) h.other_line = [pass = nl::pass_lines(out)](std::string_view line, const std::string&, uint64_t) { pass(line); };
   h.idle = [&] { out.flush(); };
   // Live capture on a quiet interface: flows (and intervals) would otherwise only end
-  // when the next packet comes. Once a second of wall time, advance the table's clock
-  // to now minus a 1 s margin (packets still in the kernel buffer carry slightly older
-  // timestamps; they must not count as time running backwards), and flush. With
+  // when the next packet comes. Every 250 ms of wall time, advance the table's clock
+  // to now minus a 500 ms margin (packets not yet handed over, at most the capture's
+  // 100 ms block timeout old, carry older timestamps; they must not count as time
+  // running backwards), and flush: a flow ends within a second of its timeout. With
   // --interval from the start, so that empty intervals are written before any packet.
   int64_t last_tick = 0;
   h.live_idle = [&] {
@@ -187,9 +188,9 @@ int main(int argc, char** argv) {
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t ns = int64_t(now.tv_sec) * 1000000000LL + now.tv_nsec;
-    if (ns - last_tick < 1000000000LL) return;
+    if (ns - last_tick < 250000000LL) return;
     last_tick = ns;
-    int64_t at = ns - 1000000000LL;
+    int64_t at = ns - 500000000LL;
     table.advance(nl::Timestamp{at / 1000000000LL, uint32_t(at % 1000000000LL), 9});
     out.flush();
   };
