@@ -9,7 +9,9 @@
 # Env: BUILD (build dir with the binaries, default ./build), TOOLS (default: the
 #      five capturing tools), MODES (default "default immediate": the tool as
 #      it captures by default, then with --immediate-mode, libpcap's TPACKET_V2
-#      ring), EXTRA (more options for the tools, e.g. "-B 8192").
+#      ring), EXTRA (more options for the tools, e.g. "-B 8192"), ROUNDS (1):
+#      runs of each row (one table row each: on a shared machine one run can
+#      meet a burst of load the next does not).
 #
 # Needs root, iproute2, tcpreplay and tcpdump. tcpreplay and tcpdump are for this
 # benchmark only (not in scripts/deps.sh: no test needs them).
@@ -32,6 +34,7 @@ BUILD=${BUILD:-$root/build}
 TOOLS=${TOOLS:-pcap2pkt tcpflow-reasm httpextract tlssni flowstat}
 MODES=${MODES:-default immediate}
 EXTRA=${EXTRA:-}
+ROUNDS=${ROUNDS:-1}
 [ -s "$CAP" ] || { echo "live-drops: $CAP: no capture (make it with ../shared/bench/make_corpus.sh)" >&2; exit 1; }
 for t in ip tcpreplay tcpdump; do
   command -v "$t" > /dev/null || { echo "live-drops: $t is needed" >&2; exit 1; }
@@ -68,22 +71,24 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for rate in $RATES; do
   for tool in $TOOLS; do
     for mode in $MODES; do
-      opts=($EXTRA)
-      [ "$mode" = immediate ] && opts+=(--immediate-mode)
-      ip netns exec "$C" tcpdump -i vC -n -q -w /dev/null 2> "$WORK/tcpdump.err" &
-      tp=$!
-      ip netns exec "$C" "$BUILD/$tool" -i vC "${opts[@]}" > /dev/null 2> "$WORK/tool.err" &
-      np=$!
-      sleep 1  # both captures open
-      sent=$(ip netns exec "$R" tcpreplay -i vR --preload-pcap --mbps="$rate" "$CAP" 2>&1 |
-             awk '/Successful packets:/ { print $3 }')
-      sleep 1
-      kill -INT "$tp" "$np"
-      wait "$tp" "$np"
-      read -r tr td < <(counts "$WORK/tcpdump.err")
-      read -r nr nd < <(counts "$WORK/tool.err")
-      excess=$(awk -v n="$nd" -v t="$td" -v s="$sent" 'BEGIN { if (s > 0 && n ~ /^[0-9]+$/ && t ~ /^[0-9]+$/) printf "%.2f%%", 100 * (n - t) / s; else print "?" }')
-      echo "| $rate | $tool | $mode | ${sent:-?} | $tr | $td | $nr | $nd | $excess |"
+      for _ in $(seq "$ROUNDS"); do
+        opts=($EXTRA)
+        [ "$mode" = immediate ] && opts+=(--immediate-mode)
+        ip netns exec "$C" tcpdump -i vC -n -q -w /dev/null 2> "$WORK/tcpdump.err" &
+        tp=$!
+        ip netns exec "$C" "$BUILD/$tool" -i vC "${opts[@]}" > /dev/null 2> "$WORK/tool.err" &
+        np=$!
+        sleep 1  # both captures open
+        sent=$(ip netns exec "$R" tcpreplay -i vR --preload-pcap --mbps="$rate" "$CAP" 2>&1 |
+               awk '/Successful packets:/ { print $3 }')
+        sleep 1
+        kill -INT "$tp" "$np"
+        wait "$tp" "$np"
+        read -r tr td < <(counts "$WORK/tcpdump.err")
+        read -r nr nd < <(counts "$WORK/tool.err")
+        excess=$(awk -v n="$nd" -v t="$td" -v s="$sent" 'BEGIN { if (s > 0 && n ~ /^[0-9]+$/ && t ~ /^[0-9]+$/) printf "%.2f%%", 100 * (n - t) / s; else print "?" }')
+        echo "| $rate | $tool | $mode | ${sent:-?} | $tr | $td | $nr | $nd | $excess |"
+      done
     done
   done
 done
