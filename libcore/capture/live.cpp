@@ -134,7 +134,7 @@ bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
   pcap_set_promisc(p, opt.promiscuous ? 1 : 0);
   // As tcpdump: a short timeout rather than immediate mode, which keeps libpcap
   // on the TPACKET_V3 ring (at 100-400 Mbps on a veth, immediate mode's V2 ring
-  // dropped thousands of packets where this drops none; bench/live-drops.sh).
+  // dropped 5-63% of the packets where this dropped none; bench/RESULTS.md).
   pcap_set_timeout(p, 100);
   if (opt.immediate) pcap_set_immediate_mode(p, 1);
   if (opt.buffer_kib > 0) pcap_set_buffer_size(p, opt.buffer_kib * 1024);
