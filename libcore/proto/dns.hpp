@@ -64,7 +64,9 @@ namespace nl {
   /* TCP: the stream picked up mid-way, bytes skipped to find a message */     \
   X(tcp_resync)                                                                \
   /* TCP: the session ended inside a message */                                \
-  X(tcp_truncated)
+  X(tcp_truncated)                                                             \
+  /* the response was captured before its query (paired all the same) */       \
+  X(response_before_query)
 
 enum class DnsAnomaly : uint8_t {
 #define NETLINES_DNS_ANOMALY(name) name,

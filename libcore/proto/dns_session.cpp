@@ -109,7 +109,7 @@ void DnsSink::emit_pending(Flow& f, size_t i, DnsAnomalies extra) {
   DnsTransaction tx = std::move(f.pending[i].tx);
   f.pending.erase(f.pending.begin() + ptrdiff_t(i));
   --pending_;
-  tx.status = DnsStatus::unanswered;
+  tx.status = tx.has_query ? DnsStatus::unanswered : DnsStatus::unsolicited;
   tx.anomalies.merge(extra);
   emit(f, tx);
 }
@@ -192,38 +192,48 @@ void DnsSink::message(Flow& f, DnsMessage& m, const Timestamp& ts, bool from_cli
   uint64_t qk = question_key(m);
   if (!m.h.qr()) {
     ++stats_.queries;
-    for (Pending& p : f.pending)
-      if (p.tx.query.h.id == m.h.id && question_key(p.tx.query) == qk) {
-        ++p.tx.query_packets;
-        ++stats_.retransmitted_queries;
-        p.tx.anomalies.merge(extra);
+    for (size_t i = 0; i < f.pending.size(); ++i) {
+      Pending& p = f.pending[i];
+      if (p.tx.has_query) {
+        if (p.tx.query.h.id == m.h.id && question_key(p.tx.query) == qk) {
+          ++p.tx.query_packets;
+          ++stats_.retransmitted_queries;
+          p.tx.anomalies.merge(extra);
+          return;
+        }
+      } else if (p.tx.response.h.id == m.h.id && (qk == question_key(p.tx.response) || p.tx.response.questions.empty())) {
+        // The response came first (captures merged from several interfaces, clocks apart).
+        DnsTransaction tx = std::move(p.tx);
+        f.pending.erase(f.pending.begin() + ptrdiff_t(i));
+        --pending_;
+        tx.has_query = true;
+        tx.query = std::move(m);
+        tx.query_ts = ts;
+        tx.query_packets = 1;
+        tx.anomalies.bits &= ~(1u << unsigned(DnsAnomaly::unsolicited));
+        tx.anomalies.set(DnsAnomaly::response_before_query);
+        tx.anomalies.merge(extra);
+        tx.status = DnsStatus::answered;
+        if (f.answered.size() >= 32) f.answered.erase(f.answered.begin());
+        f.answered.push_back({tx.query.h.id, qk, t + opt_.timeout_nsec});
+        emit(f, tx);
         return;
       }
-    if (f.pending.size() >= opt_.max_pending_per_flow) {
-      DnsAnomalies a;
-      a.set(DnsAnomaly::evicted);
-      ++stats_.evicted_flow_cap;
-      emit_pending(f, 0, a);
     }
-    if (pending_ >= opt_.max_pending) evict_oldest_pending();
-    Pending p;
-    p.seq = next_seq_++;
-    p.tx.tcp = f.tcp;
-    p.tx.has_query = true;
-    p.tx.query = std::move(m);
-    p.tx.query_ts = ts;
-    p.tx.query_packets = 1;
-    p.tx.anomalies = extra;
-    deadlines_.push_back({t + opt_.timeout_nsec, f.no, p.seq});
-    f.pending.push_back(std::move(p));
-    ++pending_;
-    stats_.pending_peak = std::max<uint64_t>(stats_.pending_peak, pending_);
+    DnsTransaction tx;
+    tx.tcp = f.tcp;
+    tx.has_query = true;
+    tx.query = std::move(m);
+    tx.query_ts = ts;
+    tx.query_packets = 1;
+    tx.anomalies = extra;
+    hold(f, std::move(tx), t);
     return;
   }
   ++stats_.responses;
   for (size_t i = 0; i < f.pending.size(); ++i) {
     DnsTransaction& q = f.pending[i].tx;
-    if (q.query.h.id != m.h.id || (qk != 0 && question_key(q.query) != qk)) continue;
+    if (!q.has_query || q.query.h.id != m.h.id || (qk != 0 && question_key(q.query) != qk)) continue;
     DnsTransaction tx = std::move(q);
     f.pending.erase(f.pending.begin() + ptrdiff_t(i));
     --pending_;
@@ -247,8 +257,31 @@ void DnsSink::message(Flow& f, DnsMessage& m, const Timestamp& ts, bool from_cli
   std::erase_if(f.answered, [&](const Answered& a) { return a.until < t; });
   for (const Answered& a : f.answered)
     if (a.id == tx.response.h.id && (qk == 0 || a.question == qk)) tx.status = DnsStatus::duplicate;
-  tx.anomalies.set(tx.status == DnsStatus::duplicate ? DnsAnomaly::duplicate_response : DnsAnomaly::unsolicited);
-  emit(f, tx);
+  if (tx.status == DnsStatus::duplicate) {
+    tx.anomalies.set(DnsAnomaly::duplicate_response);
+    emit(f, tx);
+    return;
+  }
+  // Held like a query: its query may still come (a capture slightly out of order).
+  tx.anomalies.set(DnsAnomaly::unsolicited);
+  hold(f, std::move(tx), t);
+}
+
+void DnsSink::hold(Flow& f, DnsTransaction&& tx, int64_t t) {
+  if (f.pending.size() >= opt_.max_pending_per_flow) {
+    DnsAnomalies a;
+    a.set(DnsAnomaly::evicted);
+    ++stats_.evicted_flow_cap;
+    emit_pending(f, 0, a);
+  }
+  if (pending_ >= opt_.max_pending) evict_oldest_pending();
+  Pending p;
+  p.seq = next_seq_++;
+  p.tx = std::move(tx);
+  deadlines_.push_back({t + opt_.timeout_nsec, f.no, p.seq});
+  f.pending.push_back(std::move(p));
+  ++pending_;
+  stats_.pending_peak = std::max<uint64_t>(stats_.pending_peak, pending_);
 }
 
 void DnsSink::on_datagram(const Packet& p, const Decoded& d) {
@@ -262,7 +295,11 @@ void DnsSink::on_datagram(const Packet& p, const Decoded& d) {
   advance(p.ts.total_nsec());
   FlowKey k = flow_key_of(d);
   bool flipped;
-  FlowKey c = canonical(k, flipped);
+  // Pairing ignores the VLAN, as Zeek's connection key does: a query and its response
+  // may cross different VLANs (asymmetric routes); the ids are those of the first message.
+  FlowKey novlan = k;
+  novlan.vlan = 0;
+  FlowKey c = canonical(novlan, flipped);
   auto it = udp_.find(c);
   Flow* f;
   if (it == udp_.end()) {

@@ -12,8 +12,10 @@
 // response with the same id and question (or the same id, when the response has
 // no question) arrives; then one transaction is emitted. A query repeated while it
 // waits is a retransmission (counted, not a new transaction). A response no query
-// waits for is emitted alone: `duplicate_response` when it answers a query answered
-// within the timeout, `unsolicited` otherwise. A query still unanswered after
+// waits for is emitted alone: at once with `duplicate_response` when it answers a
+// query answered within the timeout; otherwise it waits as a query does, for a
+// query that comes after it (`response_before_query`), and is emitted `unsolicited`
+// when none has come by the timeout. A query still unanswered after
 // `timeout_nsec` of capture time, at the end of its TCP session or at the end of
 // input is emitted alone. Pending queries are capped per flow and in total (the
 // oldest goes first, emitted with `evicted`); UDP flows are capped and forgotten
@@ -151,6 +153,7 @@ class DnsSink : public SessionSink, public DatagramSink {
 
   void message(Flow& f, DnsMessage& m, const Timestamp& ts, bool from_client, DnsAnomalies extra);
   void emit(Flow& f, DnsTransaction& tx);
+  void hold(Flow& f, DnsTransaction&& tx, int64_t t);  // a query (or lone response) waits
   void emit_pending(Flow& f, size_t i, DnsAnomalies extra);  // removes it
   void advance(int64_t now);
   void evict_oldest_pending();
