@@ -55,8 +55,9 @@ void write_address(JsonWriter& w, Bytes b) {
 // A name inside rdata at `off`; false when it cannot be read within the rdata.
 bool rd_name(Ctx& c, size_t off, size_t end, std::string& out, size_t& after) {
   out.clear();
-  size_t e = read_dns_name(c.msg.first(end), off, out, c.an);
-  if (e == 0) return false;
+  // Pointers may lead anywhere in the message; the name in place must end in the rdata.
+  size_t e = read_dns_name(c.msg, off, out, c.an);
+  if (e == 0 || e > end) return false;
   after = e;
   return true;
 }

@@ -288,7 +288,8 @@ void DnsSink::on_datagram(const Packet& p, const Decoded& d) {
   if (d.l4 != L4::udp) return;
   ++stats_.udp_datagrams;
   bool port = dns_port(d.udp.sport) || dns_port(d.udp.dport);
-  if (!dns_plausible(d.payload, !port)) return;
+  // On DNS's ports even a message too short for a header is one (a record says so).
+  if (!dns_plausible(d.payload, !port) && !(port && !d.payload.empty())) return;
   parse_dns(d.payload, scratch_, d.payload_len);
   if (!port && (scratch_.anomalies.bits & kStructural)) return;
   ++stats_.udp_messages;
