@@ -355,9 +355,10 @@ void DnsSink::finish(EndReason) {
   flows_.clear();
 }
 
-void DnsSink::session_start(const SessionView& s) {
+void DnsSink::session_start(const SessionView&) {
+  // The state is made with the session's first bytes: sessions without data (a
+  // SYN flood) cost nothing.
   ++stats_.tcp_sessions;
-  tcp_[s.session_no] = std::make_unique<TcpState>();
 }
 
 DnsSink::Flow& DnsSink::tcp_flow(const SessionView& s, TcpState& st) {
@@ -472,7 +473,7 @@ void DnsSink::tcp_extract(const SessionView& s, TcpState& st, Dir dir, bool at_e
 
 void DnsSink::monologue(const SessionView& s, const MonologuePiece& p) {
   auto it = tcp_.find(s.session_no);
-  if (it == tcp_.end()) return;
+  if (it == tcp_.end()) it = tcp_.emplace(s.session_no, std::make_unique<TcpState>()).first;
   TcpState& st = *it->second;
   if (st.decided && !st.dns) return;
   advance(p.first_ts.total_nsec());
