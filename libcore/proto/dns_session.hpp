@@ -64,7 +64,7 @@ struct DnsOptions {
   int64_t flow_idle_nsec = 60'000'000'000;     // a UDP flow is forgotten after this (flowstat's udp timeout)
   size_t max_pending_per_flow = 256;
   size_t max_pending = 20'000;
-  size_t max_flows = 65536;                    // UDP flows and TCP sessions with DNS
+  size_t max_flows = 32768;                    // UDP flows kept for their flow_id (least recently seen out first)
 };
 
 struct DnsStats {
