@@ -5,7 +5,7 @@
 
 For each response tshark shows (id, first question name, rcode, A/AAAA/CNAME
 answers) a record must have the same id, question name and rcode, and every one
-of those answers among its answers. Prints one line per capture and the total;
+of those answers among its answers (a frame with several messages: among theirs). Prints one line per capture and the total;
 exits 1 when fewer than --min (default 0.98) of the responses are found.
 """
 import argparse
@@ -25,11 +25,14 @@ def tshark_responses(path):
         f += [""] * (6 - len(f))
         if not f[0]:
             continue
-        ident = int(f[0], 16) if f[0].startswith("0x") else int(f[0])
-        name = f[1].split(",")[0]
+        # Several messages in one frame (DNS over TCP): the fields of each, the
+        # answers of all of them together.
+        ids = [int(x, 16) if x.startswith("0x") else int(x) for x in f[0].split(",")]
+        names = f[1].split(",") + [""] * len(ids)
+        rcodes = (f[2] or "0").split(",") + ["0"] * len(ids)
         answers = {("A", x) for x in f[3].split(",") if x} | {("AAAA", x) for x in f[4].split(",") if x} | \
                   {("CNAME", x) for x in f[5].split(",") if x}
-        yield ident, name, int(f[2] or 0), answers
+        yield [(ident, names[i], int(rcodes[i])) for i, ident in enumerate(ids)], answers
 
 
 def main():
@@ -50,15 +53,21 @@ def main():
             ans = {(x["type_name"], x["rdata"]) for x in r["answers"]}
             have.append((r["id"], q, r["rcode"], ans))
         n = ok = 0
-        for ident, name, rcode, answers in tshark_responses(path):
-            n += 1
-            # tshark shows the root as <Root> and an empty question list as nothing.
-            want_name = {"<Root>": "."}.get(name, name)
-            if any(i == ident and (not name or q == want_name) and rc == rcode and answers <= ans
-                   for i, q, rc, ans in have):
-                ok += 1
-            else:
-                print(f"  missing: {path}: id {ident} {name!r} rcode {rcode} {sorted(answers)}", file=sys.stderr)
+        for msgs, answers in tshark_responses(path):
+            got = set()
+            hits = 0
+            for ident, name, rcode in msgs:
+                # tshark shows the root as <Root> and an empty question list as nothing.
+                want_name = {"<Root>": "."}.get(name, name)
+                match = [ans for i, q, rc, ans in have if i == ident and (not name or q == want_name) and rc == rcode]
+                if match:
+                    hits += 1
+                    got |= set().union(*match)
+            n += len(msgs)
+            if answers <= got:
+                ok += hits
+            if hits < len(msgs) or not answers <= got:
+                print(f"  missing: {path}: {msgs} {sorted(answers - got)}", file=sys.stderr)
         print(f"{path}: {ok}/{n}")
         total += n
         found += ok
