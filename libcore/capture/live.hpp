@@ -52,6 +52,7 @@ struct LiveOptions {
   bool promiscuous = true;
   int64_t count = 0;         // 0: no limit
   int buffer_mb = 0;         // 0: libpcap default
+  int fanout_group = 0;      // 1..65535: join this AF_PACKET fanout group (flow hash, defragmented)
 };
 
 struct LiveStats {

@@ -30,6 +30,7 @@ struct PacketLoopOptions {
   bool other_lines_checked = false;
   DecodeOptions decode;
   cli::ProgressMode progress = cli::ProgressMode::automatic;  // reading inputs (never for live capture)
+  ShardSpec shard;                   // --shard: packets of other shards go to other_shard
 
   // Takes what the user chose on the command line.
   void take(const cli::CaptureOptions& c) {
@@ -38,6 +39,7 @@ struct PacketLoopOptions {
     live = c.live;
     strict = c.strict;
     progress = c.progress;
+    shard = c.shard;
   }
 };
 
@@ -53,6 +55,9 @@ struct PacketLoopHandlers {
   std::function<void(std::string_view line, const std::string& file, uint64_t line_no)> other_line;
   // Called between inputs and at the end (e.g. to flush output).
   std::function<void()> idle;
+  // --shard: a packet of another shard, numbered but not handed on. Only for what
+  // every shard must see alike: the capture clock that times out flows.
+  std::function<void(const Packet&, Decoded&)> other_shard;
   // Live capture only: called after each wait (up to 100 ms) in which no packet came.
   std::function<void()> live_idle;
 };
