@@ -66,6 +66,10 @@ struct LiveStats {
 // of up to 100 ms in which no packet came, so a caller can act on wall time (expire
 // flows, flush output) on a quiet interface. Returns false and sets error (e.g.
 // "eth9: No such device exists", "you don't have permission to capture on that device").
+// Joins the packet socket `fd` to AF_PACKET fanout group `group` (PACKET_FANOUT_HASH
+// with PACKET_FANOUT_FLAG_DEFRAG). False and `error` when the kernel refuses.
+bool join_fanout(int fd, int group, std::string& error);
+
 bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
                   const std::function<void(const Packet&)>& on_packet, LiveStats& stats,
                   std::string& error, const std::function<void()>& on_idle = {});
