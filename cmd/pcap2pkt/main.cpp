@@ -1,5 +1,6 @@
 // pcap2pkt: one JSON line per packet of a capture (files, stdin or a live interface).
 #include <charconv>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
       if (!seen) first = p, seen = true;
       nl::CaptureWriter& w = *writers[split ? nl::shard_of(d, split) - 1 : 0];
       if (!w.write(p)) {
+        if (w.closed_pipe()) std::_Exit(nl::cli::kExitOk);  // `-w - | head`: a normal end
         nl::cli::error(w.error());
         write_failed = true;
       }
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
       write_failed = true;
     }
     if (!w->close() && !write_failed) {
+      if (w->closed_pipe()) std::_Exit(nl::cli::kExitOk);
       nl::cli::error(w->error());
       write_failed = true;
     }

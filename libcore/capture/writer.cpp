@@ -24,6 +24,7 @@ CaptureWriter::~CaptureWriter() { close(); }
 
 bool CaptureWriter::put(const void* data, size_t n) {
   if (n && std::fwrite(data, 1, n, file_) != n) {
+    closed_pipe_ = errno == EPIPE;
     error_ = path_ + ": " + std::strerror(errno);
     return false;
   }
@@ -115,7 +116,10 @@ bool CaptureWriter::write(const Packet& p) {
 bool CaptureWriter::close() {
   if (!file_) return error_.empty();
   bool ok = std::fflush(file_) == 0;
-  if (!ok && error_.empty()) error_ = path_ + ": " + std::strerror(errno);
+  if (!ok && error_.empty()) {
+    closed_pipe_ = errno == EPIPE;
+    error_ = path_ + ": " + std::strerror(errno);
+  }
   if (file_ != stdout && std::fclose(file_) != 0 && ok) {
     ok = false;
     error_ = path_ + ": " + std::strerror(errno);

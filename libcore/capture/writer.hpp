@@ -35,6 +35,8 @@ class CaptureWriter {
   // Flushes and closes; false on a write error.
   bool close();
   const std::string& error() const { return error_; }
+  // The write failed because the reader of a pipe went away (EPIPE): a normal end.
+  bool closed_pipe() const { return closed_pipe_; }
   const std::string& path() const { return path_; }
   // The format a packet's origin asks for: pcapng packets carry an interface id.
   static Format format_of(const Packet& p) { return p.interface >= 0 ? Format::pcapng : Format::pcap; }
@@ -50,6 +52,7 @@ class CaptureWriter {
   bool nano_ = false;      // pcap: nanosecond timestamps
   std::vector<std::pair<uint32_t, uint8_t>> interfaces_;  // pcapng: (link type, digits) per interface id
   std::string error_;
+  bool closed_pipe_ = false;
 };
 
 }  // namespace nl

@@ -110,6 +110,9 @@ union_equals_one() {
   [ "$(od -An -tx4 -N4 ns-1.cap | tr -d ' ')" = a1b23c4d ]
   pcap2pkt --split 2 -w 'ng-%d.cap' "$FIXTURES/http_keepalive.pcapng"
   [ "$(od -An -tx4 -N4 ng-1.cap | tr -d ' ')" = 0a0d0d0a ]
+  # -w - into a pipe closed early ends quietly, as records do.
+  run -0 --separate-stderr bash -c "pcap2pkt -w - \$(printf '$FIXTURES/tcp_zero_window.pcap %.0s' \$(seq 300)) | head -c 100 > /dev/null; exit \${PIPESTATUS[0]}"
+  [ -z "$stderr" ]
   run -2 pcap2pkt --split 2 -w share.cap "$FIXTURES/http_keepalive.pcapng"
   run -2 pcap2pkt --split 2 --shard 1/2 -w 'share-%d.cap' "$FIXTURES/http_keepalive.pcapng"
 }
