@@ -80,6 +80,17 @@ row flow-tcptrace     "tcptrace -n"                    "$SMALL" "" "tcptrace -n 
 row dns-netlines      "dnsextract F"                   "$BIG"   "" "$B/dnsextract $BIG >/dev/null"
 row dns-netlines-pipe "pcap2pkt F | dnsextract"        "$BIG"   "" "$B/pcap2pkt $BIG | $B/dnsextract >/dev/null"
 row dns-tshark        "tshark -Y dns -T fields"        "$SMALL" "" "$TS $SMALL -Y dns -T fields -e dns.id -e dns.qry.name -e dns.flags.rcode -e dns.a -e dns.aaaa -e dns.cname >/dev/null 2>&1"
+# Shards (docs/sharding.md): the CPU time of 4 shards one after another against one
+# run (each shard reads and hashes every packet); the wall time of 2 shards under
+# GNU parallel on 2 cores against one process; the one-pass split into files.
+for t in flowstat httpextract tlssni; do
+  row "shard-$t-1"    "$t F (one run)"                 "$BIG"   "" "$B/$t $BIG >/dev/null"
+  row "shard-$t-4cpu" "$t --shard k/4, k=1..4 in turn" "$BIG"   "" "for k in 1 2 3 4; do $B/$t --shard \$k/4 $BIG >/dev/null; done"
+done
+command -v parallel >/dev/null &&
+  row shard-httpextract-par2 "parallel -j2 httpextract --shard {}/2" "$BIG" "" "parallel -j2 $B/httpextract --shard {}/2 $BIG ::: 1 2 >/dev/null"
+row shard-split4      "pcap2pkt --split 4 -w (tmpfs)"  "$BIG"   "rm -f $OUTFS/netlines-share-*" "$B/pcap2pkt --split 4 -w $OUTFS/netlines-share-%d.pcap $BIG"
+rm -f "$OUTFS"/netlines-share-*
 rm -rf "$DUMP" "$TF" "$DIR/f.argus"
 
 # Ratios: each row against the read floor and, per job family, against tshark.

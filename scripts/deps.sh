@@ -6,6 +6,9 @@ PKGS="g++ cmake make pkg-config libpcap-dev nlohmann-json3-dev libcli11-dev doct
       clang libclang-rt-dev time postgresql sqlite3"
 # tests/cli/live.bats: network namespaces (iproute2), --line-buffered's writes (strace).
 PKGS="$PKGS iproute2 strace"
+# tests/cli/shard.bats and fanout.bats: GNU parallel (with rsync for --transferfile)
+# locally and over a throwaway sshd; tcpreplay onto a veth for the fanout workers.
+PKGS="$PKGS parallel rsync openssh-server openssh-client tcpreplay"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

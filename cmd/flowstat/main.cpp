@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
 
   // Fragments of datagrams never rebuilt become port-less flows flagged
   // fragments_incomplete, so every frame's bytes are in some flow record.
-  datagrams.on_dropped([&table](const nl::DroppedDatagram& g) {
+  datagrams.on_dropped([&table, &co](const nl::DroppedDatagram& g) {
+    if (nl::shard_of(g.src, g.dst, g.proto, co.shard.n) != co.shard.k) return table.advance(g.last);
     nl::IncompleteDatagram i;
     i.version = g.version;
     i.proto = g.proto;
@@ -173,6 +174,13 @@ int main(int argc, char** argv) {
   h.packet = [&](const nl::Packet& p, nl::Decoded& d) {
     if (dedup && dd.duplicate(p, d)) return;
     datagrams.feed(p, d, [&table](const nl::Packet& whole, const nl::Decoded& wd) { table.add(whole, wd); });
+  };
+  // --shard: the other shards' packets still move the clock that ends idle flows,
+  // and their fragments are rebuilt as here, so that the defragmenter's bounds and
+  // timeouts, and the clock its datagrams move, fall as in one whole run.
+  h.other_shard = [&](const nl::Packet& p, nl::Decoded& d) {
+    if ((d.ip.version != 4 && d.ip.version != 6) || (dedup && dd.duplicate(p, d))) return;
+    datagrams.feed(p, d, [&table](const nl::Packet& whole, const nl::Decoded&) { table.advance(whole.ts); });
   };
   if (co.pass) h.other_line = [pass = nl::pass_lines(out)](std::string_view line, const std::string&, uint64_t) { pass(line); };
   h.idle = [&] { out.flush(); };

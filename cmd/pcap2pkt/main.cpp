@@ -1,7 +1,12 @@
 // pcap2pkt: one JSON line per packet of a capture (files, stdin or a live interface).
 #include <charconv>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "libcore/capture/writer.hpp"
+#include "libcore/flow/shard.hpp"
 
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/options.hpp"
@@ -42,6 +47,17 @@ int main(int argc, char** argv) {
                                          .reads_json_lines = false});
   app.add_option("--payload", payload, "Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes)");
   app.add_flag("--checksums", loop.decode.verify_checksums, "Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)");
+  std::string write_path;
+  uint32_t split = 0;
+  app.add_option("-w,--write", write_path,
+                 "Write the packets read (those of --shard K/N, or of each --split share) as a capture to FILE\n"
+                 "('-': standard output) instead of JSON lines: pcap from pcap input, pcapng from pcapng")
+      ->type_name("FILE");
+  app.add_option("--split", split,
+                 "With -w PATTERN: split the input into N flow-consistent shares in one pass, share K written\n"
+                 "to PATTERN with %d replaced by K (as --shard K/N would keep)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096));
   nl::cli::add_version_flag(app);
   app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors,\n"
              "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
@@ -53,6 +69,14 @@ int main(int argc, char** argv) {
     return nl::cli::kExitUsage;
   }
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
+  if (split && write_path.find("%d") == std::string::npos) {
+    nl::cli::error("--split: needs -w PATTERN with %d (the share's number), as in -w 'share-%d.pcap'");
+    return nl::cli::kExitUsage;
+  }
+  if (split && co.shard.active()) {
+    nl::cli::error("--split and --shard: give one of them");
+    return nl::cli::kExitUsage;
+  }
   opt.time = co.time;
   loop.take(co);
 
@@ -60,11 +84,48 @@ int main(int argc, char** argv) {
   nl::DecodeStats dstats;
   nl::LiveStats lstats;
   nl::PacketLoopHandlers h;
-  h.record = [&opt](const nl::Packet& p, const nl::Decoded& d, std::string& text) {
-    nl::write_pkt_record(text, p, d, opt);
-  };
-  h.idle = [&] { out.flush(); };
+  // -w: captures instead of records; --split: one per share, chosen by the shard hash.
+  std::vector<std::unique_ptr<nl::CaptureWriter>> writers;
+  bool write_failed = false;
+  nl::Packet first;
+  bool seen = false;
+  if (!write_path.empty()) {
+    for (uint32_t k = 1; k <= std::max<uint32_t>(split, 1); ++k) {
+      std::string path = write_path;
+      if (split) path.replace(path.find("%d"), 2, std::to_string(k));
+      writers.push_back(std::make_unique<nl::CaptureWriter>(path));
+    }
+    h.packet = [&](const nl::Packet& p, nl::Decoded& d) {
+      if (write_failed) return;
+      if (!seen) first = p, seen = true;
+      nl::CaptureWriter& w = *writers[split ? nl::shard_of(d, split) - 1 : 0];
+      if (!w.write(p)) {
+        if (w.closed_pipe()) std::_Exit(nl::cli::kExitOk);  // `-w - | head`: a normal end
+        nl::cli::error(w.error());
+        write_failed = true;
+      }
+    };
+  } else {
+    h.record = [&opt](const nl::Packet& p, const nl::Decoded& d, std::string& text) {
+      nl::write_pkt_record(text, p, d, opt);
+    };
+    h.idle = [&] { out.flush(); };
+  }
   int status = nl::run_packet_loop(loop, h, dstats, &lstats);
+  // Every share gets its file, empty or not, so that a job per share finds one.
+  if (!seen) first.linktype = nl::linktype::ethernet;
+  for (auto& w : writers) {
+    if (!write_failed && !w->is_open() && !w->open(nl::CaptureWriter::format_of(first), first)) {
+      nl::cli::error(w->error());
+      write_failed = true;
+    }
+    if (!w->close() && !write_failed) {
+      if (w->closed_pipe()) std::_Exit(nl::cli::kExitOk);
+      nl::cli::error(w->error());
+      write_failed = true;
+    }
+  }
+  if (write_failed && status == nl::cli::kExitOk) status = nl::cli::kExitInput;
   out.finish();
   bool live = !loop.live.interface.empty();
   if (live) nl::print_capture_counts(lstats);

@@ -145,6 +145,10 @@ bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
     error = activate_error(dev, rc, p);
     return false;
   }
+  if (opt.fanout_group && !join_fanout(pcap_fileno(p), opt.fanout_group, error)) {
+    error = dev + ": " + error;
+    return false;
+  }
   if (!opt.filter.empty()) {
     bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
     if (pcap_lookupnet(dev.c_str(), &net, &mask, errbuf) != 0) mask = PCAP_NETMASK_UNKNOWN;

@@ -58,6 +58,7 @@ struct LiveOptions {
   bool immediate = false;
   // Told while the capture goes on ("capture on vB: interface down"); may be empty.
   std::function<void(const std::string&)> notice;
+  int fanout_group = 0;      // 1..65535: join this AF_PACKET fanout group (flow hash, defragmented)
 };
 
 struct LiveStats {
@@ -75,6 +76,10 @@ struct LiveStats {
 // interface that goes down and comes back is told once each way on stderr; the
 // capture goes on. Returns false and sets error (e.g.
 // "eth9: No such device exists", "you don't have permission to capture on that device").
+// Joins the packet socket `fd` to AF_PACKET fanout group `group` (PACKET_FANOUT_HASH
+// with PACKET_FANOUT_FLAG_DEFRAG). False and `error` when the kernel refuses.
+bool join_fanout(int fd, int group, std::string& error);
+
 bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
                   const std::function<void(const Packet&)>& on_packet, LiveStats& stats,
                   std::string& error, const std::function<void()>& on_idle = {});

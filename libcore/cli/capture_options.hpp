@@ -7,6 +7,7 @@
 
 #include "libcore/capture/live.hpp"
 #include "libcore/cli/progress.hpp"
+#include "libcore/flow/shard.hpp"
 #include "libcore/time.hpp"
 
 namespace nl::cli {
@@ -25,6 +26,9 @@ struct CaptureOptions {
   // As typed, checked by check_capture_options.
   std::string time_text = "iso";
   bool no_promisc = false;
+  // --shard K/N: keep only the flows of shard K (flow/shard.hpp); as typed, then parsed.
+  std::string shard_text;
+  ShardSpec shard;
 };
 
 }  // namespace nl::cli

@@ -83,6 +83,13 @@ void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSe
   app.add_option("--community-id-seed", o.community_id_seed, "Seed of the Community ID hash (default 0), as set in Zeek or Suricata")
       ->check(CLI::Range(0, 65535));
   app.add_flag("--stats", o.stats, "Print counters on stderr at the end");
+  app.add_option("--shard", o.shard_text,
+                 "Keep only the flows of shard K of N (both directions, every fragment; docs/sharding.md)")
+      ->type_name("K/N");
+  app.add_option("--fanout", o.live.fanout_group,
+                 "Live capture: join the kernel's AF_PACKET fanout group ID (flow hash, defragmented), one worker of N")
+      ->type_name("ID")
+      ->check(CLI::Range(1, 65535));
   add_progress_options(app, o.progress);
 }
 
@@ -102,6 +109,19 @@ bool check_capture_options(CaptureOptions& o) {
       error("bad filter expression: " + err);
       return false;
     }
+  }
+  if (!o.shard_text.empty()) {
+    std::string err;
+    if (!parse_shard(o.shard_text, o.shard, err)) {
+      error(err);
+      return false;
+    }
+    // Records passed through unchanged belong to no flow: shard 1 writes them, once.
+    if (o.shard.k != 1) o.pass = false;
+  }
+  if (o.live.fanout_group && o.live.interface.empty()) {
+    error("--fanout: only with live capture (-i IFACE)");
+    return false;
   }
   set_community_id_seed(o.community_id_seed);
   o.live.filter = o.filter;

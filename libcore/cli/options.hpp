@@ -1,7 +1,7 @@
 // Option parsing: the one part of libcore that includes CLI11. Every binary
 // declares its own options here and takes the options every capture reader shares
 // (inputs, -f, -i, -c, -s, -p, -B, --immediate-mode, --line-buffered, --time,
-// --strict, --pass, --stats, --progress) from
+// --strict, --pass, --stats, --shard, --fanout, --progress) from
 // add_capture_options, so they read and behave the same in every tool.
 #pragma once
 #include <cstdint>

@@ -4,9 +4,10 @@ namespace nl {
 
 void DecodeStats::describe(std::string& out) const {
   auto line = [&out](const std::string& k, uint64_t v) { out += "  " + k + ": " + std::to_string(v) + "\n"; };
-  line("packets_read", packets + filtered_out);
+  line("packets_read", packets + filtered_out + other_shard);
   line("bytes", bytes);
   if (filtered_out) line("filtered_out", filtered_out);
+  if (other_shard) line("other_shard", other_shard);
   line("packets_decoded", packets);
   line("decoded_clean", clean);
   line("with_anomalies", with_anomalies);

@@ -14,6 +14,7 @@ struct DecodeStats {
   uint64_t packets = 0;          // decoded (passed the filter)
   uint64_t bytes = 0;            // captured bytes read
   uint64_t filtered_out = 0;     // rejected by the BPF filter
+  uint64_t other_shard = 0;      // --shard: decoded, of another shard, not counted below
   uint64_t clean = 0;            // decoded without any anomaly
   uint64_t with_anomalies = 0;
   uint64_t non_ip_records = 0;   // pkt JSON records without an IP layer (nothing to rebuild)

@@ -735,15 +735,8 @@ void TcpReassembler::expire(const Timestamp& now) {
   }
 }
 
-void TcpReassembler::feed(const Packet& p, const Decoded& d) {
-  ++stats_.packets;
-  if (d.ip.version == 0 || d.l4 != L4::tcp || d.ip.fragment) {
-    if (d.ip.fragment) ++stats_.fragments_ignored;
-    else ++stats_.non_tcp;
-    return;
-  }
-  ++stats_.tcp_packets;
-  const int64_t t = p.ts.total_nsec();
+void TcpReassembler::tick(const Timestamp& ts) {
+  const int64_t t = ts.total_nsec();
   if (t > now_nsec_) now_nsec_ = t;
   if (last_expire_nsec_ == INT64_MIN) last_expire_nsec_ = now_nsec_;
   if (now_nsec_ - last_expire_nsec_ >= kExpireEveryNsec) {
@@ -752,6 +745,21 @@ void TcpReassembler::feed(const Packet& p, const Decoded& d) {
     now.nsec = uint32_t(now_nsec_ % 1000000000LL);
     expire(now);
   }
+}
+
+void TcpReassembler::advance(const Packet& p, const Decoded& d) {
+  if (d.ip.version != 0 && d.l4 == L4::tcp && !d.ip.fragment) tick(p.ts);
+}
+
+void TcpReassembler::feed(const Packet& p, const Decoded& d) {
+  ++stats_.packets;
+  if (d.ip.version == 0 || d.l4 != L4::tcp || d.ip.fragment) {
+    if (d.ip.fragment) ++stats_.fragments_ignored;
+    else ++stats_.non_tcp;
+    return;
+  }
+  ++stats_.tcp_packets;
+  tick(p.ts);
 
   FlowKey k = flow_key_of(d);
   bool flipped = false;

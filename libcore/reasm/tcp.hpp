@@ -131,6 +131,9 @@ class TcpReassembler {
   // Ends sessions idle for longer than the timeout at capture time `now` (feed calls
   // this once per second of capture time).
   void expire(const Timestamp& now);
+  // The clock part of feed() alone, for a TCP packet this process does not handle
+  // (another --shard's): timeouts then fall where they fall in a run with every packet.
+  void advance(const Packet& p, const Decoded& d);
 
   Stats stats() const { return stats_; }
   size_t live_sessions() const { return table_.size(); }
@@ -149,6 +152,7 @@ class TcpReassembler {
   // acknowledged, else moves it to the closing list (close_grace_nsec).
   void check_closed(Session* s);
   void process(Session* s, Dir dir, const Packet& p, const Decoded& d);
+  void tick(const Timestamp& ts);  // moves the clock; expires once per kExpireEveryNsec
 
   SessionSink& sink_;
   TcpOptions opt_;

@@ -72,6 +72,11 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
           Packet q = p;
           q.number = ++number;
           decode_frame(q.linktype, q.data, q.origlen, d, opt.decode);
+          if (!in_shard(d, opt.shard)) {
+            ++stats.other_shard;
+            if (h.other_shard) h.other_shard(q, d);
+            return;
+          }
           stats.count(q, d);
           deliver(q, d);
           out.tick();
@@ -103,13 +108,14 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   ropt.need_payload = opt.need_payload;
   ropt.strict = opt.strict;
   ropt.decode = opt.decode;
+  ropt.shard = opt.shard;
   ropt.skim_other_lines = opt.other_lines_checked;
   ropt.thread = ReadAhead::use_thread(inputs);
   if (ropt.thread && h.record) ropt.format = h.record;
   ropt.share_lines = ropt.thread && !opt.strict && !ropt.format;
   // Lines handed over unread are parsed here, into `local`.
   // Its lines are the raw_line events' text, handled before the ring slot is reused.
-  LineDecoder lines(opt.filter, opt.need_payload, opt.decode, opt.other_lines_checked, true);
+  LineDecoder lines(opt.filter, opt.need_payload, opt.decode, opt.other_lines_checked, true, opt.shard);
   InputEvent local;
   bool filter_reported = false;          // by this thread's decoder, for the current input
   size_t filter_error_shown = SIZE_MAX;  // input whose filter error is on stderr already
@@ -129,7 +135,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
       local.bytes_read = ev->bytes_read;
       ev = &local;
     }
-    if (prog && (ev->kind == Kind::packet || ev->kind == Kind::filtered || ev->kind == Kind::no_ip ||
+    if (prog && (ev->kind == Kind::packet || ev->kind == Kind::other_shard || ev->kind == Kind::filtered || ev->kind == Kind::no_ip ||
                  ev->kind == Kind::other_line || ev->kind == Kind::line_error || ev->kind == Kind::line_too_long)) {
       ev->from_json ? prog->record(ev->bytes_read) : prog->packet(ev->bytes_read);
     }
@@ -153,6 +159,11 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         } else {
           deliver(ev->packet, ev->decoded);
         }
+        break;
+      case Kind::other_shard:
+        ++number;  // numbered as in the unsharded run
+        ++stats.other_shard;
+        if (h.other_shard) h.other_shard(ev->packet, ev->decoded);
         break;
       case Kind::filtered:
         ++number;

@@ -31,6 +31,7 @@ struct PacketLoopOptions {
   DecodeOptions decode;
   cli::ProgressMode progress = cli::ProgressMode::automatic;  // reading inputs (never for live capture)
   bool line_buffered = false;        // a flush per record (else see cli::Output::set_live)
+  ShardSpec shard;                   // --shard: packets of other shards go to other_shard
 
   // Takes what the user chose on the command line.
   void take(const cli::CaptureOptions& c) {
@@ -40,6 +41,7 @@ struct PacketLoopOptions {
     strict = c.strict;
     progress = c.progress;
     line_buffered = c.line_buffered;
+    shard = c.shard;
   }
 };
 
@@ -55,6 +57,9 @@ struct PacketLoopHandlers {
   std::function<void(std::string_view line, const std::string& file, uint64_t line_no)> other_line;
   // Called between inputs and at the end (e.g. to flush output).
   std::function<void()> idle;
+  // --shard: a packet of another shard, numbered but not handed on. Only for what
+  // every shard must see alike: the capture clock that times out flows.
+  std::function<void(const Packet&, Decoded&)> other_shard;
   // Live capture only: called after each wait (up to 100 ms) in which no packet came.
   std::function<void()> live_idle;
 };

@@ -34,11 +34,12 @@ bool passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) 
 }  // namespace
 
 LineDecoder::LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types,
-                         bool lines_outlive_events)
+                         bool lines_outlive_events, ShardSpec shard)
     : bpf_(std::make_unique<BpfFilterSet>(filter)),
       need_payload_(need_payload),
       decode_(decode),
-      lines_outlive_events_(lines_outlive_events) {
+      lines_outlive_events_(lines_outlive_events),
+      shard_(shard) {
   if (skim_other_types) reader_.skim_other_types();
 }
 LineDecoder::~LineDecoder() = default;
@@ -52,6 +53,7 @@ void LineDecoder::fill(std::string_view line, InputEvent& ev, bool& filter_repor
       if (passes(*bpf_, ev.packet, ev, filter_reported)) {
         ev.kind = InputEvent::Kind::packet;
         decode_frame(ev.packet.linktype, ev.packet.data, ev.packet.origlen, ev.decoded, decode_);
+        if (!in_shard(ev.decoded, shard_)) ev.kind = InputEvent::Kind::other_shard;
       }
       return;
     case PktReadStatus::not_pkt:
@@ -80,7 +82,7 @@ struct ReadAhead::Producer {
   explicit Producer(ReadAheadOptions o)
       : opt(std::move(o)),
         bpf(opt.filter),
-        lines(opt.filter, opt.need_payload, opt.decode, opt.skim_other_lines, !opt.thread) {
+        lines(opt.filter, opt.need_payload, opt.decode, opt.skim_other_lines, !opt.thread, opt.shard) {
     if (opt.inputs.empty()) opt.inputs.push_back("-");
   }
 
@@ -155,6 +157,11 @@ struct ReadAhead::Producer {
     ev.kind = InputEvent::Kind::packet;
     Packet& p = ev.packet;
     decode_packet(p, ev.decoded, opt.decode);
+    // The shard filter comes first, before any formatting or per-flow work.
+    if (!in_shard(ev.decoded, opt.shard)) {
+      ev.kind = InputEvent::Kind::other_shard;
+      return;
+    }
     // Formats here while the caller is behind (a backlog in the ring), so each
     // thread ends up with the share of the formatting that keeps both busy.
     if (opt.format && backlog > kRing / 4) {

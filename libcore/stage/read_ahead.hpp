@@ -19,6 +19,7 @@
 
 #include "libcore/stage/input.hpp"
 #include "libcore/decode/packet.hpp"
+#include "libcore/flow/shard.hpp"
 #include "libcore/record/pkt.hpp"
 
 namespace nl {
@@ -28,6 +29,7 @@ struct InputEvent {
     begin_input,   // input `input` opened (text: its display name)
     open_failed,   // text: why
     packet,        // packet (numbered) + decoded; from_json: it came from a pcap2pkt line
+    other_shard,   // like packet, but of another shard than ReadAheadOptions::shard
     filtered,      // a packet the filter rejected; text: a filter error to report once, or empty
     no_ip,         // a pkt line without an IP layer
     other_line,    // text: a JSON line of another record type
@@ -64,6 +66,7 @@ struct ReadAheadOptions {
   bool need_payload = true;
   bool strict = false;              // a bad JSON line ends its input
   DecodeOptions decode;
+  ShardSpec shard;                  // packets of other shards come as other_shard, unformatted
   bool thread = true;               // false: everything on the caller's thread
   // A pure function from a decoded packet to its output. When set, the reading
   // thread formats packets while the caller lags behind (the caller formats the
@@ -88,7 +91,7 @@ class LineDecoder {
   // line stays valid until its event is handled, so an other_line event points
   // at it rather than copying it (a stage's whole input, on piped session records).
   LineDecoder(const std::string& filter, bool need_payload, DecodeOptions decode, bool skim_other_types = false,
-              bool lines_outlive_events = false);
+              bool lines_outlive_events = false, ShardSpec shard = {});
   ~LineDecoder();
   // `filter_reported`: a filter error was already reported for this input.
   void fill(std::string_view line, InputEvent& ev, bool& filter_reported);
@@ -101,6 +104,7 @@ class LineDecoder {
   bool need_payload_;
   DecodeOptions decode_;
   bool lines_outlive_events_;
+  ShardSpec shard_;
 };
 
 class ReadAhead {

@@ -8,6 +8,31 @@
 
 namespace nl {
 
+namespace {
+
+// Passes on the calls about sessions of one shard (--shard), read back from
+// tcpflow-reasm's records: every record carries the session's addresses.
+class ShardSessionSink : public SessionSink {
+ public:
+  ShardSessionSink(SessionSink& next, ShardSpec shard) : next_(next), shard_(shard) {}
+  void session_start(const SessionView& s) override {
+    if (mine(s)) next_.session_start(s);
+  }
+  void monologue(const SessionView& s, const MonologuePiece& p) override {
+    if (mine(s)) next_.monologue(s, p);
+  }
+  void session_end(const SessionView& s, const SessionEnd& e) override {
+    if (mine(s)) next_.session_end(s, e);
+  }
+
+ private:
+  bool mine(const SessionView& s) const { return shard_of(s.key.src, s.key.dst, s.key.proto, shard_.n) == shard_.k; }
+  SessionSink& next_;
+  ShardSpec shard_;
+};
+
+}  // namespace
+
 void SessionLoopStats::describe(std::string& out) const {
   describe_capture(capture, out);
   decode.describe(out);
@@ -21,7 +46,9 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
   dopt.decode = opt.packets.decode;
   DatagramPath datagrams(dopt);
   TcpReassembler tcp(*h.sink, opt.tcp);
-  SessionRecordReader reader(*h.sink);
+  // tcpflow-reasm records of other shards stop at the shard's gate.
+  ShardSessionSink shard_gate(*h.sink, opt.packets.shard);
+  SessionRecordReader reader(opt.packets.shard.active() ? static_cast<SessionSink&>(shard_gate) : *h.sink);
   int reader_status = cli::kExitOk;
   LineProblems problems;  // session records: told once per cause, counted
   std::string type, message;
@@ -40,6 +67,11 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
     });
   };
   ph.idle = h.idle;
+  // Another shard's packets: only the clocks move. Its fragments are rebuilt as
+  // here, so that the defragmenter's bounds and timeouts fall as in one whole run.
+  ph.other_shard = [&](const Packet& p, Decoded& d) {
+    datagrams.feed(p, d, [&](const Packet& whole, const Decoded& wd) { tcp.advance(whole, wd); });
+  };
   // Lines that are not pkt records: tcpflow-reasm records, or others to pass through.
   ph.other_line = [&](std::string_view line, const std::string& file, uint64_t line_no) {
     if (!opt.accept_session_jsonl) {
