@@ -67,6 +67,38 @@ void write_server(JsonWriter& w, const ServerHello& sh) {
   w.end_object();
 }
 
+void write_cid(JsonWriter& w, std::string_view k, const QuicCid& c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char b[40];
+  for (unsigned i = 0; i < c.len; ++i) {
+    b[2 * i] = kHex[c.b[i] >> 4];
+    b[2 * i + 1] = kHex[c.b[i] & 15];
+  }
+  w.field_str(k, std::string_view(b, 2 * size_t(c.len)));
+}
+
+void write_quic(JsonWriter& w, const QuicHelloInfo& q) {
+  w.begin_object();
+  static constexpr char kHex[] = "0123456789abcdef";
+  char v[10] = {'0', 'x'};
+  for (int i = 0; i < 8; ++i) v[2 + i] = kHex[q.version >> (28 - 4 * i) & 15];
+  w.field_str("version", std::string_view(v, 10));
+  w.field_str("version_name", quic_version_name(q.version));
+  write_cid(w, "dcid", q.dcid);
+  write_cid(w, "scid", q.scid);
+  if (q.has_server_scid) write_cid(w, "server_scid", q.server_scid);
+  else w.field_null("server_scid");
+  w.field_bool("retry", q.retry);
+  w.field("packets", q.packets);
+  w.field("datagrams", q.datagrams);
+  w.key("anomalies");
+  w.begin_array();
+  for (unsigned i = 0; i < unsigned(QuicAnomaly::count_); ++i)
+    if (q.anomalies.has(QuicAnomaly(i))) w.string(quic_anomaly_name(QuicAnomaly(i)));
+  w.end_array();
+  w.end_object();
+}
+
 }  // namespace
 
 void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeResult& r, TimeFormat tf) {
@@ -136,7 +168,9 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
     std::string ja3 = ja3_string(ch);
     w.field_str("ja3", ja3);
     w.field_str("ja3_hash", md5_hex(ja3));
-    Ja4 j = ja4_fingerprint(ch);
+    Ja4 j = ja4_fingerprint(ch, r.transport == TlsTransport::quic ? 'q'
+                                : r.transport == TlsTransport::dtls ? 'd'
+                                                                    : 't');
     w.field_str("ja4", j.ja4);
     w.field_str("ja4_r", j.ja4_r);
   } else {
@@ -148,6 +182,9 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   w.field_or_null("server", r.has_server, [&] { write_server(w, r.server); });
   write_anomalies(w, "anomalies", r.anomalies);
   write_anomalies(w, "server_anomalies", r.server_anomalies);
+  w.field_str("transport", tls_transport_name(r.transport));
+  w.field_or_null("starttls", r.starttls != nullptr, [&] { w.string(r.starttls); });
+  w.field_or_null("quic", r.transport == TlsTransport::quic, [&] { write_quic(w, r.quic); });
   w.end_object();
   w.end_object();
 }

@@ -9,16 +9,52 @@
 // handshake message after its hellos, at a gap, or at malformed framing; buffering
 // is bounded (one record, one hello of at most TlsLimits::max_handshake bytes).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
+#include "libcore/proto/quic.hpp"
 #include "libcore/proto/tls.hpp"
 #include "libcore/reasm/session.hpp"
 
 namespace nl {
+
+// Where the hello travelled: a TCP stream (tcp), QUIC Initial packets (quic), DTLS
+// records over UDP (dtls).
+enum class TlsTransport : uint8_t { tcp, quic, dtls };
+inline const char* tls_transport_name(TlsTransport t) {
+  return t == TlsTransport::quic ? "quic" : t == TlsTransport::dtls ? "dtls" : "tcp";
+}
+
+// A connection ID as seen on the wire (at most 20 bytes in v1 and v2).
+struct QuicCid {
+  uint8_t len = 0;
+  uint8_t b[20] = {};
+  void set(Bytes v) {
+    len = uint8_t(v.size() < sizeof b ? v.size() : sizeof b);
+    for (size_t i = 0; i < len; ++i) b[i] = v[i];
+  }
+  Bytes bytes() const { return {b, len}; }
+  friend bool operator==(const QuicCid& x, const QuicCid& y) {
+    return x.len == y.len && std::equal(x.b, x.b + x.len, y.b);
+  }
+};
+
+// The QUIC side of a hello found in Initial packets.
+struct QuicHelloInfo {
+  uint32_t version = 0;
+  QuicCid dcid;             // the client's Destination Connection ID (the Initial keys' input)
+  QuicCid scid;             // the client's Source Connection ID
+  QuicCid server_scid;      // the server's Source Connection ID, when a server Initial was decrypted
+  bool has_server_scid = false;
+  bool retry = false;       // the hello follows a Retry
+  uint32_t packets = 0;     // client Initial packets that carried CRYPTO bytes of the hello
+  uint32_t datagrams = 0;   // client datagrams those packets came in
+  QuicAnomalies anomalies;
+};
 
 struct TlsHandshakeResult {
   uint32_t hello_no = 1;              // 1-based within the session (2 after a HelloRetryRequest)
@@ -30,6 +66,9 @@ struct TlsHandshakeResult {
   bool has_server = false;
   ServerHello server;
   TlsAnomalies server_anomalies;      // server direction: framing + hello
+  TlsTransport transport = TlsTransport::tcp;
+  const char* starttls = nullptr;     // how TLS started inside another protocol, else null
+  QuicHelloInfo quic;                 // transport == quic
 };
 
 struct TlsLimits {
