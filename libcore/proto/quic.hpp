@@ -103,14 +103,18 @@ struct QuicKeys {
 };
 
 // RFC 9001 5.2 / RFC 9369 3.3.1: the Initial keys of one side from the client's
-// first Destination Connection ID. False for an unknown version or a crypto failure.
+// first Destination Connection ID. False for an unknown version, an empty DCID or a
+// crypto failure. In two steps: the initial secret (shared by both sides), then
+// one side's keys from it.
 bool quic_initial_keys(uint32_t version, Bytes dcid, bool server, QuicKeys& out);
+bool quic_initial_secret(uint32_t version, Bytes dcid, uint8_t out[32]);
+bool quic_keys_from_secret(uint32_t version, const uint8_t initial[32], bool server, QuicKeys& out);
 
 // Removes header protection and decrypts one Initial packet: `pkt` is the packet's
-// bytes (h.size of them, a copy the call may change), h its parsed header.
-// On success `plain` holds the payload (frames) and pn the packet number.
-bool quic_decrypt_packet(const QuicKeys& k, const QuicLongHeader& h, uint8_t* pkt, std::vector<uint8_t>& plain,
-                         uint64_t& pn);
+// bytes (h.size of them, left as they are), h its parsed header. On success
+// `plain` holds the payload (frames) and pn the packet number.
+bool quic_decrypt_packet(const QuicKeys& k, const QuicLongHeader& h, const uint8_t* pkt,
+                         std::vector<uint8_t>& plain, uint64_t& pn);
 
 // Walks the frames of a decrypted Initial, calling on_crypto(offset, data) for
 // each CRYPTO frame. False (and QuicAnomaly::bad_frame) at a frame cut short or of a
@@ -130,7 +134,13 @@ bool walk_quic_initial_frames(Bytes payload, F&& on_crypto) {
     uint64_t type;
     if (!read_quic_varint(r, type)) return false;
     switch (type) {
-      case 0x00:  // PADDING
+      case 0x00: {  // PADDING: often a thousand of them, skipped as a run
+        Bytes rest = r.rest();
+        size_t n = 0;
+        while (n < rest.size() && rest[n] == 0) ++n;
+        r.skip(n);
+        continue;
+      }
       case 0x01:  // PING
         continue;
       case 0x02:

@@ -59,6 +59,7 @@ struct QuicSink::Conn {
   SessionView view;            // key oriented client -> server
   uint32_t version = 0;
   QuicCid odcid;               // the client's first DCID: both sides' Initial keys come from it
+  uint8_t initial[32] = {};     // initial secret: the server's keys come from it when needed
   QuicKeys ck{}, sk{};
   bool sk_ok = false;
   CryptoStream cs, ss;
@@ -70,14 +71,24 @@ struct QuicSink::Conn {
   int64_t last_ns = 0;
   size_t buffered = 0;          // bytes the two streams held when last counted in the sink's total
 
-  void start_hello(uint32_t v, Bytes dcid, const QuicKeys& keys, uint32_t hello_no) {
+  void start_hello(uint32_t v, Bytes dcid, const uint8_t secret[32], const QuicKeys& keys, uint32_t hello_no) {
     version = v;
     odcid.set(dcid);
+    std::memcpy(initial, secret, 32);
     ck = keys;
     sk_ok = false;
     cs.clear();
     ss.clear();
-    res = {};
+    // Field by field, so the hello's vectors keep their capacity when a state is reused.
+    res.client.clear();
+    res.client.record_version = 0;
+    res.server.clear();
+    res.server.record_version = 0;
+    res.hello_parsed = res.has_server = false;
+    res.client_hello_records = 0;
+    res.anomalies = res.server_anomalies = {};
+    res.first_ts = {};
+    res.quic = {};
     res.hello_no = hello_no;
     res.transport = TlsTransport::quic;
     res.quic.version = v;
@@ -88,7 +99,9 @@ struct QuicSink::Conn {
   }
 };
 
-QuicSink::QuicSink(Emit emit, const QuicLimits& limits) : emit_(std::move(emit)), limits_(limits) {}
+QuicSink::QuicSink(Emit emit, const QuicLimits& limits) : emit_(std::move(emit)), limits_(limits) {
+  conns_.reserve(std::min<size_t>(limits_.max_connections, 4096));
+}
 QuicSink::~QuicSink() = default;
 
 void QuicSink::on_datagram(const Packet& p, const Decoded& d) {
@@ -144,15 +157,16 @@ void QuicSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
       if (!c) {
         // A new 5-tuple: only a client's Initial decrypts with keys from its own DCID.
         QuicKeys keys;
-        pkt_.assign(rest.begin(), rest.begin() + h.size);
+        uint8_t secret[32];
         uint64_t pn;
-        if (!quic_initial_keys(h.version, h.dcid, false, keys) ||
-            !quic_decrypt_packet(keys, h, pkt_.data(), plain_, pn)) {
+        if (!quic_initial_secret(h.version, h.dcid, secret) ||
+            !quic_keys_from_secret(h.version, secret, false, keys) ||
+            !quic_decrypt_packet(keys, h, rest.data(), plain_, pn)) {
           ++stats_.decrypt_failed;
           break;  // the rest of the datagram cannot be told apart from noise either
         }
         c = &conn_for(canon, k, ts);
-        c->start_hello(h.version, h.dcid, keys, 1);
+        c->start_hello(h.version, h.dcid, secret, keys, 1);
         ++stats_.decrypted;
         client_initial(*c, h, plain_, ts, counted);
       } else {
@@ -178,12 +192,23 @@ void QuicSink::account(Conn& c) {
 void QuicSink::drop(std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash>::iterator it) {
   emit(*it->second, true);
   account(*it->second);
+  if (pool_.size() < 1024) pool_.push_back(std::move(it->second));
   conns_.erase(it);
 }
 
 QuicSink::Conn& QuicSink::conn_for(const FlowKey& canon, const FlowKey& oriented, const Timestamp& ts) {
   if (conns_.size() >= limits_.max_connections) evict_some();
-  auto c = std::make_unique<Conn>();
+  std::unique_ptr<Conn> c;
+  if (!pool_.empty()) {
+    c = std::move(pool_.back());
+    pool_.pop_back();
+    c->view = {};
+    c->retry_seen = false;
+    c->last_dgram = 0;
+    c->buffered = 0;
+  } else {
+    c = std::make_unique<Conn>();
+  }
   c->view.session_no = ++session_no_;
   c->view.key = oriented;
   c->view.start = ts;
@@ -200,8 +225,7 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
                       bool& counted) {
   uint64_t pn;
   if (from_client) {
-    pkt_.assign(pkt.begin(), pkt.end());
-    if (quic_decrypt_packet(c.ck, h, pkt_.data(), plain_, pn)) {
+    if (quic_decrypt_packet(c.ck, h, pkt.data(), plain_, pn)) {
       ++stats_.decrypted;
       client_initial(c, h, plain_, ts, counted);
       return;
@@ -209,9 +233,9 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
     // Keys that do not fit: a new connection on the same 5-tuple, or the Initial
     // after a Retry, both with keys from this packet's DCID.
     QuicKeys keys;
-    pkt_.assign(pkt.begin(), pkt.end());
-    if (!quic_initial_keys(h.version, h.dcid, false, keys) ||
-        !quic_decrypt_packet(keys, h, pkt_.data(), plain_, pn)) {
+    uint8_t secret[32];
+    if (!quic_initial_secret(h.version, h.dcid, secret) || !quic_keys_from_secret(h.version, secret, false, keys) ||
+        !quic_decrypt_packet(keys, h, pkt.data(), plain_, pn)) {
       ++stats_.decrypt_failed;
       if (!c.emitted) c.res.quic.anomalies.set(QuicAnomaly::decrypt_failed);
       return;
@@ -221,17 +245,16 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
     uint32_t next = c.res.hello_no + 1;
     emit(c, true);
     c.retry_seen = retry;
-    c.start_hello(h.version, h.dcid, keys, next);
+    c.start_hello(h.version, h.dcid, secret, keys, next);
     client_initial(c, h, plain_, ts, counted);
     return;
   }
   if (c.emitted || c.server_done) return;
   if (!c.sk_ok) {
-    if (!quic_initial_keys(c.version, c.odcid.bytes(), true, c.sk)) return;
+    if (!quic_keys_from_secret(c.version, c.initial, true, c.sk)) return;
     c.sk_ok = true;
   }
-  pkt_.assign(pkt.begin(), pkt.end());
-  if (!quic_decrypt_packet(c.sk, h, pkt_.data(), plain_, pn)) {
+  if (!quic_decrypt_packet(c.sk, h, pkt.data(), plain_, pn)) {
     ++stats_.decrypt_failed;
     c.res.quic.anomalies.set(QuicAnomaly::server_decrypt_failed);
     return;

@@ -106,7 +106,8 @@ class QuicSink : public DatagramSink {
   QuicLimits limits_;
   QuicStats stats_;
   std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash> conns_;
-  std::vector<uint8_t> pkt_, plain_;
+  std::vector<std::unique_ptr<Conn>> pool_;  // states dropped, kept for reuse
+  std::vector<uint8_t> plain_;
   uint64_t session_no_ = 0;
   size_t total_buffered_ = 0;
   int64_t next_sweep_sec_ = 0;

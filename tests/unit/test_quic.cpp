@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
 #include "libcore/proto/quic.hpp"
 #include "libcore/proto/quic_session.hpp"
 
@@ -124,6 +128,67 @@ TEST_CASE("quic: RFC 9369 A.1 Initial keys (v2)") {
 TEST_CASE("quic: RFC 9001 A.3 / RFC 9369 A.3 server Initial decrypts to its ServerHello") {
   check_server_packet(quic_version::v1, kV1ServerPacket);
   check_server_packet(quic_version::v2, kV2ServerPacket);
+}
+
+// OpenSSL's own HKDF (EVP_KDF), one HKDF-Expand-Label, as the reference.
+std::vector<uint8_t> kdf_expand_label(const std::vector<uint8_t>& secret, const std::string& label, size_t n) {
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* c = EVP_KDF_CTX_new(kdf);
+  std::vector<uint8_t> info = {uint8_t(n >> 8), uint8_t(n), uint8_t(6 + label.size())};
+  for (char ch : "tls13 " + label) info.push_back(uint8_t(ch));
+  info.push_back(0);
+  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+  char digest[] = "SHA256";
+  OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+                    OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+                    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void*)secret.data(), secret.size()),
+                    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), info.size()),
+                    OSSL_PARAM_construct_end()};
+  std::vector<uint8_t> out(n);
+  REQUIRE(EVP_KDF_derive(c, out.data(), n, p) == 1);
+  EVP_KDF_CTX_free(c);
+  EVP_KDF_free(kdf);
+  return out;
+}
+
+std::vector<uint8_t> kdf_extract(const std::vector<uint8_t>& salt, const std::vector<uint8_t>& ikm) {
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* c = EVP_KDF_CTX_new(kdf);
+  int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
+  char digest[] = "SHA256";
+  OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+                    OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+                    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void*)ikm.data(), ikm.size()),
+                    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void*)salt.data(), salt.size()),
+                    OSSL_PARAM_construct_end()};
+  std::vector<uint8_t> out(32);
+  REQUIRE(EVP_KDF_derive(c, out.data(), 32, p) == 1);
+  EVP_KDF_CTX_free(c);
+  EVP_KDF_free(kdf);
+  return out;
+}
+
+TEST_CASE("quic: Initial keys equal OpenSSL's EVP_KDF HKDF for any DCID, both versions, both sides") {
+  std::mt19937 rng(11);
+  const auto salt_v1 = hex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
+  const auto salt_v2 = hex("0dede3def700a6db819381be6e269dcbf9bd2ed9");
+  for (int i = 0; i < 50; ++i) {
+    std::vector<uint8_t> dcid(1 + rng() % 20);
+    for (auto& b : dcid) b = uint8_t(rng());
+    for (uint32_t v : {quic_version::v1, quic_version::v2}) {
+      bool v2 = v == quic_version::v2;
+      auto initial = kdf_extract(v2 ? salt_v2 : salt_v1, dcid);
+      for (bool server : {false, true}) {
+        auto secret = kdf_expand_label(initial, server ? "server in" : "client in", 32);
+        std::string pre = v2 ? "quicv2 " : "quic ";
+        QuicKeys k;
+        REQUIRE(quic_initial_keys(v, dcid, server, k));
+        CHECK(to_hex(k.key, 16) == to_hex(kdf_expand_label(secret, pre + "key", 16).data(), 16));
+        CHECK(to_hex(k.iv, 12) == to_hex(kdf_expand_label(secret, pre + "iv", 12).data(), 12));
+        CHECK(to_hex(k.hp, 16) == to_hex(kdf_expand_label(secret, pre + "hp", 16).data(), 16));
+      }
+    }
+  }
 }
 
 TEST_CASE("quic: versions and names") {
