@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "libcore/proto/quic.hpp"
+#include "libcore/proto/starttls.hpp"
 #include "libcore/proto/tls.hpp"
 #include "libcore/reasm/session.hpp"
 
@@ -73,6 +74,8 @@ struct TlsHandshakeResult {
 
 struct TlsLimits {
   size_t max_handshake = 256 * 1024;  // a hello claiming more is parsed up to this many bytes
+  bool starttls = true;               // look for TLS after a clear-text preamble (starttls.hpp)
+  size_t max_preamble = 64 * 1024;    // preamble bytes per direction read before giving up
   TlsCaps caps;
 };
 
@@ -130,6 +133,15 @@ class TlsSessionParser {
   void flush_partial(Direction& d);  // a hello cut by a gap / end / give-up
   void give_up_not_tls();
   void pair();
+  bool preamble_piece(const MonologuePiece& p);  // true: the piece was taken by the preamble
+
+  // TLS after another protocol: off (the stream began with TLS, or is not TLS),
+  // reading the clear-text preamble, or TLS found in the client's stream (the
+  // server's TLS begins with its next monologue).
+  enum class Preamble : uint8_t { undecided, off, reading, client_tls, both_tls };
+  Preamble pre_ = Preamble::undecided;
+  StartTlsScanner scanner_;
+  const char* starttls_ = nullptr;
 
   TlsLimits limits_;
   Direction c_, s_;
