@@ -185,6 +185,19 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   w.field_str("transport", tls_transport_name(r.transport));
   w.field_or_null("starttls", r.starttls != nullptr, [&] { w.string(r.starttls); });
   w.field_or_null("quic", r.transport == TlsTransport::quic, [&] { write_quic(w, r.quic); });
+  w.field_or_null("dtls", r.transport == TlsTransport::dtls, [&] {
+    const DtlsHelloInfo& d = r.dtls;
+    w.begin_object();
+    w.key("record_version");
+    w.hex16(d.record_version);
+    w.field("message_seq", uint32_t(d.message_seq));
+    w.field_bool("cookie", d.cookie);
+    w.field("cookie_length", uint32_t(d.cookie_length));
+    w.field("fragments", d.fragments);
+    w.field("retransmissions", d.retransmissions);
+    w.field_bool("hello_verify_request", d.hello_verify_request);
+    w.end_object();
+  });
   w.end_object();
   w.end_object();
 }

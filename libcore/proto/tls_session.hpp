@@ -57,6 +57,17 @@ struct QuicHelloInfo {
   QuicAnomalies anomalies;
 };
 
+// The DTLS side of a hello found in DTLS records over UDP.
+struct DtlsHelloInfo {
+  uint16_t record_version = 0;      // of the hello's first record
+  uint16_t message_seq = 0;
+  bool cookie = false;              // the hello carries a cookie: the second of a cookie exchange
+  uint8_t cookie_length = 0;        // legacy cookie field (DTLS 1.0/1.2); DTLS 1.3 sends a cookie extension
+  uint32_t fragments = 0;           // handshake fragments it was reassembled from
+  uint32_t retransmissions = 0;     // copies of it sent again
+  bool hello_verify_request = false;  // the server answered with a HelloVerifyRequest (RFC 6347 4.2.1)
+};
+
 struct TlsHandshakeResult {
   uint32_t hello_no = 1;              // 1-based within the session (2 after a HelloRetryRequest)
   Timestamp first_ts;                 // first_ts of the piece holding the hello's first record
@@ -70,6 +81,7 @@ struct TlsHandshakeResult {
   TlsTransport transport = TlsTransport::tcp;
   const char* starttls = nullptr;     // how TLS started inside another protocol, else null
   QuicHelloInfo quic;                 // transport == quic
+  DtlsHelloInfo dtls;                 // transport == dtls
 };
 
 struct TlsLimits {
