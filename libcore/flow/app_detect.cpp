@@ -2,6 +2,10 @@
 
 #include <cstring>
 #include <string_view>
+#include <vector>
+
+#include "libcore/proto/quic.hpp"
+#include "libcore/proto/tls.hpp"
 
 namespace nl {
 namespace {
@@ -65,6 +69,51 @@ bool is_dns(Bytes p, uint8_t proto, uint16_t sport, uint16_t dport) {
   return false;
 }
 
+// A ServerHello whole in this packet that selects "h2".
+bool selects_h2(Bytes p) {
+  if (p.size() < 9 || p[0] != 0x16 || p[5] != 2) return false;
+  size_t rec = load_be16(&p[3]);
+  size_t hs = size_t(p[6]) << 16 | size_t(p[7]) << 8 | p[8];
+  if (p.size() < 5 + rec || rec < 4 + hs) return false;
+  thread_local ServerHello sh;
+  sh.clear();
+  return parse_server_hello(p.subspan(9, hs), sh) && sh.has_alpn && sh.alpn == "h2";
+}
+
+bool is_quic(Bytes p) {
+  if (p.size() < 7 || (p[0] & 0xc0) != 0xc0) return false;
+  return quic_version_known(load_be32(&p[1]));
+}
+
+// A client Initial whose ClientHello (as far as the first packet carries it) offers
+// only h3 values.
+bool offers_only_h3(Bytes p) {
+  QuicLongHeader h;
+  if (p.size() < 1200 || parse_quic_long_header(p, h) != QuicHeaderStatus::ok || h.type != QuicPacketType::initial)
+    return false;
+  QuicKeys k;
+  thread_local std::vector<uint8_t> plain, crypto;
+  uint64_t pn;
+  if (!quic_initial_keys(h.version, h.dcid, false, k) || !quic_decrypt_packet(k, h, p.data(), plain, pn)) return false;
+  crypto.clear();
+  walk_quic_initial_frames(plain, [&](uint64_t off, Bytes d) {
+    if (off <= crypto.size() && off + d.size() > crypto.size())
+      crypto.insert(crypto.end(), d.begin() + (crypto.size() - off), d.end());
+  });
+  if (crypto.size() < 4 || crypto[0] != 1) return false;
+  thread_local ClientHello ch;
+  ch.clear();
+  parse_client_hello(Bytes(crypto).subspan(4), ch);
+  if (ch.alpn.empty()) return false;
+  for (const auto& a : ch.alpn)
+    if (a.compare(0, 2, "h3") != 0) return false;
+  return true;
+}
+
+bool is_dtls(Bytes p) {
+  return p.size() >= 13 && p[0] >= 20 && p[0] <= 25 && p[1] == 0xfe && (p[2] == 0xff || p[2] == 0xfd || p[2] == 0xfc);
+}
+
 }  // namespace
 
 const char* app_name(App a) {
@@ -73,6 +122,10 @@ const char* app_name(App a) {
     case App::tls: return "tls";
     case App::dns: return "dns";
     case App::ssh: return "ssh";
+    case App::quic: return "quic";
+    case App::dtls: return "dtls";
+    case App::http2: return "http2";
+    case App::http3: return "http3";
     default: return "unknown";
   }
 }
@@ -80,8 +133,14 @@ const char* app_name(App a) {
 App detect_app(Bytes payload, uint8_t proto, uint16_t sport, uint16_t dport) {
   if (payload.empty()) return App::unknown;
   if (is_dns(payload, proto, sport, dport)) return App::dns;
+  if (proto == 17) {
+    if (is_quic(payload)) return offers_only_h3(payload) ? App::http3 : App::quic;
+    if (is_dtls(payload)) return App::dtls;
+    return App::unknown;
+  }
   if (proto != 6) return App::unknown;
-  if (is_tls(payload)) return App::tls;
+  if (starts_with(payload, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")) return App::http2;
+  if (is_tls(payload)) return selects_h2(payload) ? App::http2 : App::tls;
   if (is_http(payload)) return App::http;
   if (starts_with(payload, "SSH-2.0-") || starts_with(payload, "SSH-1.")) return App::ssh;
   return App::unknown;

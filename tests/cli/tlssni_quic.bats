@@ -67,3 +67,10 @@ PY
   for f in "$PEERS"/*.pcap; do tlssni "$f"; done |
     python3 "$NETLINES_SRC/scripts/check-schema.py" "$NETLINES_SRC/docs/schema.md"
 }
+
+@test "flowstat labels QUIC flows quic or http3 (h3 offered alone), DTLS flows dtls" {
+  [ "$(flowstat "$PEERS/chromium-115.0.5790.110-api-cirrus-com.pcap" | jq -r 'select(.type == "flow") | .flow.app')" = http3 ]
+  [ "$(flowstat "$PEERS/quicdoq.pcap" | jq -r 'select(.type == "flow") | .flow.app')" = quic ]
+  [ "$(flowstat "$PEERS/dtls13-cid.pcap" | jq -r 'select(.type == "flow") | .flow.app' | sort -u)" = dtls ]
+  flowstat --interval=1 "$PEERS/quicv2-http3-443.pcap" | jq -e -s '[.[] | select(.type == "interval") | .by_app.http3] | add > 0'
+}

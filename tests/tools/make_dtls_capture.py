@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/data/dtls.pcap: DTLS hellos over UDP (raw IP), deterministic.
+"""tests/data/udp/dtls.pcap: DTLS hellos over UDP (raw IP), deterministic.
 
   10.8.0.1:50001 -> :4433  DTLS 1.2 with a cookie exchange: ClientHello (no cookie)
                            in two fragments sent in reverse order, HelloVerifyRequest,
@@ -88,4 +88,4 @@ def main(out):
     p.close()
 
 
-main(sys.argv[1] if len(sys.argv) > 1 else "tests/data/dtls.pcap")
+main(sys.argv[1] if len(sys.argv) > 1 else "tests/data/udp/dtls.pcap")
