@@ -25,12 +25,18 @@ const char* app_name(App a);
 //   http2: the HTTP/2 connection preface (RFC 9113 3.4), or a ServerHello (whole in
 //         the packet) selecting ALPN "h2" (TLS 1.2 and older: 1.3 sends it encrypted)
 //   quic: UDP, a QUIC long header (fixed bit set) of v1, v2 or a draft
-//   http3: a QUIC client Initial whose decrypted ClientHello (the part at the
-//         start of its CRYPTO stream) offers only "h3" ALPN values
+//   http3: a QUIC client Initial the probe set by set_app_quic_probe says is HTTP/3
+//         (flowstat sets quic_initial_offers_only_h3: its decrypted ClientHello offers
+//         only "h3" ALPN values); without a probe, quic
 //   dtls: UDP, a DTLS record header (content type 20..25, version 0xfeff/fd/fc)
 // A flow labelled tls may become http2, one labelled quic http3 (the later packet
 // says more); other labels stay (see app_refines).
 App detect_app(Bytes payload, uint8_t proto, uint16_t sport, uint16_t dport);
+// Decrypting an Initial takes proto/ (above this layer): the binary hands the
+// probe down. nullptr (the default): no http3 label.
+using AppQuicProbe = bool (*)(Bytes udp_payload);
+void set_app_quic_probe(AppQuicProbe probe);
+
 // Whether label `now` may replace `before` on a flow.
 inline bool app_refines(App before, App now) {
   return before == App::unknown ? now != App::unknown

@@ -1,5 +1,7 @@
 #include "libcore/proto/quic.hpp"
 
+#include "libcore/proto/tls.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -312,6 +314,29 @@ bool quic_decrypt_packet(const QuicKeys& k, const QuicLongHeader& h, const uint8
       EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_SET_TAG, 16, const_cast<uint8_t*>(pkt + hdr + ct_len)) != 1 ||
       EVP_DecryptFinal_ex(g, dummy, &fin) != 1)
     return false;
+  return true;
+}
+
+bool quic_initial_offers_only_h3(Bytes p) {
+  QuicLongHeader h;
+  if (p.size() < 1200 || parse_quic_long_header(p, h) != QuicHeaderStatus::ok || h.type != QuicPacketType::initial)
+    return false;
+  QuicKeys k;
+  thread_local std::vector<uint8_t> plain, crypto;
+  uint64_t pn;
+  if (!quic_initial_keys(h.version, h.dcid, false, k) || !quic_decrypt_packet(k, h, p.data(), plain, pn)) return false;
+  crypto.clear();
+  walk_quic_initial_frames(plain, [&](uint64_t off, Bytes d) {
+    if (off <= crypto.size() && off + d.size() > crypto.size())
+      crypto.insert(crypto.end(), d.begin() + (crypto.size() - off), d.end());
+  });
+  if (crypto.size() < 4 || crypto[0] != 1) return false;
+  thread_local ClientHello ch;
+  ch.clear();
+  parse_client_hello(Bytes(crypto).subspan(4), ch);
+  if (ch.alpn.empty()) return false;
+  for (const auto& a : ch.alpn)
+    if (a.compare(0, 2, "h3") != 0) return false;
   return true;
 }
 

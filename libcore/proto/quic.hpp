@@ -116,6 +116,11 @@ bool quic_keys_from_secret(uint32_t version, const uint8_t initial[32], bool ser
 bool quic_decrypt_packet(const QuicKeys& k, const QuicLongHeader& h, const uint8_t* pkt,
                          std::vector<uint8_t>& plain, uint64_t& pn);
 
+// A client Initial (a UDP payload of at least 1200 bytes) whose ClientHello, as far
+// as this packet carries it from the CRYPTO stream's start, offers only ALPN values
+// beginning "h3": flowstat's http3 label (flow/app_detect.hpp's probe).
+bool quic_initial_offers_only_h3(Bytes udp_payload);
+
 // Walks the frames of a decrypted Initial, calling on_crypto(offset, data) for
 // each CRYPTO frame. False (and QuicAnomaly::bad_frame) at a frame cut short or of a
 // type an Initial may not carry; frames before it were handed over.

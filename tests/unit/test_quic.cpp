@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
@@ -294,4 +295,177 @@ TEST_CASE("quic: the sink on a server packet alone, garbage, and a flood of spoo
   CHECK(sink.stats().connections == 0);
   CHECK(emitted == 0);
   sink.finish(EndReason::eof);
+}
+
+namespace {
+
+// Seals frames into an Initial (2-byte packet number) with keys from `key_dcid`: the
+// test's own sender, with OpenSSL's AES directly, so the sink's reading is checked
+// against an independent writer.
+std::vector<uint8_t> seal(uint32_t version, bool server, const std::vector<uint8_t>& key_dcid,
+                          const std::vector<uint8_t>& dcid, const std::vector<uint8_t>& scid, uint16_t pn,
+                          std::vector<uint8_t> payload) {
+  QuicKeys k;
+  REQUIRE(quic_initial_keys(version, key_dcid, server, k));
+  while (payload.size() < 20) payload.push_back(0);
+  std::vector<uint8_t> out = {uint8_t(0xc1 | (version == quic_version::v2 ? 0x10 : 0))};
+  for (int i = 3; i >= 0; --i) out.push_back(uint8_t(version >> (8 * i)));
+  out.push_back(uint8_t(dcid.size()));
+  out.insert(out.end(), dcid.begin(), dcid.end());
+  out.push_back(uint8_t(scid.size()));
+  out.insert(out.end(), scid.begin(), scid.end());
+  out.push_back(0);
+  size_t len = 2 + payload.size() + 16;
+  out.push_back(uint8_t(0x40 | len >> 8));
+  out.push_back(uint8_t(len));
+  size_t pn_off = out.size();
+  out.push_back(uint8_t(pn >> 8));
+  out.push_back(uint8_t(pn));
+  uint8_t nonce[12];
+  std::memcpy(nonce, k.iv, 12);
+  nonce[10] ^= uint8_t(pn >> 8);
+  nonce[11] ^= uint8_t(pn);
+  std::vector<uint8_t> ct(payload.size() + 16);
+  int n = 0;
+  EVP_CIPHER_CTX* g = EVP_CIPHER_CTX_new();
+  REQUIRE(EVP_EncryptInit_ex(g, EVP_aes_128_gcm(), nullptr, k.key, nonce) == 1);
+  REQUIRE(EVP_EncryptUpdate(g, nullptr, &n, out.data(), int(out.size())) == 1);
+  REQUIRE(EVP_EncryptUpdate(g, ct.data(), &n, payload.data(), int(payload.size())) == 1);
+  REQUIRE(EVP_EncryptFinal_ex(g, ct.data() + n, &n) == 1);
+  REQUIRE(EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_GET_TAG, 16, ct.data() + payload.size()) == 1);
+  EVP_CIPHER_CTX_free(g);
+  out.insert(out.end(), ct.begin(), ct.end());
+  uint8_t mask[16];
+  EVP_CIPHER_CTX* e = EVP_CIPHER_CTX_new();
+  REQUIRE(EVP_EncryptInit_ex(e, EVP_aes_128_ecb(), nullptr, k.hp, nullptr) == 1);
+  REQUIRE(EVP_EncryptUpdate(e, mask, &n, out.data() + pn_off + 4, 16) == 1);
+  EVP_CIPHER_CTX_free(e);
+  out[0] ^= mask[0] & 0x0f;
+  out[pn_off] ^= mask[1];
+  out[pn_off + 1] ^= mask[2];
+  return out;
+}
+
+std::vector<uint8_t> crypto_frame(uint64_t off, const std::vector<uint8_t>& d) {
+  std::vector<uint8_t> f = {0x06, uint8_t(0x40 | off >> 8), uint8_t(off), uint8_t(0x40 | d.size() >> 8),
+                            uint8_t(d.size())};
+  f.insert(f.end(), d.begin(), d.end());
+  return f;
+}
+
+// A ClientHello handshake message naming `sni`.
+std::vector<uint8_t> client_hello_msg(const std::string& sni) {
+  std::vector<uint8_t> name(sni.begin(), sni.end());
+  std::vector<uint8_t> ext = {0, 0, 0, uint8_t(name.size() + 5), 0, uint8_t(name.size() + 3), 0, 0,
+                              uint8_t(name.size())};
+  ext.insert(ext.end(), name.begin(), name.end());
+  std::vector<uint8_t> body = {3, 3};
+  body.insert(body.end(), 32, 0x11);
+  body.insert(body.end(), {0, 0, 2, 0x13, 0x01, 1, 0, 0, uint8_t(ext.size())});
+  body.insert(body.end(), ext.begin(), ext.end());
+  std::vector<uint8_t> m = {1, 0, uint8_t(body.size() >> 8), uint8_t(body.size())};
+  m.insert(m.end(), body.begin(), body.end());
+  return m;
+}
+
+FlowKey udp_key(uint8_t client, uint16_t sport) {
+  FlowKey k;
+  k.proto = 17;
+  k.src.family = k.dst.family = 4;
+  k.src.bytes[0] = 10;
+  k.src.bytes[3] = client;
+  k.dst.bytes[0] = 192;
+  k.dst.bytes[3] = 1;
+  k.sport = sport;
+  k.dport = 443;
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("quic sink: a hello over two Initials out of order, then the server's, then a Retry and a new DCID") {
+  std::vector<TlsHandshakeResult> got;
+  QuicSink sink([&](const SessionView&, const TlsHandshakeResult& r) { got.push_back(r); });
+  FlowKey k = udp_key(1, 50000);
+  Timestamp ts;
+  ts.sec = 100;
+  std::vector<uint8_t> dcid(8, 0xa1), scid(4, 0xc1), sscid(4, 0x5e);
+  auto ch = client_hello_msg("split.example");
+  std::vector<uint8_t> a(ch.begin(), ch.begin() + 30), b(ch.begin() + 30, ch.end());
+  sink.datagram(k, ts, seal(quic_version::v2, false, dcid, dcid, scid, 1, crypto_frame(30, b)));
+  CHECK(got.empty());
+  sink.datagram(k, ts, seal(quic_version::v2, false, dcid, dcid, scid, 0, crypto_frame(0, a)));
+  CHECK(got.empty());  // waits for the server's answer
+  // The server's Initial: DCID = the client's SCID, keys from the client's first DCID.
+  std::vector<uint8_t> sh = {2, 0, 0, 40, 3, 3};
+  sh.insert(sh.end(), 32, 0x22);
+  sh.insert(sh.end(), {0, 0x13, 0x01, 0, 0, 0});
+  sink.datagram(k.reversed(), ts, seal(quic_version::v2, true, dcid, scid, sscid, 0, crypto_frame(0, sh)));
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].hello_parsed);
+  CHECK(got[0].client.server_names.at(0) == "split.example");
+  CHECK(got[0].quic.packets == 2);
+  CHECK(got[0].quic.version == quic_version::v2);
+  CHECK(got[0].quic.has_server_scid);
+  CHECK(got[0].has_server);
+  CHECK(got[0].server.cipher == 0x1301);
+  CHECK_FALSE(got[0].quic.retry);
+
+  // Another connection on another port: its hello, a Retry, and the hello again to
+  // the Retry's SCID with keys from it.
+  FlowKey k2 = udp_key(1, 50001);
+  std::vector<uint8_t> d1(8, 0xb1), d2(8, 0xb2);
+  auto ch2 = client_hello_msg("retry.example");
+  sink.datagram(k2, ts, seal(quic_version::v1, false, d1, d1, scid, 0, crypto_frame(0, ch2)));
+  std::vector<uint8_t> retry = {0xf0, 0, 0, 0, 1, 4, 0xc1, 0xc1, 0xc1, 0xc1, 8};
+  retry.insert(retry.end(), d2.begin(), d2.end());
+  retry.insert(retry.end(), 24, 0x77);
+  sink.datagram(k2.reversed(), ts, retry);
+  CHECK(sink.stats().retry == 1);
+  sink.datagram(k2, ts, seal(quic_version::v1, false, d2, d2, scid, 1, crypto_frame(0, ch2)));
+  sink.finish(EndReason::eof);
+  REQUIRE(got.size() == 3);
+  CHECK(got[1].hello_no == 1);
+  CHECK_FALSE(got[1].quic.retry);
+  CHECK(got[2].hello_no == 2);
+  CHECK(got[2].quic.retry);
+  CHECK(got[2].client.server_names.at(0) == "retry.example");
+  CHECK(to_hex(got[2].quic.dcid.b, got[2].quic.dcid.len) == "b2b2b2b2b2b2b2b2");
+}
+
+TEST_CASE("quic sink: a flood of valid Initials stays within the connection cap; a lying CRYPTO offset is flagged") {
+  size_t emitted = 0;
+  QuicLimits lim;
+  lim.max_connections = 100;
+  QuicSink sink([&](const SessionView&, const TlsHandshakeResult& r) {
+    ++emitted;
+    CHECK(r.hello_parsed);
+  }, lim);
+  Timestamp ts;
+  ts.sec = 5;
+  auto ch = client_hello_msg("flood.example");
+  for (int i = 0; i < 1000; ++i) {
+    std::vector<uint8_t> dcid(8, uint8_t(i));
+    dcid[0] = uint8_t(i >> 8);
+    sink.datagram(udp_key(uint8_t(i), uint16_t(1000 + i)), ts, seal(quic_version::v1, false, dcid, dcid, {}, 0, crypto_frame(0, ch)));
+  }
+  CHECK(sink.stats().connections == 1000);
+  CHECK(sink.stats().evicted >= 900);
+  CHECK(emitted >= 900);  // evicted states write their hellos
+  sink.finish(EndReason::eof);
+  CHECK(emitted == 1000);
+
+  std::vector<TlsHandshakeResult> got;
+  QuicSink s2([&](const SessionView&, const TlsHandshakeResult& r) { got.push_back(r); });
+  std::vector<uint8_t> dcid(8, 0x99);
+  std::vector<uint8_t> far = {0x06, 0x80, 0x10, 0x00, 0x00, 0x02, 0xaa, 0xbb};  // offset 1 MiB
+  auto first = std::vector<uint8_t>(ch.begin(), ch.begin() + 10);
+  auto frames = crypto_frame(0, first);
+  frames.insert(frames.end(), far.begin(), far.end());
+  s2.datagram(udp_key(7, 7), ts, seal(quic_version::v1, false, dcid, dcid, {}, 0, frames));
+  s2.finish(EndReason::eof);
+  REQUIRE(got.size() == 1);
+  CHECK_FALSE(got[0].hello_parsed);
+  CHECK(got[0].quic.anomalies.has(QuicAnomaly::crypto_offset_too_large));
+  CHECK(got[0].quic.anomalies.has(QuicAnomaly::incomplete_crypto));
 }
