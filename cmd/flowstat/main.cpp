@@ -11,7 +11,9 @@
 #include "libcore/cli/options.hpp"
 #include "libcore/stage/packet_loop.hpp"
 #include "libcore/cli/summary.hpp"
+#include "libcore/flow/app_detect.hpp"
 #include "libcore/flow/flow_record.hpp"
+#include "libcore/proto/quic.hpp"
 #include "libcore/flow/table.hpp"
 #include "libcore/interrupt.hpp"
 #include "libcore/reasm/datagrams.hpp"
@@ -71,6 +73,8 @@ class OutputSink : public nl::FlowSink {
 
 int main(int argc, char** argv) {
   nl::cli::init(argc, argv, "flowstat");
+  // http3 needs a QUIC Initial decrypted: proto/ lends flow/ the probe.
+  nl::set_app_quic_probe(&nl::quic_initial_offers_only_h3);
   CLI::App app{"Flow statistics: one JSON line (type \"flow\") per bidirectional flow of any IP protocol,\n"
                "written when the flow ends (FIN/RST, idle timeout, table full, end of input), with packet\n"
                "and byte counts per direction at link, IP, transport and payload level, Zeek conn_state and\n"

@@ -65,7 +65,46 @@ bool is_dns(Bytes p, uint8_t proto, uint16_t sport, uint16_t dport) {
   return false;
 }
 
+// A ServerHello whole in this packet whose ALPN extension selects "h2" (a walk
+// over its fields; the full parser lives in proto/, above this layer).
+bool selects_h2(Bytes p) {
+  if (p.size() < 9 || p[0] != 0x16 || p[5] != 2) return false;
+  size_t rec = load_be16(&p[3]);
+  size_t hs = size_t(p[6]) << 16 | size_t(p[7]) << 8 | p[8];
+  if (p.size() < 5 + rec || rec < 4 + hs) return false;
+  ByteReader r(p.subspan(9, hs));
+  r.skip(2 + 32);
+  r.skip(r.u8());     // session id
+  r.skip(2 + 1);      // cipher, compression
+  size_t ext_len = r.be16();
+  if (r.failed() || !r.can_read(ext_len)) return false;
+  ByteReader e(r.take(ext_len));
+  while (e.can_read(4)) {
+    uint16_t type = e.be16();
+    Bytes data = e.take(e.be16());
+    if (e.failed()) return false;
+    // ALPN (RFC 7301 3.1): a list of one name in a ServerHello.
+    if (type == 0x0010) return data.size() == 5 && data[2] == 2 && data[3] == 'h' && data[4] == '2';
+  }
+  return false;
+}
+
+bool is_quic(Bytes p) {
+  if (p.size() < 7 || (p[0] & 0xc0) != 0xc0) return false;
+  // v1, v2 (RFC 9369) and drafts 23..34: the versions whose Initials can be read.
+  uint32_t v = load_be32(&p[1]);
+  return v == 0x00000001 || v == 0x6b3343cf || (v >= 0xff000017 && v <= 0xff000022);
+}
+
+AppQuicProbe quic_probe = nullptr;
+
+bool is_dtls(Bytes p) {
+  return p.size() >= 13 && p[0] >= 20 && p[0] <= 25 && p[1] == 0xfe && (p[2] == 0xff || p[2] == 0xfd || p[2] == 0xfc);
+}
+
 }  // namespace
+
+void set_app_quic_probe(AppQuicProbe probe) { quic_probe = probe; }
 
 const char* app_name(App a) {
   switch (a) {
@@ -73,6 +112,10 @@ const char* app_name(App a) {
     case App::tls: return "tls";
     case App::dns: return "dns";
     case App::ssh: return "ssh";
+    case App::quic: return "quic";
+    case App::dtls: return "dtls";
+    case App::http2: return "http2";
+    case App::http3: return "http3";
     default: return "unknown";
   }
 }
@@ -80,8 +123,14 @@ const char* app_name(App a) {
 App detect_app(Bytes payload, uint8_t proto, uint16_t sport, uint16_t dport) {
   if (payload.empty()) return App::unknown;
   if (is_dns(payload, proto, sport, dport)) return App::dns;
+  if (proto == 17) {
+    if (is_quic(payload)) return quic_probe && quic_probe(payload) ? App::http3 : App::quic;
+    if (is_dtls(payload)) return App::dtls;
+    return App::unknown;
+  }
   if (proto != 6) return App::unknown;
-  if (is_tls(payload)) return App::tls;
+  if (starts_with(payload, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")) return App::http2;
+  if (is_tls(payload)) return selects_h2(payload) ? App::http2 : App::tls;
   if (is_http(payload)) return App::http;
   if (starts_with(payload, "SSH-2.0-") || starts_with(payload, "SSH-1.")) return App::ssh;
   return App::unknown;

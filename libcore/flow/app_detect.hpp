@@ -9,8 +9,8 @@
 namespace nl {
 
 // Stable label order: records and interval "by_app" keys use app_name().
-enum class App : uint8_t { unknown, http, tls, dns, ssh, count_ };
-// "http", "tls", "dns", "ssh"; "unknown" for App::unknown.
+enum class App : uint8_t { unknown, http, tls, dns, ssh, quic, dtls, http2, http3, count_ };
+// "http", "tls", "dns", "ssh", "quic", "dtls", "http2", "http3"; "unknown" for App::unknown.
 const char* app_name(App a);
 
 // Looks at one packet's captured payload. `proto` is the IP protocol (6 TCP,
@@ -22,6 +22,25 @@ const char* app_name(App a);
 //   dns:  port 53, a 12-byte header with sane counts (RFC 1035 4.1.1); over TCP
 //         after the 2-byte length prefix (RFC 1035 4.2.2)
 //   ssh:  identification string "SSH-2.0-" or "SSH-1." (RFC 4253 4.2)
+//   http2: the HTTP/2 connection preface (RFC 9113 3.4), or a ServerHello (whole in
+//         the packet) selecting ALPN "h2" (TLS 1.2 and older: 1.3 sends it encrypted)
+//   quic: UDP, a QUIC long header (fixed bit set) of v1, v2 or a draft
+//   http3: a QUIC client Initial the probe set by set_app_quic_probe says is HTTP/3
+//         (flowstat sets quic_initial_offers_only_h3: its decrypted ClientHello offers
+//         only "h3" ALPN values); without a probe, quic
+//   dtls: UDP, a DTLS record header (content type 20..25, version 0xfeff/fd/fc)
+// A flow labelled tls may become http2, one labelled quic http3 (the later packet
+// says more); other labels stay (see app_refines).
 App detect_app(Bytes payload, uint8_t proto, uint16_t sport, uint16_t dport);
+// Decrypting an Initial takes proto/ (above this layer): the binary hands the
+// probe down. nullptr (the default): no http3 label.
+using AppQuicProbe = bool (*)(Bytes udp_payload);
+void set_app_quic_probe(AppQuicProbe probe);
+
+// Whether label `now` may replace `before` on a flow.
+inline bool app_refines(App before, App now) {
+  return before == App::unknown ? now != App::unknown
+                                : (before == App::tls && now == App::http2) || (before == App::quic && now == App::http3);
+}
 
 }  // namespace nl

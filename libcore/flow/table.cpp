@@ -539,15 +539,16 @@ void FlowTable::add(const Packet& pkt, const Decoded& d) {
     add_letter(*f, s, from_orig, 'D');
   }
 
-  if (f->app == App::unknown && !d.payload.empty() && s.app_tries < opt_.app_packets) {
+  if ((f->app == App::unknown || f->app == App::tls || f->app == App::quic) && !d.payload.empty() &&
+      s.app_tries < opt_.app_packets) {
     ++s.app_tries;
     App a = detect_app(d.payload, pk.proto, pk.sport, pk.dport);
-    if (a != App::unknown) {
-      f->app = a;
+    if (app_refines(f->app, a)) {
       if (opt_.interval > 0 && f->interval_no == iv_no_) {  // re-label this interval's earlier bytes
-        iv_.by_app[size_t(App::unknown)] -= f->interval_bytes;
+        iv_.by_app[size_t(f->app)] -= f->interval_bytes;
         iv_.by_app[size_t(a)] += f->interval_bytes;
       }
+      f->app = a;
     }
   }
 

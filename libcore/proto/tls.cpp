@@ -450,9 +450,46 @@ bool is_alnum(uint8_t c) {
   return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+// First and last character of an ALPN value; when either is not alphanumeric, the
+// first and last characters of its hex form; "00" for none (JA4.md, JA4S.md).
+void append_alpn_chars(std::string& a, const std::string& p) {
+  if (p.empty()) {
+    a += "00";
+    return;
+  }
+  uint8_t f = uint8_t(p.front()), l = uint8_t(p.back());
+  if (is_alnum(f) && is_alnum(l)) {
+    a += char(f);
+    a += char(l);
+  } else {
+    static constexpr char kHex[] = "0123456789abcdef";
+    a += kHex[f >> 4];
+    a += kHex[l & 15];
+  }
+}
+
 }  // namespace
 
 std::string md5_hex(std::string_view s) { return digest_hex("MD5", s); }
+
+Ja4 ja4s_fingerprint(const ServerHello& sh, char transport) {
+  // JA4S (FoxIO, technical_details/JA4S.md): protocol, selected version, extension
+  // count, chosen ALPN _ cipher _ SHA-256 of the extensions in the order sent.
+  std::string a;
+  a += transport;
+  a += ja4_version(sh.selected_version);
+  size_t ne = std::min<size_t>(sh.extension_count, 99);
+  a += char('0' + ne / 10);
+  a += char('0' + ne % 10);
+  append_alpn_chars(a, sh.has_alpn ? sh.alpn : std::string());
+  std::string cipher;
+  append_hex4(cipher, sh.cipher);
+  std::string exts = hex4_list(sh.extension_types);
+  Ja4 out;
+  out.ja4_r = a + '_' + cipher + '_' + exts;
+  out.ja4 = a + '_' + cipher + '_' + (exts.empty() ? std::string(12, '0') : digest_hex("SHA256", exts).substr(0, 12));
+  return out;
+}
 
 std::string ja3_string(const ClientHello& ch) {
   std::string s = std::to_string(ch.legacy_version);
@@ -510,22 +547,7 @@ Ja4 ja4_fingerprint(const ClientHello& ch, char transport) {
   a += nn;
   nn[0] = char('0' + ne / 10); nn[1] = char('0' + ne % 10);
   a += nn;
-  // First and last character of the first ALPN value; when either is not
-  // alphanumeric, the first and last characters of its hex form (JA4.md).
-  if (ch.alpn.empty() || ch.alpn[0].empty()) {
-    a += "00";
-  } else {
-    const std::string& p = ch.alpn[0];
-    uint8_t f = uint8_t(p.front()), l = uint8_t(p.back());
-    if (is_alnum(f) && is_alnum(l)) {
-      a += char(f);
-      a += char(l);
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      a += kHex[f >> 4];
-      a += kHex[l & 15];
-    }
-  }
+  append_alpn_chars(a, ch.alpn.empty() ? std::string() : ch.alpn[0]);
 
   std::string cipher_raw = hex4_list(ciphers);
   std::string ext_raw = hex4_list(exts);

@@ -191,6 +191,9 @@ struct Ja4 {
   std::string ja4, ja4_r;
 };
 Ja4 ja4_fingerprint(const ClientHello& ch, char transport = 't');
+// JA4S (FoxIO, technical_details/JA4S.md) of a ServerHello read whole; ja4_r holds
+// the raw form (extension list unhashed).
+Ja4 ja4s_fingerprint(const ServerHello& sh, char transport = 't');
 
 // Readable names (nullptr when unknown).
 const char* tls_cipher_name(uint16_t v);

@@ -41,14 +41,14 @@ void write_version(JsonWriter& w, std::string_view k, uint16_t v, bool present) 
   w.field_or_null(k, present, [&] { w.hex16(v); });
 }
 
-void write_server(JsonWriter& w, const ServerHello& sh) {
+void write_server(JsonWriter& w, const ServerHello& sh, char transport) {
   w.begin_object();
   // A ServerHello cut short: fields not read are null (never 0x0000), JA3S is null.
   write_version(w, "version", sh.selected_version, sh.has_version);
   w.field_or_null("version_name", sh.has_version ? tls_version_name(sh.selected_version) : nullptr);
   write_version(w, "legacy_version", sh.legacy_version, sh.has_version);
-  w.key("record_version");
-  w.hex16(sh.record_version);
+  // QUIC carries hellos in CRYPTO frames: no record layer.
+  write_version(w, "record_version", sh.record_version, transport != 'q');
   write_version(w, "cipher", sh.cipher, sh.has_cipher);
   w.field_or_null("cipher_name", sh.has_cipher ? tls_cipher_name(sh.cipher) : nullptr);
   w.field_or_null("compression", sh.has_cipher, [&] { w.number(uint32_t(sh.compression)); });
@@ -60,10 +60,47 @@ void write_server(JsonWriter& w, const ServerHello& sh) {
     std::string ja3s = ja3s_string(sh);
     w.field_str("ja3s", ja3s);
     w.field_str("ja3s_hash", md5_hex(ja3s));
+    Ja4 j = ja4s_fingerprint(sh, transport);
+    w.field_str("ja4s", j.ja4);
+    w.field_str("ja4s_r", j.ja4_r);
   } else {
     w.field_null("ja3s");
     w.field_null("ja3s_hash");
+    w.field_null("ja4s");
+    w.field_null("ja4s_r");
   }
+  w.end_object();
+}
+
+void write_cid(JsonWriter& w, std::string_view k, const QuicCid& c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char b[40];
+  for (unsigned i = 0; i < c.len; ++i) {
+    b[2 * i] = kHex[c.b[i] >> 4];
+    b[2 * i + 1] = kHex[c.b[i] & 15];
+  }
+  w.field_str(k, std::string_view(b, 2 * size_t(c.len)));
+}
+
+void write_quic(JsonWriter& w, const QuicHelloInfo& q) {
+  w.begin_object();
+  static constexpr char kHex[] = "0123456789abcdef";
+  char v[10] = {'0', 'x'};
+  for (int i = 0; i < 8; ++i) v[2 + i] = kHex[q.version >> (28 - 4 * i) & 15];
+  w.field_str("version", std::string_view(v, 10));
+  w.field_str("version_name", quic_version_name(q.version));
+  write_cid(w, "dcid", q.dcid);
+  write_cid(w, "scid", q.scid);
+  if (q.has_server_scid) write_cid(w, "server_scid", q.server_scid);
+  else w.field_null("server_scid");
+  w.field_bool("retry", q.retry);
+  w.field("packets", q.packets);
+  w.field("datagrams", q.datagrams);
+  w.key("anomalies");
+  w.begin_array();
+  for (unsigned i = 0; i < unsigned(QuicAnomaly::count_); ++i)
+    if (q.anomalies.has(QuicAnomaly(i))) w.string(quic_anomaly_name(QuicAnomaly(i)));
+  w.end_array();
   w.end_object();
 }
 
@@ -74,6 +111,7 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   // Fingerprints only from a ClientHello received and read whole (hello_parsed): a
   // cut one would give "771,,,," and a JA4 of zeros, polluting fingerprint counts.
   bool tls = r.hello_parsed && !ch.sslv2;
+  char transport = r.transport == TlsTransport::quic ? 'q' : r.transport == TlsTransport::dtls ? 'd' : 't';
   w.begin_object();
   w.field_str("type", "tls");
   w.key("ts");
@@ -136,7 +174,7 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
     std::string ja3 = ja3_string(ch);
     w.field_str("ja3", ja3);
     w.field_str("ja3_hash", md5_hex(ja3));
-    Ja4 j = ja4_fingerprint(ch);
+    Ja4 j = ja4_fingerprint(ch, transport);
     w.field_str("ja4", j.ja4);
     w.field_str("ja4_r", j.ja4_r);
   } else {
@@ -145,9 +183,25 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
     w.field_null("ja4");
     w.field_null("ja4_r");
   }
-  w.field_or_null("server", r.has_server, [&] { write_server(w, r.server); });
+  w.field_or_null("server", r.has_server, [&] { write_server(w, r.server, transport); });
   write_anomalies(w, "anomalies", r.anomalies);
   write_anomalies(w, "server_anomalies", r.server_anomalies);
+  w.field_str("transport", tls_transport_name(r.transport));
+  w.field_or_null("starttls", r.starttls != nullptr, [&] { w.string(r.starttls); });
+  w.field_or_null("quic", r.transport == TlsTransport::quic, [&] { write_quic(w, r.quic); });
+  w.field_or_null("dtls", r.transport == TlsTransport::dtls, [&] {
+    const DtlsHelloInfo& d = r.dtls;
+    w.begin_object();
+    w.key("record_version");
+    w.hex16(d.record_version);
+    w.field("message_seq", uint32_t(d.message_seq));
+    w.field_bool("cookie", d.cookie);
+    w.field("cookie_length", uint32_t(d.cookie_length));
+    w.field("fragments", d.fragments);
+    w.field("retransmissions", d.retransmissions);
+    w.field_bool("hello_verify_request", d.hello_verify_request);
+    w.end_object();
+  });
   w.end_object();
   w.end_object();
 }

@@ -19,7 +19,8 @@ void TlsSessionParser::Direction::clear() {
   client = was_client;
 }
 
-TlsSessionParser::TlsSessionParser(const TlsLimits& limits) : limits_(limits) {
+TlsSessionParser::TlsSessionParser(const TlsLimits& limits)
+    : limits_(limits), scanner_(limits.max_preamble) {
   c_.client = true;
   s_.client = false;
 }
@@ -32,15 +33,72 @@ void TlsSessionParser::reset() {
   ready_.clear();
   not_tls_ = hrr_seen_ = ended_ = false;
   clients_total_ = 0;
+  pre_ = Preamble::undecided;
+  scanner_.reset();
+  starttls_ = nullptr;
 }
 
 bool TlsSessionParser::done() const {
   return not_tls_ || (c_.st == State::stopped && s_.st == State::stopped);
 }
 
+bool TlsSessionParser::preamble_piece(const MonologuePiece& p) {
+  bool client = p.dir == Dir::c2s;
+  if (pre_ == Preamble::undecided) {
+    if (p.data.empty()) return true;
+    // The first bytes decide: TLS at once, a protocol TLS may start inside, or neither.
+    bool tls_now = client && (p.data[0] == kHandshake || (p.data[0] & 0x80));
+    pre_ = !tls_now && limits_.starttls && p.gap_before == 0 && p.offset == 0 &&
+                   starttls_plausible_opening(client, p.data)
+               ? Preamble::reading
+               : Preamble::off;
+  }
+  switch (pre_) {
+    case Preamble::off:
+    case Preamble::both_tls:
+    case Preamble::undecided:
+      return false;
+    case Preamble::client_tls: {
+      if (client) return false;
+      // The server's TLS: a record at the start of its next monologue, or a
+      // ServerHello after the last line of a clear-text go-ahead sent with it.
+      size_t at = StartTlsScanner::npos;
+      if (p.piece_no == 0 && !p.data.empty() && (p.data[0] == kHandshake || p.data[0] == kAlert)) at = 0;
+      for (size_t i = 1; at == StartTlsScanner::npos && i < p.data.size(); ++i)
+        if (p.data[i] == kHandshake && (p.data[i - 1] == '\n' || p.data[i - 1] == '>') &&
+            looks_like_server_hello(p.data.subspan(i)))
+          at = i;
+      if (at == StartTlsScanner::npos) return true;  // clear text still
+      pre_ = Preamble::both_tls;
+      feed(s_, p.data.subspan(at), p.first_ts);
+      return true;
+    }
+    case Preamble::reading:
+      break;
+  }
+  if (p.gap_before > 0) {  // bytes lost: message boundaries with them
+    give_up_not_tls();
+    return true;
+  }
+  if (!client) {
+    scanner_.server(p.data);
+  } else {
+    size_t at = scanner_.client(p.data, p.piece_no == 0);
+    if (at != StartTlsScanner::npos) {
+      pre_ = Preamble::client_tls;
+      starttls_ = starttls_name(scanner_.protocol());
+      feed(c_, p.data.subspan(at), p.first_ts);
+      return true;
+    }
+  }
+  if (scanner_.exceeded()) give_up_not_tls();
+  return true;
+}
+
 void TlsSessionParser::piece(const MonologuePiece& p) {
   Direction& d = p.dir == Dir::c2s ? c_ : s_;
   if (not_tls_ || ended_ || d.st == State::stopped) return;
+  if (pre_ != Preamble::off && preamble_piece(p)) return;
   if (p.gap_before > 0) {
     // Bytes are missing: record boundaries are lost. Only an anomaly when it cut
     // into the hellos (not after them).
@@ -53,6 +111,7 @@ void TlsSessionParser::piece(const MonologuePiece& p) {
 
 void TlsSessionParser::end() {
   if (ended_) return;
+  if (pre_ == Preamble::reading) give_up_not_tls();  // clear text to the end
   if (!not_tls_) {
     if (c_.st != State::stopped) stop(c_);
     if (s_.st != State::stopped) stop(s_);
@@ -396,6 +455,7 @@ void TlsSessionParser::pair() {
     } else {
       break;
     }
+    c.starttls = starttls_;
     ready_.push_back(std::move(c));
   }
   clients_.erase(clients_.begin(), clients_.begin() + n);

@@ -9,16 +9,64 @@
 // handshake message after its hellos, at a gap, or at malformed framing; buffering
 // is bounded (one record, one hello of at most TlsLimits::max_handshake bytes).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
+#include "libcore/proto/quic.hpp"
+#include "libcore/proto/starttls.hpp"
 #include "libcore/proto/tls.hpp"
 #include "libcore/reasm/session.hpp"
 
 namespace nl {
+
+// Where the hello travelled: a TCP stream (tcp), QUIC Initial packets (quic), DTLS
+// records over UDP (dtls).
+enum class TlsTransport : uint8_t { tcp, quic, dtls };
+inline const char* tls_transport_name(TlsTransport t) {
+  return t == TlsTransport::quic ? "quic" : t == TlsTransport::dtls ? "dtls" : "tcp";
+}
+
+// A connection ID as seen on the wire (at most 20 bytes in v1 and v2).
+struct QuicCid {
+  uint8_t len = 0;
+  uint8_t b[20] = {};
+  void set(Bytes v) {
+    len = uint8_t(v.size() < sizeof b ? v.size() : sizeof b);
+    for (size_t i = 0; i < len; ++i) b[i] = v[i];
+  }
+  Bytes bytes() const { return {b, len}; }
+  friend bool operator==(const QuicCid& x, const QuicCid& y) {
+    return x.len == y.len && std::equal(x.b, x.b + x.len, y.b);
+  }
+};
+
+// The QUIC side of a hello found in Initial packets.
+struct QuicHelloInfo {
+  uint32_t version = 0;
+  QuicCid dcid;             // the client's Destination Connection ID (the Initial keys' input)
+  QuicCid scid;             // the client's Source Connection ID
+  QuicCid server_scid;      // the server's Source Connection ID, when a server Initial was decrypted
+  bool has_server_scid = false;
+  bool retry = false;       // the hello follows a Retry
+  uint32_t packets = 0;     // client Initial packets that carried CRYPTO bytes of the hello
+  uint32_t datagrams = 0;   // client datagrams those packets came in
+  QuicAnomalies anomalies;
+};
+
+// The DTLS side of a hello found in DTLS records over UDP.
+struct DtlsHelloInfo {
+  uint16_t record_version = 0;      // of the hello's first record
+  uint16_t message_seq = 0;
+  bool cookie = false;              // the hello carries a cookie: the second of a cookie exchange
+  uint8_t cookie_length = 0;        // legacy cookie field (DTLS 1.0/1.2); DTLS 1.3 sends a cookie extension
+  uint32_t fragments = 0;           // handshake fragments it was reassembled from
+  uint32_t retransmissions = 0;     // copies of it sent again
+  bool hello_verify_request = false;  // the server answered with a HelloVerifyRequest (RFC 6347 4.2.1)
+};
 
 struct TlsHandshakeResult {
   uint32_t hello_no = 1;              // 1-based within the session (2 after a HelloRetryRequest)
@@ -30,10 +78,16 @@ struct TlsHandshakeResult {
   bool has_server = false;
   ServerHello server;
   TlsAnomalies server_anomalies;      // server direction: framing + hello
+  TlsTransport transport = TlsTransport::tcp;
+  const char* starttls = nullptr;     // how TLS started inside another protocol, else null
+  QuicHelloInfo quic;                 // transport == quic
+  DtlsHelloInfo dtls;                 // transport == dtls
 };
 
 struct TlsLimits {
   size_t max_handshake = 256 * 1024;  // a hello claiming more is parsed up to this many bytes
+  bool starttls = true;               // look for TLS after a clear-text preamble (starttls.hpp)
+  size_t max_preamble = 64 * 1024;    // preamble bytes per direction read before giving up
   TlsCaps caps;
 };
 
@@ -91,6 +145,15 @@ class TlsSessionParser {
   void flush_partial(Direction& d);  // a hello cut by a gap / end / give-up
   void give_up_not_tls();
   void pair();
+  bool preamble_piece(const MonologuePiece& p);  // true: the piece was taken by the preamble
+
+  // TLS after another protocol: off (the stream began with TLS, or is not TLS),
+  // reading the clear-text preamble, or TLS found in the client's stream (the
+  // server's TLS begins with its next monologue).
+  enum class Preamble : uint8_t { undecided, off, reading, client_tls, both_tls };
+  Preamble pre_ = Preamble::undecided;
+  StartTlsScanner scanner_;
+  const char* starttls_ = nullptr;
 
   TlsLimits limits_;
   Direction c_, s_;

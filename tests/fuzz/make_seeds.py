@@ -247,6 +247,16 @@ def main():
         c.add("pkt_reader", '{"type":"pkt","n":1}\n')
         c.add("session_reader", '{"type":"session_start"}\n')
     c.add("tls", b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00")
+    # fuzz_quic: a client Initial whose CRYPTO frame holds the start of a ClientHello
+    # (op 1, version v1, DCID byte 7), then the rest in a second Initial, then a
+    # server Initial with a ServerHello's start.
+    hello = b"\x01\x00\x00\x30\x03\x03" + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00\x00\x05\x00\x10\x00\x03\x02h3"
+    f1 = b"\x06\x00" + bytes([len(hello[:20])]) + hello[:20]
+    f2 = b"\x06\x14" + bytes([len(hello[20:])]) + hello[20:]
+    sh = b"\x02\x00\x00\x26\x03\x03" + bytes(32) + b"\x00\x13\x01\x00\x00\x00"
+    f3 = b"\x02\x00\x00\x00\x00\x06\x00" + bytes([len(sh)]) + sh
+    c.add("quic", bytes([1, 0, 7, 0, len(f1)]) + f1 + bytes([1, 0, 7, 0, len(f2)]) + f2 +
+          bytes([2, 0, 7, 0, len(f3)]) + f3)
     return 0
 
 

@@ -687,6 +687,30 @@ TEST_CASE("app_detect: labels and truncated prefixes") {
   }
 }
 
+TEST_CASE("app_detect: quic, dtls, http2 and the labels that may refine others") {
+  CHECK(detect_app(as_bytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 6, 5000, 80) == App::http2);
+  // A TLS 1.2 ServerHello selecting h2 (record + handshake whole in the packet).
+  std::string ext = std::string("\x00\x10\x00\x05\x00\x03\x02h2", 9);
+  std::string body = std::string("\x03\x03", 2) + std::string(32, 'r') + std::string("\x00\xc0\x2f\x00", 4) +
+                     std::string("\x00", 1) + char(ext.size()) + ext;
+  std::string hs = std::string("\x02\x00", 2) + char(body.size() >> 8) + char(body.size()) + body;
+  std::string rec = std::string("\x16\x03\x03", 3) + char(hs.size() >> 8) + char(hs.size()) + hs;
+  CHECK(detect_app(as_bytes(rec), 6, 443, 5000) == App::http2);
+  std::string quic = std::string("\xc3\x00\x00\x00\x01\x08", 6) + std::string(40, 'q');
+  CHECK(detect_app(as_bytes(quic), 17, 5000, 443) == App::quic);
+  quic[1] = 0x2a;  // not a version with known Initial keys
+  CHECK(detect_app(as_bytes(quic), 17, 5000, 443) == App::unknown);
+  std::string dtls = std::string("\x16\xfe\xfd\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10", 13) + std::string(16, 'd');
+  CHECK(detect_app(as_bytes(dtls), 17, 5000, 4433) == App::dtls);
+  CHECK(detect_app(as_bytes(dtls), 6, 5000, 4433) == App::unknown);
+  CHECK(app_refines(App::unknown, App::quic));
+  CHECK(app_refines(App::tls, App::http2));
+  CHECK(app_refines(App::quic, App::http3));
+  CHECK_FALSE(app_refines(App::http, App::tls));
+  CHECK_FALSE(app_refines(App::tls, App::unknown));
+  CHECK(std::string(app_name(App::http3)) == "http3");
+}
+
 TEST_CASE("flow: tcp flag letters") {
   std::string s;
   append_tcp_flag_letters(s, 0x1b);

@@ -345,6 +345,14 @@ TEST_CASE("tls: ServerHello, HelloRetryRequest, JA3S") {
   CHECK(sh.key_share_group == 0x001d);
   CHECK_FALSE(sh.hello_retry_request);
   CHECK(ja3s_string(sh) == "771,4865,43-51-16");
+  // JA4S: extensions in the order sent, hashed (SHA-256 by Python's hashlib).
+  CHECK(ja4s_fingerprint(sh).ja4_r == "t1303h2_1301_002b,0033,0010");
+  CHECK(ja4s_fingerprint(sh).ja4 == "t1303h2_1301_19fd10492780");
+  CHECK(ja4s_fingerprint(sh, 'q').ja4.substr(0, 7) == "q1303h2");
+  ServerHello bare;
+  bare.selected_version = 0x0303;
+  bare.cipher = 0xc02f;
+  CHECK(ja4s_fingerprint(bare).ja4 == "t120000_c02f_000000000000");
   Buf he;
   he.ext(0x002b, Buf{}.u16(0x0304)).ext(0x0033, Buf{}.u16(0x0017));
   ServerHello hrr;

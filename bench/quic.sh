@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# QUIC Initials per second: tlssni on a capture of the shared QUIC captures copied
+# with shifted addresses and ports (bench/make_quic_corpus.py), on one core.
+#
+#   bench/quic.sh [DIR]      writes DIR/quic.pcap once (ROUNDS copies, default 20000)
+#
+# Env: ROUNDS, RUNS (3), BUILD (./build), PEERS (the Zeek QUIC captures' folder).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${1:-/tmp/bench}
+B=${BUILD:-$root/build}
+RUNS=${RUNS:-3}
+ROUNDS=${ROUNDS:-20000}
+PEERS=${PEERS:-$root/../shared/fixtures/peers/zeek/quic}
+mkdir -p "$DIR"
+F=$DIR/quic.pcap
+if [ ! -s "$F" ]; then
+  python3 "$root/bench/make_quic_corpus.py" "$F" "$ROUNDS" "$PEERS"/*.pcap
+fi
+cat "$F" >/dev/null
+hellos=$("$B/tlssni" "$F" | grep -c '"transport":"quic"')
+echo "capture: $F ($(du -h "$F" | cut -f1)), $hellos QUIC ClientHellos"
+for i in $(seq "$RUNS"); do
+  # user+sys CPU seconds of one single-threaded run
+  /usr/bin/time -f '%U %S %e' "$B/tlssni" "$F" 2>&1 >/dev/null | tail -1 |
+    awk -v h="$hellos" '{cpu = $1 + $2; printf "run: %.2f s CPU, %.2f s wall, %.0f hellos/s (CPU)\n", cpu, $3, h / cpu}'
+  /usr/bin/time -f '%U %S %e' tcpdump -r "$F" -w /dev/null 2>&1 | tail -1 |
+    awk '{printf "     read floor (tcpdump -r F -w /dev/null): %.2f s CPU\n", $1 + $2}'
+done
