@@ -182,6 +182,17 @@ struct HttpStats {
   std::vector<std::pair<const char*, uint64_t>> named() const;
 };
 
+// An Authorization or Proxy-Authorization field value (RFC 9110 11.6.2):
+// the scheme, and the user of Basic (RFC 7617: base64 of user ":" password,
+// split at the first colon) or Digest (RFC 7616: the username parameter).
+// The password is Basic's only; Digest sends a hash.
+struct HttpAuth {
+  std::string scheme;
+  std::optional<std::string> user, password;
+  bool bad_base64 = false;            // Basic credentials that are not base64
+};
+HttpAuth parse_http_authorization(std::string_view value);
+
 class HttpSessionParser {
  public:
   using Emit = std::function<void(const HttpTransaction&)>;
