@@ -256,6 +256,7 @@ void CredLineHandler::feed(const CredChunk& c) {
     b.remove_prefix(n + 1);
     if (s.skipping) {
       s.skipping = false;
+      on_skipped_line(c.dir);
       continue;
     }
     line_done(c.dir, s, c.ts);
@@ -272,6 +273,7 @@ void CredLineHandler::line_done(Dir d, Side& s, const Timestamp& ts) {
     ++c_.st.binary_lines;
     // Junk without end: not a line protocol any more.
     if (++s.junk_run >= 16) s.stopped = true;
+    on_skipped_line(d);
     return;
   }
   s.junk_run = 0;
@@ -318,6 +320,11 @@ class FtpHandler : public CredLineHandler {
     flush_user(CredOutcome::unknown);
   }
 
+ protected:
+  void on_skipped_line(Dir d) override {
+    if (d == Dir::c2s && q_.size() < c_.o.max_pending) q_.push_back(Cmd{});
+  }
+
  private:
   enum class K : uint8_t { other, user, pass, auth_tls };
   struct Cmd {
@@ -342,6 +349,10 @@ class FtpHandler : public CredLineHandler {
       if (user_) {
         a = std::move(*user_);
         user_.reset();
+      } else if (!q_.empty() && q_.back().k == K::user && q_.back().a) {
+        // Pipelined: USER's reply has not come yet; the attempt is PASS's now.
+        a = std::move(*q_.back().a);
+        q_.back().a.reset();
       } else {
         a = attempt("user_pass", ts);
       }
@@ -381,6 +392,7 @@ class FtpHandler : public CredLineHandler {
     };
     switch (c.k) {
       case K::user:
+        if (!c.a) break;  // a pipelined PASS took the attempt
         if (code == 331 || code == 332) user_ = std::move(c.a);  // the password follows
         else decide(*c.a, code < 400 ? CredOutcome::success : CredOutcome::failure);
         break;
@@ -545,10 +557,10 @@ class TelnetHandler : public CredSessionParser::Handler {
     for (char c : answer_) low += (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
     static const char* const kFail[] = {"incorrect", "failed", "failure", "invalid", "denied", "bad password",
                                         "authentication error", "login:", "username:"};
-    for (const char* w : kFail)
-      if (low.find(w) != std::string::npos) return decide(CredOutcome::failure);
     if (low.find("last login") != std::string::npos || low.find("welcome") != std::string::npos)
       return decide(CredOutcome::success);
+    for (const char* w : kFail)
+      if (low.find(w) != std::string::npos) return decide(CredOutcome::failure);
     std::string_view t = low;
     while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
     if (!t.empty() && std::strchr("$#>%", t.back()) && t.find_first_of("\r\n") != std::string_view::npos)

@@ -66,6 +66,8 @@ class CredLineHandler : public CredSessionParser::Handler {
   // Raw bytes the client sends next (not lines); on_raw gets them.
   uint64_t raw_wanted_ = 0;
   virtual void on_raw(std::string_view, const Timestamp&) {}
+  // A line not handed on (too long, binary): a command still takes a reply.
+  virtual void on_skipped_line(Dir) {}
   void stop_direction(Dir d) { side(d).stopped = true; }
 
  private:

@@ -131,6 +131,9 @@ class Pop3Handler : public CredLineHandler {
   }
 
  private:
+  void on_skipped_line(Dir d) override {
+    if (d == Dir::c2s && q_.size() < c_.o.max_pending) q_.push_back(Cmd{});
+  }
   enum class K : uint8_t { other, user, login, stls };
   struct Cmd {
     K k = K::other;
@@ -356,8 +359,6 @@ class ImapHandler : public CredLineHandler {
       q.a = attempt(sasl_x_.mechanism_name(), ts);
     } else if (c.command == "STARTTLS") {
       q.starttls = true;
-    } else {
-      return;  // only the replies to these matter
     }
     if (q_.size() >= c_.o.max_pending) {
       flag(CredAnomaly::pipeline_overflow);
@@ -425,6 +426,9 @@ class SmtpHandler : public CredLineHandler {
   void on_raw(std::string_view, const Timestamp&) override {}  // BDAT chunk bytes
 
  private:
+  void on_skipped_line(Dir d) override {
+    if (d == Dir::c2s && !in_data_) push(Cmd{});
+  }
   enum class K : uint8_t { other, helo, auth, starttls, mail, rcpt, data_cmd, data, bdat, bdat_last, rset };
   struct Cmd {
     K k = K::other;
