@@ -104,6 +104,7 @@ class Pop3Handler : public CredLineHandler {
     q_.pop_front();
     if (ok && c.multi) multi_ = true;
     if (c.k == K::user) {
+      if (!c.a) return;                // a pipelined PASS took the attempt
       if (ok) user_ = std::move(c.a);  // PASS follows
       else decide(*c.a, false, line, text);
     } else if (c.k == K::login) {
@@ -161,6 +162,10 @@ class Pop3Handler : public CredLineHandler {
       if (user_) {
         c.a = std::move(user_);
         user_.reset();
+      } else if (!q_.empty() && q_.back().k == K::user && q_.back().a) {
+        // Pipelined: USER's reply has not come yet; the attempt is PASS's now.
+        c.a = std::move(q_.back().a);
+        q_.back().a.reset();
       } else {
         c.a = attempt("user_pass", ts);
       }
