@@ -34,7 +34,7 @@ void write_cred_record(JsonWriter& w, const SessionView& s, const CredAttempt& a
   w.field_or_null("user", a.user);
   w.field_bool("password_sent", a.password_sent);
   w.field_or_null("password_len", a.password_sent, [&] { w.number(uint64_t(a.password.size())); });
-  if (o.show_secrets) w.field_or_null("password", a.password_sent, [&] { w.string(a.password); });
+  if (o.show_secrets && a.password_sent) w.field_str("password", a.password);
   w.field_plain("outcome", cred_outcome_name(a.outcome));
   w.field_or_null("reply_code", a.reply_code);
   w.field_or_null("reply_text", a.reply_text);
