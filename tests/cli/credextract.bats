@@ -18,10 +18,11 @@ load helpers
 }
 
 @test "FTP brute force over IPv4 and IPv6: every try, its user and outcome" {
-  run bash -c "credextract '$DATA/cred_ftp_bruteforce.pcap' | jq -r '[.src_ip, .dest_port, .cred.user, .cred.outcome, .cred.reply_code] | @tsv'"
+  run bash -c "credextract '$DATA/cred_ftp_bruteforce.pcap' | jq -r '[.src_ip, .dest_port, .cred.user, .cred.outcome, .cred.reply_code, .dest_ip] | @tsv'"
   [ "$status" -eq 0 ]
-  [ "$(echo "$output" | grep -c $'10.0.0.66\t21\tadmin\tfailure\t530')" -eq 4 ]
-  [ "$(echo "$output" | grep -c $'10.0.0.66\t21\tadmin\tsuccess\t230')" -eq 1 ]
+  [ "$(echo "$output" | grep -c $'10.0.0.66\t21\tadmin\tfailure\t530\t10.0.0.21')" -eq 4 ]
+  [ "$(echo "$output" | grep -c $'10.0.0.66\t21\tadmin\tsuccess\t230\t10.0.0.21')" -eq 1 ]
+  [ "$(echo "$output" | grep -c $'10.0.0.66\t21\tadmin\tfailure\t530\t10.0.0.22')" -eq 1 ]
   [ "$(echo "$output" | grep -c $'2001:db8::7\t2121\troot\tfailure')" -eq 2 ]
   echo "$output" | grep -q $'2001:db8::8\t21\talice\tsuccess\t230'
   echo "$output" | grep -q $'2001:db8::8\t21\tnobody\tfailure\t530'
@@ -89,7 +90,7 @@ load helpers
 
 @test "--summary: attempts and failures per server, protocol and user" {
   run bash -c "credextract --summary '$DATA/cred_ftp_bruteforce.pcap' | jq -c 'select(.user == \"admin\") | [.server_ip, .protocol, .attempts, .failures, .successes, .clients]'"
-  [ "$output" = '["10.0.0.21","ftp",5,4,1,1]' ]
+  [ "$output" = $'["10.0.0.21","ftp",5,4,1,1]\n["10.0.0.22","ftp",1,1,0,1]' ]
   run bash -c "credextract --summary '$DATA/cred_ftp_bruteforce.pcap' | jq -r .type | sort -u"
   [ "$output" = "cred_summary" ]
 }
@@ -100,4 +101,15 @@ load helpers
     b=$(pcap2pkt "$DATA/$f.pcap" | tcpflow-reasm | credextract)
     [ "$a" = "$b" ]
   done
+}
+
+@test "ECS: user.name and event.outcome; the password is never copied" {
+  out=$(credextract --show-secrets "$DATA/cred_mail.pcap" | jq -c -f "$NETLINES_SRC/contrib/ecs/ecs.jq")
+  [ "$(echo "$out" | wc -l)" -eq 13 ]
+  [ "$(echo "$out" | jq -r 'select(.event.dataset == "netlines.cred") | [.user.name, .event.outcome, .network.protocol] | @tsv' | head -2)" = $'bob\tfailure\tpop3\nbob\tsuccess\tpop3' ]
+  echo "$out" | jq -e -s 'map(select(.event.dataset == "netlines.cred")) | all(.event.category == ["authentication", "network"])'
+  ! echo "$out" | grep -q hunter2
+  echo "$out" | jq -e -s 'map(select(.event.dataset == "netlines.smtp"))[0] | .email.to.address == ["erin@example.net", "frank@example.net"] and .user.name == "dave@example.org"'
+  # null-free, as every ECS document
+  [ -z "$(echo "$out" | jq -c '[paths(. == null or . == [] or . == {})] | select(length > 0)')" ]
 }

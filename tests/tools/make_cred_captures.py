@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Captures of clear-text logins for credextract's tests, written to DIR:
 
-  cred_ftp_bruteforce.pcap   FTP over IPv4 and IPv6: a brute force (wrong passwords, then the right one),
+  cred_ftp_bruteforce.pcap   FTP over IPv4 and IPv6: a brute force (wrong passwords, then the right one,
+                             and the same user on a second server),
                              a user refused at once, pipelined commands, a reply split over lines
   cred_mail.pcap             POP3 USER/PASS, APOP and AUTH PLAIN; SMTP AUTH PLAIN, LOGIN and CRAM-MD5 with a
                              mail transaction; IMAP LOGIN (atoms, quoted, literal) and AUTHENTICATE PLAIN; STARTTLS
@@ -90,6 +91,14 @@ def ftp(out):
         s.c("QUIT\r\n")
         s.s("221 Goodbye.\r\n")
         s.close()
+    # The same user tried on a second server.
+    s = Session(p, v4(66), v4(22), 40010, 21)
+    s.s("220 ProFTPD Server\r\n")
+    s.c("USER admin\r\n")
+    s.s("331 Password required for admin\r\n")
+    s.c("PASS s3cret\r\n")
+    s.s("530 Login incorrect.\r\n")
+    s.close()
     # Several tries in one session over IPv6, the greeting on several lines.
     s = Session(p, v6(7), v6(21), 50000, 2121, v6=True)
     s.s("220-Welcome\r\n220-to the\r\n220 FTP service\r\n")
