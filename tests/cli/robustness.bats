@@ -195,7 +195,7 @@ PY
     [[ "$stderr" == *"bad_lines.out_of_range: 4"* ]]
     [[ "$stderr" == *"bad_lines.payload_too_long: 1"* ]]
     [[ "$stderr" == *"bad_lines.empty_line: 3"* ]]
-    [ $tool = tlssni ] || [ -n "$output" ]   # the good lines were still processed (no TLS in this capture)
+    [ $tool = tlssni ] || quiet_on_samples $tool || [ -n "$output" ]   # the good lines were still processed (no TLS in this capture)
   done
   # The good lines give what they give without the lying ones.
   grep -v '"ttl":1e400' "$in" | grep -v '^ *$' | python3 -c '
@@ -252,7 +252,7 @@ for l in sys.stdin:
     [[ "$stderr" == *"sbad.jsonl: record 2: "* ]]
     [[ "$stderr" == *"sbad.jsonl: record 3: "* ]]
     [[ "$stderr" == *"sbad.jsonl: record 4: "* ]]
-    [ -n "$output" ]
+    quiet_on_samples $tool || [ -n "$output" ]
     run --separate-stderr $tool --strict "$in"
     [ "$status" -eq 1 ]
     [ "$(grep -c . <<<"$stderr")" -eq 1 ]
@@ -276,7 +276,9 @@ for l in sys.stdin:
 @test "every binary: a write error on stdout is reported, exit 1" {
   for tool in $(tools pkt); do
     have $tool || continue
-    run --separate-stderr bash -c "$tool '$FIXTURES/mixed_dns_http_https.pcapng' > /dev/full"
+    in="$FIXTURES/mixed_dns_http_https.pcapng"
+    quiet_on_samples $tool && in="$DATA/cred_mail.pcap"
+    run --separate-stderr bash -c "$tool '$in' > /dev/full"
     [ "$status" -eq 1 ]
     [[ "$stderr" == "$tool: write error: "* ]]
   done
