@@ -4,7 +4,7 @@
 // HandshakeResponse41, OK/ERR, AuthSwitchRequest).
 #include <algorithm>
 #include <functional>
-#include <unordered_map>
+#include <map>
 
 #include "libcore/proto/cred.hpp"
 #include "libcore/proto/cred_handler.hpp"
@@ -352,7 +352,7 @@ class LdapHandler : public BinaryHandler {
   }
 
  private:
-  std::unordered_map<uint64_t, CredAttempt> binds_;
+  std::map<uint64_t, CredAttempt> binds_;  // by message id: emitted in order at the end
   std::optional<uint64_t> starttls_id_;
 };
 
