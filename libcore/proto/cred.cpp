@@ -615,6 +615,7 @@ class HttpHandler : public CredSessionParser::Handler {
     static const HttpOptions o = [] {
       HttpOptions h;
       h.body.mode = BodyMode::none;
+      h.max_headers = 0;  // the credentials are read as the headers go by: none need keeping
       return h;
     }();
     return o;
@@ -622,32 +623,32 @@ class HttpHandler : public CredSessionParser::Handler {
 
   void on_tx(const HttpTransaction& t) {
     if (!t.request.present) return;
-    for (const HttpHeader& h : t.request.headers) {
-      bool proxy = h.name.size() == 19 && starts_with_ci(h.name, "proxy-authorization");
-      if (!proxy && !(h.name.size() == 13 && starts_with_ci(h.name, "authorization"))) continue;
-      HttpAuth auth = parse_http_authorization(h.value);
-      std::string scheme;
-      for (char ch : auth.scheme) scheme += (ch >= 'A' && ch <= 'Z') ? char(ch + 32) : ch;
-      if (scheme != "basic" && scheme != "digest") continue;
-      CredAttempt a = attempt(proxy ? "proxy_" + scheme : scheme, t.request.start);
-      a.user = auth.user;
-      if (auth.bad_base64) a.anomalies |= uint32_t(CredAnomaly::bad_base64);
-      if (auth.password) {
-        a.password_sent = true;
-        a.password = *auth.password;
-      }
-      if (t.response.present && t.response.status) {
-        uint16_t s = t.response.status;
-        a.outcome = (s == 401 || s == 407) ? CredOutcome::failure
-                    : s < 400               ? CredOutcome::success
-                                            : CredOutcome::unknown;
-        a.reply_code = std::to_string(s);
-        if (t.response.reason) a.reply_text = reply_text(*t.response.reason);
-      } else {
-        a.anomalies |= uint32_t(CredAnomaly::no_reply);
-      }
-      emit(a);
+    if (t.request.authorization) credentials(t, *t.request.authorization, "");
+    if (t.request.proxy_authorization) credentials(t, *t.request.proxy_authorization, "proxy_");
+  }
+
+  void credentials(const HttpTransaction& t, const HttpAuth& auth, std::string_view prefix) {
+    std::string scheme;
+    for (char ch : auth.scheme) scheme += (ch >= 'A' && ch <= 'Z') ? char(ch + 32) : ch;
+    if (scheme != "basic" && scheme != "digest") return;  // Bearer, NTLM, ...: no user in the clear
+    CredAttempt a = attempt(std::string(prefix) + scheme, t.request.start);
+    a.user = auth.user;
+    if (auth.bad_base64) a.anomalies |= uint32_t(CredAnomaly::bad_base64);
+    if (auth.password) {
+      a.password_sent = true;
+      a.password = *auth.password;
     }
+    if (t.response.present && t.response.status) {
+      uint16_t s = t.response.status;
+      a.outcome = (s == 401 || s == 407) ? CredOutcome::failure
+                  : s < 400               ? CredOutcome::success
+                                          : CredOutcome::unknown;
+      a.reply_code = std::to_string(s);
+      if (t.response.reason) a.reply_text = reply_text(*t.response.reason);
+    } else {
+      a.anomalies |= uint32_t(CredAnomaly::no_reply);
+    }
+    emit(a);
   }
 
   HttpSessionParser parser_;

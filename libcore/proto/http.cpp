@@ -828,13 +828,15 @@ void HttpSessionParser::header_line(Side& s, Dir d, std::string_view line, bool 
       if (contains_ci(value, "100-continue")) r.expect_continue = true;
     } else if (ieq(name, "upgrade")) {
       r.upgrade = true;
-    } else if (ieq(name, "authorization") && !r.auth_scheme) {
-      HttpAuth a = parse_http_authorization(value);
-      r.auth_scheme.emplace(std::move(a.scheme));
-      if (ieq(*r.auth_scheme, "basic")) {
-        r.auth_user = std::move(a.user);
-        if (opts_.show_secrets) r.auth_password = std::move(a.password);
+    } else if (ieq(name, "authorization") && !r.authorization) {
+      const HttpAuth& a = r.authorization.emplace(parse_http_authorization(value));
+      r.auth_scheme.emplace(a.scheme);
+      if (ieq(a.scheme, "basic")) {
+        r.auth_user = a.user;
+        if (opts_.show_secrets) r.auth_password = a.password;
       }
+    } else if (ieq(name, "proxy-authorization") && !r.proxy_authorization) {
+      r.proxy_authorization.emplace(parse_http_authorization(value));
     }
   }
 }
