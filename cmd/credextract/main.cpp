@@ -56,21 +56,13 @@ int main(int argc, char** argv) {
         out.maybe_flush();
       });
 
-  // run_session_tool's steps, with the summary written before the output closes.
-  nl::SessionLoopHandlers h;
-  h.sink = &sink;
-  h.idle = [&out] { out.flush(); };
-  if (co.pass) h.other_line = nl::pass_lines(out);
-  nl::SessionLoopStats st;
-  int status = nl::run_session_loop(opt, h, st);
-  if (summary) sum.write(out.buffer(), tf);
-  out.finish();
-  if (co.stats) {
-    nl::cli::Summary s;
-    st.describe(s.text());
-    s.add_all("cred.", sink.stats().named());
-    if (summary) s.add_all("cred.", {{"summary_dropped", sum.dropped()}});
-    s.print();
-  }
-  return nl::cli::exit_status(status);
+  return nl::run_session_tool(
+      opt, sink, out, co.pass, co.stats,
+      [&](nl::cli::Summary& s) {
+        s.add_all("cred.", sink.stats().named());
+        if (summary) s.add_all("cred.", {{"summary_dropped", sum.dropped()}});
+      },
+      nullptr, [&] {
+        if (summary) sum.write(out.buffer(), tf);
+      });
 }
