@@ -69,6 +69,8 @@ row http-tshark-fld   "tshark -Y http.request fields"  "$SMALL" "" "$TS $SMALL -
 row http-tshark-ek    "tshark -Y http -T ek"           "$SMALL" "" "$TS $SMALL -Y http -T ek >/dev/null 2>&1"
 # tlssni
 row sni-netlines      "tlssni F"                       "$BIG"   "" "$B/tlssni $BIG >/dev/null"
+# credextract
+row cred-netlines     "credextract F"                  "$BIG"   "" "$B/credextract $BIG >/dev/null"
 row sni-tshark        "tshark ClientHello SNI"         "$SMALL" "" "$TS $SMALL -Y 'tls.handshake.type==1' -T fields -e tls.handshake.extensions_server_name >/dev/null 2>&1"
 # flowstat
 row flow-netlines     "flowstat F"                     "$BIG"   "" "$B/flowstat $BIG >/dev/null"

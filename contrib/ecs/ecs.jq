@@ -3,7 +3,8 @@
 #   flowstat dump.pcap | jq -c -f contrib/ecs/ecs.jq
 #
 # One program for every record type, dispatching on .type (docs/schema.md):
-# flow, interval, session_start, session_end, monologue, http, tls, pkt, dns.
+# flow, interval, session_start, session_end, monologue, http, tls, pkt, dns,
+# cred, smtp (credextract; its --summary lines are aggregates, not events).
 # Records of any other type (or without .type) are DROPPED: an ECS index
 # should not receive documents it has no mapping for. Runs on jq 1.6.
 #
@@ -319,6 +320,34 @@ def ecs_dns:
       }}
     };
 
+# credextract: one login attempt. ECS authentication event: user.name and
+# event.outcome (success / failure / unknown, the ECS values). The password,
+# even with --show-secrets, is never copied: an index is no place for it.
+def ecs_cred:
+  .cred as $c
+  | base("event"; ["authentication", "network"]; ["start"])
+  * {
+      event: {outcome: $c.outcome, action: "login"},
+      user: {name: $c.user},
+      network: {protocol: $c.protocol},
+      related: {user: ([$c.user] | map(select(. != null and . != "")))},
+      netlines: {cred: (($c | del(.password, .outcome, .protocol, .user)) + {anomalies})}
+    };
+
+# credextract: one SMTP mail transaction (ECS email.* fields).
+def ecs_smtp:
+  .smtp as $m
+  | base("event"; ["email", "network"]; ["info"])
+  * {
+      event: {outcome: $m.outcome},
+      email: {from: {address: ([$m.mail_from] | map(select(. != null and . != "")))},
+              to: {address: $m.rcpt_to}},
+      user: {name: $m.auth_user},
+      network: {protocol: "smtp"},
+      related: {user: ([$m.auth_user] | map(select(. != null)))},
+      netlines: {smtp: (($m | del(.mail_from, .rcpt_to, .outcome, .auth_user)) + {anomalies})}
+    };
+
 # pcap2pkt: one packet. The payload (base64/text) is not copied.
 def ecs_pkt:
   base("event"; ["network"]; ["info"])
@@ -347,5 +376,7 @@ elif .type == "http" then ecs_http
 elif .type == "tls" then ecs_tls
 elif .type == "pkt" then ecs_pkt
 elif .type == "dns" then ecs_dns
+elif .type == "cred" then ecs_cred
+elif .type == "smtp" then ecs_smtp
 else empty end
 | prune

@@ -213,6 +213,51 @@ const char* body_framing_name(BodyFraming f) {
   return "none";
 }
 
+HttpAuth parse_http_authorization(std::string_view value) {
+  HttpAuth a;
+  value = trim_ows(value);
+  size_t sp = value.find_first_of(" \t");
+  a.scheme.assign(value.substr(0, sp));
+  std::string_view rest = sp == std::string_view::npos ? std::string_view() : trim_ows(value.substr(sp + 1));
+  if (ieq(a.scheme, "basic")) {
+    if (rest.empty()) return a;
+    std::string creds;
+    if (!decode_base64(rest, creds)) {
+      a.bad_base64 = true;
+      return a;
+    }
+    size_t c = creds.find(':');
+    a.user.emplace(creds.substr(0, c));
+    if (c != std::string::npos) a.password.emplace(creds.substr(c + 1));
+  } else if (ieq(a.scheme, "digest")) {
+    // auth-params: name = token / quoted-string, separated by commas.
+    while (!rest.empty()) {
+      size_t eq = rest.find('=');
+      if (eq == std::string_view::npos) break;
+      std::string_view name = trim_ows(rest.substr(0, eq));
+      rest = trim_ows(rest.substr(eq + 1));
+      std::string v;
+      if (!rest.empty() && rest.front() == '"') {
+        size_t i = 1;
+        for (; i < rest.size() && rest[i] != '"'; ++i) {
+          if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+          v += rest[i];
+        }
+        rest = rest.substr(std::min(rest.size(), i + 1));
+      } else {
+        size_t e = rest.find(',');
+        v.assign(trim_ows(rest.substr(0, e)));
+        rest = e == std::string_view::npos ? std::string_view() : rest.substr(e);
+      }
+      if (ieq(name, "username") && !a.user) a.user.emplace(std::move(v));
+      size_t comma = rest.find(',');
+      if (comma == std::string_view::npos) break;
+      rest = trim_ows(rest.substr(comma + 1));
+    }
+  }
+  return a;
+}
+
 std::vector<std::pair<const char*, uint64_t>> HttpStats::named() const {
   return {{"sessions", sessions},
           {"http_sessions", http_sessions},
@@ -783,19 +828,15 @@ void HttpSessionParser::header_line(Side& s, Dir d, std::string_view line, bool 
       if (contains_ci(value, "100-continue")) r.expect_continue = true;
     } else if (ieq(name, "upgrade")) {
       r.upgrade = true;
-    } else if (ieq(name, "authorization") && !r.auth_scheme) {
-      size_t sp = value.find(' ');
-      std::string_view scheme = value.substr(0, sp);
-      r.auth_scheme.emplace(scheme);
-      if (ieq(scheme, "basic") && sp != std::string_view::npos) {
-        // RFC 7617: base64(user-id ":" password)
-        std::string creds;
-        if (decode_base64(trim_ows(value.substr(sp + 1)), creds)) {
-          size_t c = creds.find(':');
-          r.auth_user.emplace(creds.substr(0, c));
-          if (opts_.show_secrets && c != std::string::npos) r.auth_password.emplace(creds.substr(c + 1));
-        }
+    } else if (ieq(name, "authorization") && !r.authorization) {
+      const HttpAuth& a = r.authorization.emplace(parse_http_authorization(value));
+      r.auth_scheme.emplace(a.scheme);
+      if (ieq(a.scheme, "basic")) {
+        r.auth_user = a.user;
+        if (opts_.show_secrets) r.auth_password = a.password;
       }
+    } else if (ieq(name, "proxy-authorization") && !r.proxy_authorization) {
+      r.proxy_authorization.emplace(parse_http_authorization(value));
     }
   }
 }

@@ -128,10 +128,24 @@ struct HttpMessage {
   bool has_end = false;
 };
 
+// An Authorization or Proxy-Authorization field value (RFC 9110 11.6.2):
+// the scheme, and the user of Basic (RFC 7617: base64 of user ":" password,
+// split at the first colon) or Digest (RFC 7616: the username parameter).
+// The password is Basic's only; Digest sends a hash.
+struct HttpAuth {
+  std::string scheme;
+  std::optional<std::string> user, password;
+  bool bad_base64 = false;            // Basic credentials that are not base64
+};
+HttpAuth parse_http_authorization(std::string_view value);
+
 struct HttpRequest : HttpMessage {
   std::string method, uri;            // uri exactly as on the wire
   std::optional<std::string> host, user_agent, referer;
   std::optional<std::string> auth_scheme, auth_user, auth_password;  // password: show_secrets only
+  // The first Authorization and Proxy-Authorization fields, read whatever the
+  // header caps keep (credextract's logins).
+  std::optional<HttpAuth> authorization, proxy_authorization;
   bool expect_continue = false, upgrade = false;
 };
 

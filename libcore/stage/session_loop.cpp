@@ -107,7 +107,8 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
 }
 
 int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Output& out, bool pass, bool stats,
-                     const std::function<void(cli::Summary&)>& add_stage_stats, DatagramSink* datagrams) {
+                     const std::function<void(cli::Summary&)>& add_stage_stats, DatagramSink* datagrams,
+                     const std::function<void()>& at_end) {
   SessionLoopHandlers h;
   h.sink = &sink;
   h.datagrams = datagrams;
@@ -115,6 +116,7 @@ int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Outp
   if (pass) h.other_line = pass_lines(out);
   SessionLoopStats st;
   int status = run_session_loop(opt, h, st);
+  if (at_end) at_end();
   out.finish();
   bool live = !opt.packets.live.interface.empty();
   if (live) print_capture_counts(st.capture);

@@ -53,7 +53,10 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
 // (tcpflow-reasm runs the loop itself: it logs packets and closes its --dump files
 // before finishing the output.)
 // `datagrams`, when set, also gets every whole datagram that is not TCP.
+// `at_end`, when set, runs after the input and before `out` closes: a stage that
+// writes aggregates once everything is read (credextract --summary).
 int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Output& out, bool pass, bool stats,
-                     const std::function<void(cli::Summary&)>& add_stage_stats, DatagramSink* datagrams = nullptr);
+                     const std::function<void(cli::Summary&)>& add_stage_stats, DatagramSink* datagrams = nullptr,
+                     const std::function<void()>& at_end = {});
 
 }  // namespace nl

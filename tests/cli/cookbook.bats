@@ -7,6 +7,7 @@ load helpers
 @test "README cookbook lines run and print output" {
   cd "$BATS_TEST_TMPDIR"
   cp "$DATA/sample.pcapng" dump.pcap
+  cp "$DATA/cred_ftp_bruteforce.pcap" logins.pcap  # the sample has no logins
   # The recipes name the installed paths (cmake --install --prefix /usr/local):
   # install into a prefix here and run them against it.
   cmake --install "$NETLINES_BIN" --prefix "$BATS_TEST_TMPDIR/usr/local" > /dev/null

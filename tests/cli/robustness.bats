@@ -196,7 +196,7 @@ PY
     [[ "$stderr" == *"bad_lines.payload_too_long: 1"* ]]
     [[ "$stderr" == *"bad_lines.empty_line: 3"* ]]
     # the good lines were still processed (no TLS nor DNS in this capture)
-    [ $tool = tlssni ] || [ $tool = dnsextract ] || [ -n "$output" ]
+    [ $tool = tlssni ] || [ $tool = dnsextract ] || quiet_on_samples $tool || [ -n "$output" ]
   done
   # The good lines give what they give without the lying ones.
   grep -v '"ttl":1e400' "$in" | grep -v '^ *$' | python3 -c '
@@ -253,7 +253,7 @@ for l in sys.stdin:
     [[ "$stderr" == *"sbad.jsonl: record 2: "* ]]
     [[ "$stderr" == *"sbad.jsonl: record 3: "* ]]
     [[ "$stderr" == *"sbad.jsonl: record 4: "* ]]
-    [ -n "$output" ]
+    quiet_on_samples $tool || [ -n "$output" ]
     run --separate-stderr $tool --strict "$in"
     [ "$status" -eq 1 ]
     [ "$(grep -c . <<<"$stderr")" -eq 1 ]
@@ -277,7 +277,9 @@ for l in sys.stdin:
 @test "every binary: a write error on stdout is reported, exit 1" {
   for tool in $(tools pkt); do
     have $tool || continue
-    run --separate-stderr bash -c "$tool '$FIXTURES/mixed_dns_http_https.pcapng' > /dev/full"
+    in="$FIXTURES/mixed_dns_http_https.pcapng"
+    quiet_on_samples $tool && in="$DATA/cred_mail.pcap"
+    run --separate-stderr bash -c "$tool '$in' > /dev/full"
     [ "$status" -eq 1 ]
     [[ "$stderr" == "$tool: write error: "* ]]
   done

@@ -243,6 +243,8 @@ def main():
                         c.add("tls", data[9:5 + struct.unpack(">H", data[3:5])[0]])
                 elif data[:1].isalpha():
                     c.add("http", piece_stream(rs, "http"))
+                # Login dialogues (any protocol): the piece format is the HTTP one.
+                c.add("cred", piece_stream(rs, "http"))
     else:
         c.add("pkt_reader", '{"type":"pkt","n":1}\n')
         c.add("session_reader", '{"type":"session_start"}\n')

@@ -37,7 +37,7 @@ TOOLS = tools()
 # tcpflow-reasm 64 MiB out-of-order + 256 MiB monologue buffers + 65536 sessions;
 # httpextract/tlssni add parsers with bounded lines, headers and handshakes.
 CAPS_MB = {"pcap2pkt": 64, "tcpflow-reasm": 512, "flowstat": 512, "httpextract": 640, "tlssni": 640,
-           "dnsextract": 640}
+           "dnsextract": 640, "credextract": 640}
 SERVER = bytes([10, 1, 0, 1])
 
 
