@@ -51,3 +51,7 @@ file(RELATIVE_PATH NETLINES_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgcon
 string(REGEX REPLACE "/$" "" NETLINES_PC_TO_PREFIX "${NETLINES_PC_TO_PREFIX}")
 configure_file(cmake/netlines.pc.in ${CMAKE_BINARY_DIR}/netlines.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/netlines.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The examples, for `cmake -S <prefix>/share/netlines/examples/<name>` (README cookbook).
+install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DATADIR}/netlines/examples)
+install(FILES man/libnetlines.3 DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)

@@ -16,6 +16,8 @@ setup_file() {
   [ -f "$PREFIX/lib/cmake/netlines/netlinesConfigVersion.cmake" ]
   [ -f "$PREFIX/include/netlines/libcore/reasm/session.hpp" ]
   [ -f "$PREFIX/include/netlines/libcore/proto/http.hpp" ]
+  [ -f "$PREFIX/share/man/man3/libnetlines.3" ]
+  [ -f "$PREFIX/share/netlines/examples/monologues/CMakeLists.txt" ]
   # The binaries' option parser (CLI11) is not part of the library.
   [ ! -e "$PREFIX/include/netlines/libcore/cli/options.hpp" ]
   version=$(sed -n 's/^project(netlines VERSION \([0-9.]*\).*/\1/p' "$NETLINES_SRC/CMakeLists.txt")
