@@ -24,6 +24,21 @@ setup_file() {
   [ -n "$version" ]
   grep -q "^#define NETLINES_VERSION \"$version\"" "$PREFIX/include/netlines/libcore/version.hpp"
   [ "$(PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" pkg-config --modversion netlines)" = "$version" ]
+  # The CMake package has the same version and refuses another minor version.
+  mkdir "$BATS_TEST_TMPDIR/v"
+  cat > "$BATS_TEST_TMPDIR/v/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.20)
+project(v LANGUAGES CXX)
+find_package(netlines $version EXACT REQUIRED)
+message(STATUS "found netlines \${netlines_VERSION}")
+find_package(netlines 99.0 QUIET)
+message(STATUS "found netlines 99.0: \${netlines_FOUND}")
+CMAKE
+  run cmake -S "$BATS_TEST_TMPDIR/v" -B "$BATS_TEST_TMPDIR/v/build" -DCMAKE_PREFIX_PATH="$PREFIX"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"found netlines $version"* ]]
+  [[ "$output" == *"found netlines 99.0: 0"* ]]
 }
 
 @test "every installed header compiles with the installed headers alone" {
