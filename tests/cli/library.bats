@@ -47,6 +47,16 @@ CMAKE
   g++ -std=c++20 -fsyntax-only -I"$PREFIX/include/netlines" "$BATS_TEST_TMPDIR/all.cpp"
 }
 
+@test "libcore/netlines.hpp reaches every installed header (a new protocol's too)" {
+  cd "$PREFIX/include/netlines"
+  echo '#include "libcore/netlines.hpp"' > "$BATS_TEST_TMPDIR/umbrella.cpp"
+  g++ -std=c++20 -MM -I. "$BATS_TEST_TMPDIR/umbrella.cpp" | tr ' \\' '\n\n' | grep '^libcore/' | sort -u > "$BATS_TEST_TMPDIR/reached"
+  find libcore -name '*.hpp' | sort > "$BATS_TEST_TMPDIR/installed"
+  comm -13 "$BATS_TEST_TMPDIR/reached" "$BATS_TEST_TMPDIR/installed" > "$BATS_TEST_TMPDIR/missing"
+  cat "$BATS_TEST_TMPDIR/missing"
+  [ ! -s "$BATS_TEST_TMPDIR/missing" ]
+}
+
 @test "every example configures against the prefix, builds and prints output on a capture" {
   n=0
   for src in "$NETLINES_SRC"/examples/*/; do
