@@ -49,8 +49,7 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
       case SessionRecordReader::Status::ok:
         ++stats.session_records;
         // Handed on too: the next analyser in the pipe reads the same reassembly.
-        if (h.other_line) h.other_line(line);
-        break;
+        [[fallthrough]];
       case SessionRecordReader::Status::not_session:
         if (h.other_line) h.other_line(line);
         break;
