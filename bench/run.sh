@@ -76,6 +76,10 @@ row flow-netlines-pipe "pcap2pkt F | flowstat"         "$BIG"   "" "$B/pcap2pkt 
 row flow-tshark       "tshark -q -z conv,tcp"          "$SMALL" "" "$TS $SMALL -q -z conv,tcp >/dev/null 2>&1"
 row flow-argus        "argus -w | ra"                  "$BIG"   "rm -f $DIR/f.argus" "argus -r $BIG -w $DIR/f.argus 2>/dev/null && ra -n -r $DIR/f.argus >/dev/null 2>&1"
 row flow-tcptrace     "tcptrace -n"                    "$SMALL" "" "tcptrace -n $SMALL >/dev/null 2>&1"
+# dnsextract
+row dns-netlines      "dnsextract F"                   "$BIG"   "" "$B/dnsextract $BIG >/dev/null"
+row dns-netlines-pipe "pcap2pkt F | dnsextract"        "$BIG"   "" "$B/pcap2pkt $BIG | $B/dnsextract >/dev/null"
+row dns-tshark        "tshark -Y dns -T fields"        "$SMALL" "" "$TS $SMALL -Y dns -T fields -e dns.id -e dns.qry.name -e dns.flags.rcode -e dns.a -e dns.aaaa -e dns.cname >/dev/null 2>&1"
 rm -rf "$DUMP" "$TF" "$DIR/f.argus"
 
 # Ratios: each row against the read floor and, per job family, against tshark.
@@ -84,7 +88,7 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 rate = {r["id"]: float(r["MB_s"]) for r in rows}
 floor = rate.get("floor-tcpdump-w")
-tshark = {"pkt": "pkt-tshark-ek", "reasm": None, "http": "http-tshark-fld", "sni": "sni-tshark", "flow": "flow-tshark"}
+tshark = {"pkt": "pkt-tshark-ek", "reasm": None, "http": "http-tshark-fld", "sni": "sni-tshark", "flow": "flow-tshark", "dns": "dns-tshark"}
 print("\n| id | job | file | MB/s | Mpkt/s | peak RSS MiB | x read floor | x tshark |")
 print("|---|---|---|---:|---:|---:|---:|---:|")
 for r in rows:

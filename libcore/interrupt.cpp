@@ -24,6 +24,7 @@ int g_wake[2] = {-1, -1};               // written once by the first signal, nev
 std::atomic<bool> g_normal_end{false};  // live capture: a signal is the way it ends
 std::atomic<bool> g_in_stdout_write{false};
 std::atomic<int> g_end_after_line{0};   // exit status once the line in flight is out
+std::atomic<void (*)()> g_before_block{nullptr};
 
 void default_handlers() {
   struct sigaction sa{};
@@ -91,11 +92,17 @@ void stop_is_normal_end() { g_normal_end.store(true); }
 
 bool interrupted() { return stop_requested() && !g_normal_end.load(); }
 
+void set_before_block_hook(void (*hook)()) { g_before_block.store(hook); }
+
 ssize_t read_unless_stopped(int fd, void* buf, size_t n) {
   for (;;) {
     if (stop_requested()) {
       errno = EINTR;
       return -1;
+    }
+    if (auto hook = g_before_block.load(std::memory_order_relaxed)) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) == 0) hook();  // nothing to read yet: the input is idle
     }
     if (g_wake[0] >= 0) {
       pollfd p[2] = {{fd, POLLIN, 0}, {g_wake[0], POLLIN, 0}};

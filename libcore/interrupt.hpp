@@ -44,6 +44,9 @@ bool interrupted();
 // installed it waits in poll() beside the handlers' wake-up pipe, so a read
 // blocked on an idle pipe wakes up whichever thread the signal went to.
 ssize_t read_unless_stopped(int fd, void* buf, size_t n);
+// Called by read_unless_stopped before it waits for an input that has no data
+// yet (live output: write the records held). nullptr: none.
+void set_before_block_hook(void (*hook)());
 
 // Output::flush brackets its write(2)s with these. A second signal that comes
 // meanwhile does not kill the process at once: stdout_write_should_end() then

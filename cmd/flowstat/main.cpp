@@ -47,13 +47,24 @@ class OutputSink : public nl::FlowSink {
     out_.maybe_flush();
   }
   void interval(const nl::IntervalStats& s) override {
-    nl::write_interval_record(out_.buffer(), s, opt_);
+    if (capture_) {  // live: the kernel's counts since the last interval record
+      nl::IntervalCapture c{capture_->received - last_.received, capture_->dropped - last_.dropped,
+                            capture_->if_dropped - last_.if_dropped};
+      last_ = *capture_;
+      nl::write_interval_record(out_.buffer(), s, opt_, &c);
+    } else {
+      nl::write_interval_record(out_.buffer(), s, opt_);
+    }
     out_.maybe_flush();
   }
+  // Live capture: counts kept current by the capture loop.
+  void set_capture(const nl::LiveStats* s) { capture_ = s; }
 
  private:
   nl::cli::Output& out_;
   nl::FlowRecordOptions opt_;
+  const nl::LiveStats* capture_ = nullptr;
+  nl::LiveStats last_;
 };
 
 }  // namespace
@@ -129,9 +140,12 @@ int main(int argc, char** argv) {
   topt.interval = to_nsec(interval);
   topt.interval_partial_flows = !no_partial;
   topt.local = nets.empty() ? nullptr : &nets;
+  topt.empty_intervals = !loop.live.interface.empty();
 
   nl::cli::Output& out = nl::cli::Output::stdout_();
   OutputSink sink(out, ropt);
+  nl::LiveStats lstats;
+  if (!loop.live.interface.empty()) sink.set_capture(&lstats);
   nl::FlowTable table(topt, sink);
   nl::FrameDedup dd(to_nsec(dedup_window));
   nl::DatagramPath datagrams({.reassemble = !no_defrag, .decode = loop.decode});
@@ -155,7 +169,6 @@ int main(int argc, char** argv) {
     table.add_incomplete(i);
   });
   nl::DecodeStats dstats;
-  nl::LiveStats lstats;
   nl::PacketLoopHandlers h;
   h.packet = [&](const nl::Packet& p, nl::Decoded& d) {
     if (dedup && dd.duplicate(p, d)) return;
@@ -164,18 +177,20 @@ int main(int argc, char** argv) {
   if (co.pass) h.other_line = [pass = nl::pass_lines(out)](std::string_view line, const std::string&, uint64_t) { pass(line); };
   h.idle = [&] { out.flush(); };
   // Live capture on a quiet interface: flows (and intervals) would otherwise only end
-  // when the next packet comes. Once a second of wall time, advance the table's clock
-  // to now minus a 1 s margin (packets still in the kernel buffer carry slightly older
-  // timestamps; they must not count as time running backwards), and flush.
+  // when the next packet comes. Every 250 ms of wall time, advance the table's clock
+  // to now minus a 500 ms margin (packets not yet handed over, at most the capture's
+  // 100 ms block timeout old, carry older timestamps; they must not count as time
+  // running backwards), and flush: a flow ends within a second of its timeout. With
+  // --interval from the start, so that empty intervals are written before any packet.
   int64_t last_tick = 0;
   h.live_idle = [&] {
-    if (table.stats().packets == 0) return;
+    if (table.stats().packets == 0 && interval == 0) return;
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t ns = int64_t(now.tv_sec) * 1000000000LL + now.tv_nsec;
-    if (ns - last_tick < 1000000000LL) return;
+    if (ns - last_tick < 250000000LL) return;
     last_tick = ns;
-    int64_t at = ns - 1000000000LL;
+    int64_t at = ns - 500000000LL;
     table.advance(nl::Timestamp{at / 1000000000LL, uint32_t(at % 1000000000LL), 9});
     out.flush();
   };
@@ -183,13 +198,11 @@ int main(int argc, char** argv) {
   datagrams.finish();
   table.finish(nl::interrupted() ? nl::FlowEnd::interrupted : nl::FlowEnd::eof);
   out.finish();
-  if (!loop.live.interface.empty()) {
-    nl::cli::error(std::to_string(lstats.received) + " packets received by filter, " +
-                   std::to_string(lstats.dropped) + " dropped by kernel, " +
-                   std::to_string(lstats.if_dropped) + " dropped by interface");
-  }
-  if (co.stats) {
+  bool live = !loop.live.interface.empty();
+  if (live) nl::print_capture_counts(lstats);
+  if (co.stats && (!live || lstats.opened)) {
     nl::cli::Summary s;
+    nl::describe_capture(lstats, s.text());
     dstats.describe(s.text());
     const nl::FlowTableStats& ts = table.stats();
     if (dedup) s.add("dedup_dropped", dd.dropped());

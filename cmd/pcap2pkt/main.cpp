@@ -66,13 +66,11 @@ int main(int argc, char** argv) {
   h.idle = [&] { out.flush(); };
   int status = nl::run_packet_loop(loop, h, dstats, &lstats);
   out.finish();
-  if (!loop.live.interface.empty()) {
-    nl::cli::error(std::to_string(lstats.received) + " packets received by filter, " +
-                   std::to_string(lstats.dropped) + " dropped by kernel, " +
-                   std::to_string(lstats.if_dropped) + " dropped by interface");
-  }
-  if (co.stats) {
+  bool live = !loop.live.interface.empty();
+  if (live) nl::print_capture_counts(lstats);
+  if (co.stats && (!live || lstats.opened)) {
     nl::cli::Summary s;
+    nl::describe_capture(lstats, s.text());
     dstats.describe(s.text());
     s.print();
   }

@@ -149,7 +149,9 @@ int main(int argc, char** argv) {
     status = nl::cli::kExitInput;
   }
   out.finish();
-  if (co.stats) {
+  bool live = !opt.packets.live.interface.empty();
+  if (live) nl::print_capture_counts(st.capture);
+  if (co.stats && (!live || st.capture.opened)) {
     nl::cli::Summary s;
     st.describe(s.text());
     s.print();

@@ -3,7 +3,7 @@
 #   flowstat dump.pcap | jq -c -f contrib/ecs/ecs.jq
 #
 # One program for every record type, dispatching on .type (docs/schema.md):
-# flow, interval, session_start, session_end, monologue, http, tls, pkt.
+# flow, interval, session_start, session_end, monologue, http, tls, pkt, dns.
 # Records of any other type (or without .type) are DROPPED: an ECS index
 # should not receive documents it has no mapping for. Runs on jq 1.6.
 #
@@ -278,6 +278,47 @@ def ecs_tls:
       }}
     };
 
+# dnsextract: one transaction (query and response). ECS's dns.type is "answer"
+# for a record with a response (it carries the question too, as ECS asks), else
+# "query". dns.header_flags: the response's flags (the query's without one), and
+# DO from its OPT record. event.duration = rtt.
+def ecs_dns:
+  .dns as $d
+  | ($d.response_flags // $d.query_flags // {}) as $f
+  | ($d.queries[0] // {}) as $q
+  | ([$d.answers[] | select(.type_name == "A" or .type_name == "AAAA") | .rdata]) as $ips
+  | ([($d.additionals + $d.query_additionals)[] | select(.type == 41) | .opt]) as $opts
+  | base("event"; ["network"]; ["protocol"])
+  * {
+      event: {start: ($d.query_ts | iso), end: ($d.response_ts | iso),
+              duration: ($d.rtt | seconds_to_ns)},
+      network: {protocol: "dns"},
+      dns: {
+        id: ($d.id | if . == null then null else tostring end),
+        type: (if $d.response_flags then "answer" else "query" end),
+        op_code: $d.opcode_name,
+        response_code: $d.rcode_name,
+        header_flags: (([["aa", "AA"], ["tc", "TC"], ["rd", "RD"], ["ra", "RA"], ["ad", "AD"], ["cd", "CD"]]
+                        | map(select($f[.[0]] == true) | .[1]))
+                       + (if ($opts | map(.do) | any) then ["DO"] else [] end)),
+        question: {name: $q.name, type: ($q.type_name // ($q.type | if . == null then null else tostring end)),
+                   class: $q.class_name},
+        answers: [$d.answers[] | {name, type: (.type_name // (.type | tostring)), class: .class_name,
+                                  ttl, data: .rdata}],
+        resolved_ip: $ips
+      },
+      related: {hosts: ([$q.name] + [$d.answers[] | select(.type_name == "CNAME") | .rdata]
+                        | map(select(. != null)) | unique),
+                ip: ([.src_ip, .dest_ip] + $ips | map(select(. != null)) | unique)},
+      netlines: {dns: {
+        transport: $d.transport, status: $d.status, query_packets: $d.query_packets,
+        rcode: $d.rcode, rtt: $d.rtt,
+        client_subnet: ([$opts[] | .client_subnet | select(. != null)] | first),
+        authorities: ($d.authorities | length), additionals: ($d.additionals | length),
+        anomalies: $d.anomalies
+      }}
+    };
+
 # pcap2pkt: one packet. The payload (base64/text) is not copied.
 def ecs_pkt:
   base("event"; ["network"]; ["info"])
@@ -305,5 +346,6 @@ elif .type == "monologue" then ecs_monologue
 elif .type == "http" then ecs_http
 elif .type == "tls" then ecs_tls
 elif .type == "pkt" then ecs_pkt
+elif .type == "dns" then ecs_dns
 else empty end
 | prune

@@ -108,6 +108,27 @@ SELECT id, flow_id,
 FROM records
 WHERE type = 'tls';
 
+-- dnsextract records: one row per transaction; answers as a jsonb array of the
+-- rdata texts.
+CREATE OR REPLACE VIEW dns AS
+SELECT id, flow_id,
+       netlines_ts(rec->'ts')                 AS ts,
+       src_ip,
+       (rec->>'src_port')::int                AS src_port,
+       dest_ip,
+       (rec->>'dest_port')::int               AS dest_port,
+       rec#>>'{dns,transport}'                AS transport,
+       rec#>>'{dns,status}'                   AS status,
+       (rec#>>'{dns,id}')::int                AS dns_id,
+       rec#>>'{dns,queries,0,name}'           AS qname,
+       rec#>>'{dns,queries,0,type_name}'      AS qtype,
+       rec#>>'{dns,rcode_name}'               AS rcode,
+       netlines_seconds(rec#>'{dns,rtt}')     AS rtt,
+       jsonb_path_query_array(rec, '$.dns.answers[*].rdata') AS answers,
+       rec
+FROM records
+WHERE type = 'dns';
+
 -- Example queries, as views: SELECT * FROM top_talkers LIMIT 10;
 
 -- Originators by bytes of their flows (both directions, on the wire).
@@ -124,3 +145,13 @@ FROM http GROUP BY host ORDER BY requests DESC, host;
 CREATE OR REPLACE VIEW slowest_http AS
 SELECT duration, ttfb, method, host, uri, status, src_ip, dest_ip, flow_id, tx_id
 FROM http ORDER BY duration DESC NULLS LAST, flow_id, tx_id;
+
+-- DNS names asked for, most asked first.
+CREATE OR REPLACE VIEW top_queried_names AS
+SELECT qname, count(*) AS queries
+FROM dns WHERE qname IS NOT NULL GROUP BY qname ORDER BY queries DESC, qname;
+
+-- NXDOMAIN answers per client (many of them: a DGA or a broken resolver list).
+CREATE OR REPLACE VIEW nxdomain_per_client AS
+SELECT src_ip, count(*) AS nxdomain
+FROM dns WHERE rcode = 'NXDOMAIN' GROUP BY src_ip ORDER BY nxdomain DESC, src_ip;

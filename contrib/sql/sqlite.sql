@@ -90,6 +90,28 @@ SELECT id, flow_id,
 FROM records
 WHERE type = 'tls';
 
+-- dnsextract records: one row per transaction; answers as a JSON array of the
+-- rdata texts (json_each() them to join with flows).
+CREATE VIEW IF NOT EXISTS dns AS
+SELECT id, flow_id,
+       json_extract(rec, '$.ts')                        AS ts,
+       json_extract(rec, '$.src_ip')                    AS src_ip,
+       json_extract(rec, '$.src_port')                  AS src_port,
+       json_extract(rec, '$.dest_ip')                   AS dest_ip,
+       json_extract(rec, '$.dest_port')                 AS dest_port,
+       json_extract(rec, '$.dns.transport')             AS transport,
+       json_extract(rec, '$.dns.status')                AS status,
+       json_extract(rec, '$.dns.id')                    AS dns_id,
+       json_extract(rec, '$.dns.queries[0].name')       AS qname,
+       json_extract(rec, '$.dns.queries[0].type_name')  AS qtype,
+       json_extract(rec, '$.dns.rcode_name')            AS rcode,
+       json_extract(rec, '$.dns.rtt')                   AS rtt,
+       (SELECT json_group_array(json_extract(a.value, '$.rdata'))
+          FROM json_each(rec, '$.dns.answers') AS a)    AS answers,
+       rec
+FROM records
+WHERE type = 'dns';
+
 -- Example queries, as views: SELECT * FROM top_talkers LIMIT 10;
 
 -- Originators by bytes of their flows (both directions, on the wire).
@@ -106,3 +128,13 @@ FROM http GROUP BY host ORDER BY requests DESC, host;
 CREATE VIEW IF NOT EXISTS slowest_http AS
 SELECT duration, ttfb, method, host, uri, status, src_ip, dest_ip, flow_id, tx_id
 FROM http ORDER BY duration DESC, flow_id, tx_id;
+
+-- DNS names asked for, most asked first.
+CREATE VIEW IF NOT EXISTS top_queried_names AS
+SELECT qname, count(*) AS queries
+FROM dns WHERE qname IS NOT NULL GROUP BY qname ORDER BY queries DESC, qname;
+
+-- NXDOMAIN answers per client (many of them: a DGA or a broken resolver list).
+CREATE VIEW IF NOT EXISTS nxdomain_per_client AS
+SELECT src_ip, count(*) AS nxdomain
+FROM dns WHERE rcode = 'NXDOMAIN' GROUP BY src_ip ORDER BY nxdomain DESC, src_ip;

@@ -51,10 +51,17 @@ struct LiveOptions {
   int snaplen = 262144;
   bool promiscuous = true;
   int64_t count = 0;         // 0: no limit
-  int buffer_mb = 0;         // 0: libpcap default
+  int buffer_kib = 0;        // -B: capture buffer in KiB; 0: libpcap's default (2 MiB)
+  // Each packet handed over at once. Off (tcpdump's default), packets come in
+  // blocks of the TPACKET_V3 ring, at the latest after a 100 ms timeout; on, libpcap
+  // falls back to TPACKET_V2 with fewer slots and drops sooner under load.
+  bool immediate = false;
+  // Told while the capture goes on ("capture on vB: interface down"); may be empty.
+  std::function<void(const std::string&)> notice;
 };
 
 struct LiveStats {
+  bool opened = false;       // the capture started (false: it failed to open)
   uint64_t received = 0;
   uint64_t dropped = 0;      // by the kernel
   uint64_t if_dropped = 0;   // by the interface/driver
@@ -63,7 +70,10 @@ struct LiveStats {
 // Captures until `count` packets, `stop` becomes true (set it from SIGINT/SIGTERM),
 // or an error. Calls `on_packet` per packet, and `on_idle` (if set) after each wait
 // of up to 100 ms in which no packet came, so a caller can act on wall time (expire
-// flows, flush output) on a quiet interface. Returns false and sets error (e.g.
+// flows, flush output) on a quiet interface. `stats` is kept current during the
+// run (at least every 100 ms), for records that carry the drops so far. An
+// interface that goes down and comes back is told once each way on stderr; the
+// capture goes on. Returns false and sets error (e.g.
 // "eth9: No such device exists", "you don't have permission to capture on that device").
 bool live_capture(const LiveOptions& opt, const std::atomic<bool>& stop,
                   const std::function<void(const Packet&)>& on_packet, LiveStats& stats,

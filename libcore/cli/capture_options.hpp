@@ -19,6 +19,7 @@ struct CaptureOptions {
   bool strict = false;               // stop at the first malformed input line
   bool pass = false;                 // copy input records the stage does not consume
   bool stats = false;                // counters on stderr at the end
+  bool line_buffered = false;        // --line-buffered: a flush per record
   ProgressMode progress = ProgressMode::automatic;
   uint16_t community_id_seed = 0;
   // As typed, checked by check_capture_options.

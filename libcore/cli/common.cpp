@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
+#include <thread>
 
 #include "libcore/interrupt.hpp"
 
@@ -99,6 +101,36 @@ void Output::flush() {
   end_stdout_write();
   if (int status = stdout_write_should_end()) std::_Exit(status);
   buf_.clear();
+  held_since_ms_ = -1;
+}
+
+namespace {
+int64_t coarse_ms() {
+  timespec t{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &t);  // vDSO, a few ns: fine per record
+  return int64_t(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+std::thread::id g_stdout_thread;
+void on_input_blocks() { Output::stdout_().input_idle(); }
+}  // namespace
+
+bool Output::due() {
+  if (buf_.empty()) return false;
+  int64_t now = coarse_ms();
+  if (held_since_ms_ < 0) held_since_ms_ = now;
+  return now - held_since_ms_ >= 1000;
+}
+
+void Output::set_live(bool on) {
+  live_ = on;
+  held_since_ms_ = -1;
+  g_stdout_thread = std::this_thread::get_id();
+  // A read from a pipe that would wait first writes what is held.
+  set_before_block_hook(on ? on_input_blocks : nullptr);
+}
+
+void Output::input_idle() {
+  if (live_ && !buf_.empty() && std::this_thread::get_id() == g_stdout_thread) flush();
 }
 
 void Output::finish() {

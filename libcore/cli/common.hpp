@@ -40,17 +40,37 @@ class Output {
  public:
   static Output& stdout_();
   std::string& buffer() { return buf_; }
-  // Call after each record: writes out once the buffer is large.
+  // Call after each record: writes out once the buffer is large, or (live) once
+  // its oldest record is a second old, or (line-buffered) at once.
   void maybe_flush() {
-    if (buf_.size() >= kFlushAt) flush();
+    if (buf_.size() >= kFlushAt || line_buffered_ || (live_ && due())) flush();
   }
   void flush();
   // Flush and close stdout, checking for errors (coreutils' close_stdout).
   void finish();
 
+  // Live output, for a reader waiting on records as they happen: what is held is
+  // written when the input goes idle (input_idle) and at least once a second
+  // (maybe_flush, tick). Set by the stage runtime; a sensor's records then never
+  // wait for 256 KiB of others.
+  void set_live(bool on);
+  void set_line_buffered(bool on) { line_buffered_ = on; }
+  bool live() const { return live_; }
+  // Live: the input has nothing more for now. Writes what is held, on the thread
+  // that owns stdout only (a reading thread's idle wait is not a record boundary).
+  void input_idle();
+  // Live: writes what is held once it has waited a second (between packets that
+  // make no record).
+  void tick() {
+    if (live_ && due()) flush();
+  }
+
  private:
   static constexpr size_t kFlushAt = 1 << 18;
+  bool due();  // live: records held for a second or more
   std::string buf_;
+  bool live_ = false, line_buffered_ = false;
+  int64_t held_since_ms_ = -1;  // coarse monotonic ms of the oldest record held; -1: none
 };
 
 // Installs SIGPIPE=ignore (so EPIPE is seen as an error code), the handlers of

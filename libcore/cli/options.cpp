@@ -68,6 +68,13 @@ void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSe
   app.add_option("-s,--snaplen", o.live.snaplen, "Live capture: bytes to capture per packet")->check(CLI::Range(1, 262144));
   app.add_flag("-p,--no-promisc", o.no_promisc, "Live capture: do not put the interface into promiscuous mode");
   app.add_option("-c,--count", o.live.count, "Live capture: stop after this many packets")->check(CLI::NonNegativeNumber);
+  app.add_option("-B,--buffer-size", o.live.buffer_kib, "Live capture: kernel capture buffer in KiB (default 2048), as tcpdump's -B")
+      ->check(CLI::Range(1, 2097151));
+  app.add_flag("--immediate-mode", o.live.immediate,
+               "Live capture: hand each packet over at once rather than in blocks of up to 100 ms\n"
+               "(less delay, more drops under load)");
+  app.add_flag("--line-buffered", o.line_buffered,
+               "Write each record out at once (live input is written out when idle and at least once a second anyway)");
   app.add_option("--time", o.time_text, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
   if (set.reads_json_lines) {
     app.add_flag("--strict", o.strict, "Stop at the first malformed input line");

@@ -1,6 +1,7 @@
 // Option parsing: the one part of libcore that includes CLI11. Every binary
 // declares its own options here and takes the options every capture reader shares
-// (inputs, -f, -i, -c, -s, -p, --time, --strict, --pass, --stats, --progress) from
+// (inputs, -f, -i, -c, -s, -p, -B, --immediate-mode, --line-buffered, --time,
+// --strict, --pass, --stats, --progress) from
 // add_capture_options, so they read and behave the same in every tool.
 #pragma once
 #include <cstdint>
@@ -34,7 +35,8 @@ struct CaptureOptionSet {
 inline constexpr const char* kPassSessionsHelp =
     "Copy input records to the output unchanged: other types, and the tcpflow-reasm records read,\n"
     "so several analysers in a pipe share one reassembly";
-// Adds the shared options (FILE..., -f, -i, -s, -p, -c, --time, --strict, --pass,
+// Adds the shared options (FILE..., -f, -i, -s, -p, -c, -B, --immediate-mode,
+// --line-buffered, --time, --strict, --pass,
 // --stats, --progress, --no-progress) to `app`, filling `o`.
 void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSet& set = {});
 // After parse_or_exit: checks --time and the filter (printing the usage message)

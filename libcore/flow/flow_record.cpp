@@ -79,7 +79,8 @@ void write_flow_record(std::string& out, const Flow& f, FlowEnd reason, bool par
   out += '\n';
 }
 
-void write_interval_record(std::string& out, const IntervalStats& s, const FlowRecordOptions& opt) {
+void write_interval_record(std::string& out, const IntervalStats& s, const FlowRecordOptions& opt,
+                           const IntervalCapture* capture) {
   JsonWriter w(out);
   w.begin_object();
   w.field_str("type", "interval");
@@ -113,6 +114,11 @@ void write_interval_record(std::string& out, const IntervalStats& s, const FlowR
   }
   w.end_array();
   w.field("by_src_other", s.src_other);
+  if (capture) {
+    w.field("capture_received", capture->received);
+    w.field("capture_dropped", capture->dropped);
+    w.field("capture_if_dropped", capture->if_dropped);
+  }
   w.end_object();
   out += '\n';
 }

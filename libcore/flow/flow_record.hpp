@@ -73,7 +73,13 @@ struct FlowRecordOptions {
 // Append one record and its '\n' to out.
 void write_flow_record(std::string& out, const Flow& f, FlowEnd reason, bool partial,
                        const FlowRecordOptions& opt);
-void write_interval_record(std::string& out, const IntervalStats& s, const FlowRecordOptions& opt);
+// Live capture: the kernel's counts since the previous interval record.
+struct IntervalCapture {
+  uint64_t received = 0, dropped = 0, if_dropped = 0;
+};
+// `capture`, when set, adds the capture_* fields.
+void write_interval_record(std::string& out, const IntervalStats& s, const FlowRecordOptions& opt,
+                           const IntervalCapture* capture = nullptr);
 
 // "FSRPAUEC" letters of the set bits, in bit order (e.g. 0x1b -> "FSPA").
 void append_tcp_flag_letters(std::string& out, uint8_t flags);

@@ -195,6 +195,9 @@ bool rstos0_history(std::string_view h) {
 }
 
 int64_t align_down(int64_t t, int64_t step) { return t - (((t % step) + step) % step); }
+// empty_intervals: at most this many empty records in a row (about a day of
+// 1 s intervals); a longer gap is a clock that leapt, not a quiet link.
+constexpr int64_t kMaxEmptyIntervals = 100000;
 
 Timestamp ts_of(int64_t ns, uint8_t digits) {
   Timestamp t;
@@ -396,7 +399,7 @@ void FlowTable::interval_flush() {
       ++stats_.ended[size_t(FlowEnd::interval)];
     }
   }
-  if (iv_.packets) interval_emit();
+  if (iv_.packets || opt_.empty_intervals) interval_emit();
 }
 
 void FlowTable::interval_emit() {
@@ -426,9 +429,11 @@ void FlowTable::tick(int64_t now) {
       // Flows that went idle before the boundary end in the interval being closed.
       expire(iv_start_ + opt_.interval);
       interval_flush();
-      // Intervals without packets produce no record: jump straight to now's.
-      iv_start_ = now >= iv_start_ + 2 * opt_.interval ? align_down(now, opt_.interval)
-                                                        : iv_start_ + opt_.interval;
+      // Intervals without packets produce no record: jump straight to now's. With
+      // empty_intervals each gets its record, up to a bound (a clock that leaps).
+      bool jump = now >= iv_start_ + 2 * opt_.interval &&
+                  (!opt_.empty_intervals || (now - iv_start_) / opt_.interval > kMaxEmptyIntervals);
+      iv_start_ = jump ? align_down(now, opt_.interval) : iv_start_ + opt_.interval;
       ++iv_no_;
       interval_reset();
     }
@@ -437,7 +442,10 @@ void FlowTable::tick(int64_t now) {
   expire(now);
 }
 
-void FlowTable::advance(const Timestamp& now) { tick(now.total_nsec()); }
+void FlowTable::advance(const Timestamp& now) {
+  if (opt_.interval > 0 && iv_start_ == INT64_MIN) iv_digits_ = now.digits;
+  tick(now.total_nsec());
+}
 
 void FlowTable::add(const Packet& pkt, const Decoded& d) {
   ++stats_.packets;
@@ -645,7 +653,7 @@ void FlowTable::finish(FlowEnd why) {
   std::sort(all.begin(), all.end(), [](Flow* a, Flow* b) { return a->serial < b->serial; });
   // A flow already closed (FIN both ways, RST) keeps its reason; the rest were still open.
   for (Flow* f : all) end_flow(f, f->closing ? (f->rst ? FlowEnd::rst : FlowEnd::fin) : why);
-  if (opt_.interval > 0 && iv_start_ != INT64_MIN && iv_.packets) interval_emit();
+  if (opt_.interval > 0 && iv_start_ != INT64_MIN && (iv_.packets || opt_.empty_intervals)) interval_emit();
   iv_ = IntervalStats{};
   iv_src_.reset();
 }

@@ -241,6 +241,9 @@ struct FlowTableOptions {
   const LocalNets* local = nullptr;       // for Flow::direction; nullptr: none
   int app_packets = 4;                    // payload packets per direction tried by detect_app
   size_t interval_max_sources = 65536;    // source addresses tracked per interval (by_src)
+  // An interval without packets still gets its record (zeros), so that a reader
+  // tells a quiet link from a stuck sensor (live capture).
+  bool empty_intervals = false;
 };
 
 struct FlowTableStats {

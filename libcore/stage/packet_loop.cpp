@@ -1,6 +1,9 @@
 #include "libcore/stage/packet_loop.hpp"
 
+#include <sys/stat.h>
+
 #include "libcore/cli/common.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/interrupt.hpp"
 #include "libcore/stage/input.hpp"
 #include "libcore/stage/read_ahead.hpp"
@@ -15,6 +18,31 @@ std::function<void(std::string_view)> pass_lines(cli::Output& out) {
   };
 }
 
+void print_capture_counts(const LiveStats& s) {
+  if (!s.opened) return;
+  cli::error(std::to_string(s.received) + " packets received by filter, " + std::to_string(s.dropped) +
+             " dropped by kernel, " + std::to_string(s.if_dropped) + " dropped by interface");
+}
+
+void describe_capture(const LiveStats& s, std::string& out) {
+  if (!s.opened) return;
+  cli::append_counter(out, "capture.received", s.received);
+  cli::append_counter(out, "capture.dropped_by_kernel", s.dropped);
+  cli::append_counter(out, "capture.dropped_by_interface", s.if_dropped);
+}
+
+namespace {
+
+// An input that may wait for data (a pipe from a live capture upstream, a
+// socket, a terminal), as opposed to a file that is read through.
+bool may_wait(const std::string& name) {
+  struct stat st;
+  int rc = name == "-" ? ::fstat(0, &st) : ::stat(name.c_str(), &st);
+  return rc == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
+}  // namespace
+
 int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, DecodeStats& stats,
                     LiveStats* live_stats) {
   int status = cli::kExitOk;
@@ -26,25 +54,33 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
     h.record(p, dd, out.buffer());
     out.maybe_flush();
   };
+  out.set_line_buffered(opt.line_buffered);
 
   if (!opt.live.interface.empty()) {
     // A live capture runs until a signal (cli::init installed the handlers):
     // that is its normal end, with the reason eof and status 0, not an interruption.
     stop_is_normal_end();
-    LiveStats ls;
+    out.set_live(true);
+    LiveStats local;
+    LiveStats& ls = live_stats ? *live_stats : local;  // current during the run
+    LiveOptions lopt = opt.live;
+    if (!lopt.notice) lopt.notice = [](const std::string& m) { cli::error(m); };
     std::string err;
     bool ok = live_capture(
-        opt.live, stop_flag(),
+        lopt, stop_flag(),
         [&](const Packet& p) {
           Packet q = p;
           q.number = ++number;
           decode_frame(q.linktype, q.data, q.origlen, d, opt.decode);
           stats.count(q, d);
           deliver(q, d);
+          out.tick();
         },
-        ls, err, h.live_idle);
+        ls, err, [&] {
+          if (h.live_idle) h.live_idle();
+          out.input_idle();
+        });
     if (h.idle) h.idle();
-    if (live_stats) *live_stats = ls;
     if (!ok) {
       cli::error(err);
       return cli::kExitInput;
@@ -54,6 +90,10 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
 
   std::vector<std::string> inputs = opt.inputs;
   if (inputs.empty()) inputs.push_back("-");
+  // Records of a live source upstream (`pcap2pkt -i eth0 | tcpflow-reasm`) go out
+  // as they come too, whatever stdout is: a file may be followed (tail -f).
+  for (const std::string& in : inputs)
+    if (may_wait(in)) out.set_live(true);
   cli::Progress progress(opt.progress, inputs, false);
   cli::Progress* prog = progress.active() ? &progress : nullptr;  // null: no cost per packet
   ReadAheadOptions ropt;

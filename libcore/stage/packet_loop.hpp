@@ -30,6 +30,7 @@ struct PacketLoopOptions {
   bool other_lines_checked = false;
   DecodeOptions decode;
   cli::ProgressMode progress = cli::ProgressMode::automatic;  // reading inputs (never for live capture)
+  bool line_buffered = false;        // a flush per record (else see cli::Output::set_live)
 
   // Takes what the user chose on the command line.
   void take(const cli::CaptureOptions& c) {
@@ -38,6 +39,7 @@ struct PacketLoopOptions {
     live = c.live;
     strict = c.strict;
     progress = c.progress;
+    line_buffered = c.line_buffered;
   }
 };
 
@@ -60,7 +62,17 @@ struct PacketLoopHandlers {
 // --pass: copies the input records a stage does not consume to `out` unchanged.
 std::function<void(std::string_view line)> pass_lines(cli::Output& out);
 
-// Runs to the end of all inputs. Returns the exit status: 0, or 1 when any input
+// Live capture's end: the kernel's counts on stderr, in tcpdump's words ("N packets
+// received by filter, N dropped by kernel, N dropped by interface"); nothing when
+// the capture did not start (its error was told instead).
+void print_capture_counts(const LiveStats& s);
+// The same counts as --stats lines (capture.received, capture.dropped_by_kernel,
+// capture.dropped_by_interface), when the capture started.
+void describe_capture(const LiveStats& s, std::string& out);
+
+// Runs to the end of all inputs. Output: records written by the handlers to
+// cli::Output::stdout_() go out as they come (set_live) for a live capture and for
+// an input that is a pipe, socket or terminal; with `line_buffered`, one write per record. Returns the exit status: 0, or 1 when any input
 // had a problem (already reported on stderr). Fills `stats` and, for live capture, `live_stats`.
 int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, DecodeStats& stats,
                     LiveStats* live_stats = nullptr);

@@ -9,6 +9,7 @@
 namespace nl {
 
 void SessionLoopStats::describe(std::string& out) const {
+  describe_capture(capture, out);
   decode.describe(out);
   if (session_records) cli::append_counter(out, "session_records_read", session_records);
   for (auto& [k, v] : defrag.named()) cli::append_counter(out, "defrag.", k, v);
@@ -59,7 +60,7 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
         break;
     }
   };
-  int status = run_packet_loop(popt, ph, stats.decode);
+  int status = run_packet_loop(popt, ph, stats.decode, &stats.capture);
   problems.finish();
   for (const auto& [kind, n] : problems.by_kind()) stats.decode.bad_lines[kind] += n;
   // Sessions still open end here: at the end of input, or where a signal stopped the run.
@@ -83,7 +84,9 @@ int run_session_tool(const SessionLoopOptions& opt, SessionSink& sink, cli::Outp
   SessionLoopStats st;
   int status = run_session_loop(opt, h, st);
   out.finish();
-  if (stats) {
+  bool live = !opt.packets.live.interface.empty();
+  if (live) print_capture_counts(st.capture);
+  if (stats && (!live || st.capture.opened)) {
     cli::Summary s;
     st.describe(s.text());
     if (add_stage_stats) add_stage_stats(s);

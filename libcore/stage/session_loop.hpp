@@ -37,6 +37,7 @@ struct SessionLoopStats {
   TcpReassembler::Stats tcp;
   Defragmenter::Stats defrag;
   uint64_t session_records = 0;      // tcpflow-reasm lines consumed
+  LiveStats capture;                 // live capture: the kernel's counts
   // "  name: value" lines for --stats.
   void describe(std::string& out) const;
 };
@@ -46,7 +47,8 @@ int run_session_loop(const SessionLoopOptions& opt, const SessionLoopHandlers& h
 // The end of a main whose stage only writes records to `out` (httpextract, tlssni):
 // runs the loop with `out` flushed between inputs and, with `pass`, the records the
 // stage does not consume copied to it; finishes `out`; with `stats`, prints the
-// loop's counters and then those add_stage_stats adds. Returns the exit status
+// loop's counters and then those add_stage_stats adds; after a live capture, the
+// kernel's counts (print_capture_counts) first, and no summary when it failed to start. Returns the exit status
 // (cli::exit_status: 128 + the signal when one stopped the run).
 // (tcpflow-reasm runs the loop itself: it logs packets and closes its --dump files
 // before finishing the output.)

@@ -19,4 +19,5 @@ check() {  # tool [args...]: run on every fixture, validate all records
 @test "tcpflow-reasm output matches the schema" { check tcpflow-reasm; }
 @test "httpextract output matches the schema" { check httpextract; }
 @test "tlssni output matches the schema" { check tlssni; }
+@test "dnsextract output matches the schema" { check dnsextract; }
 @test "flowstat output matches the schema" { check flowstat; }

@@ -31,6 +31,7 @@ RUNS=(
   "flowstat --interval 1"
   "httpextract --time=epoch"
   "flowstat --time=epoch"
+  "dnsextract"
 )
 
 setup_file() {
@@ -195,6 +196,15 @@ jq_slowest() {  # duration_ns flow_id tx_id of the slowest transaction
              and $b.netlines.tls.ja3 == $a.tls.ja3
              and ($b.tls.client.supported_ciphers // [] | length) == ($a.tls.cipher_suites | length)
              and $b.network.protocol == "tls"
+           elif $a.type == "dns" then
+             $b.dns.id == ($a.dns.id | tostring)
+             and $b.dns.question.name == $a.dns.queries[0].name
+             and $b.dns.response_code == $a.dns.rcode_name
+             and ($b.dns.answers // [] | map(.data)) == ($a.dns.answers | map(.rdata))
+             and ($b.dns.resolved_ip // []) == ($a.dns.answers | map(select(.type == 1 or .type == 28) | .rdata))
+             and $b.dns.type == (if $a.dns.response_flags then "answer" else "query" end)
+             and $b.event.duration == (if $a.dns.rtt == null then null else $a.dns.rtt * 1e9 | round end)
+             and $b.network.protocol == "dns"
            elif $a.type == "session_end" then
              $b.source.bytes == $a.c2s.bytes and $b.destination.bytes == $a.s2c.bytes
              and $b.network.bytes == $a.c2s.bytes + $a.s2c.bytes
@@ -210,7 +220,7 @@ jq_slowest() {  # duration_ns flow_id tx_id of the slowest transaction
   # every record type was seen (both timestamp forms too)
   run jq -s -c '[(map(.type) | unique), (map(.ts | type) | unique)]' all.json
   echo "$output"
-  [ "$output" = '[["flow","http","interval","monologue","pkt","session_end","session_start","tls"],["number","string"]]' ]
+  [ "$output" = '[["dns","flow","http","interval","monologue","pkt","session_end","session_start","tls"],["number","string"]]' ]
 }
 
 @test "ecs.jq: counts on the sample (every http record has url.original, every tls one its SNI)" {

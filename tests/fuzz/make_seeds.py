@@ -153,6 +153,20 @@ def main():
                 seq += bytes([1]) + struct.pack(">H", len(ip)) + ip
         if len(seq) > 2:
             c.add("defrag", bytes(seq))
+        # dns: each UDP payload on a DNS port, and one datagram stream of them all.
+        stream = bytearray()
+        for lt, frame in pk[:200]:
+            ip = ip_of(lt, frame)
+            if ip is None or len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+                continue
+            udp = ip[(ip[0] & 15) * 4:]
+            if len(udp) < 8 or 53 not in struct.unpack(">HH", udp[:4]):
+                continue
+            c.add("dns", udp[8:])
+            if len(udp) - 8 < 256:
+                stream += bytes([9 if udp[1] == 53 else 8]) + bytes([len(udp) - 8]) + udp[8:]
+        if stream:
+            c.add("dns", bytes(stream) + b"\0")
     for path in sorted(glob.glob(os.path.join(ROBUSTNESS, "*.pcap*"))):
         if os.path.getsize(path) <= 16384:
             c.add("capture", open(path, "rb").read())

@@ -250,3 +250,54 @@ TEST_CASE("interval: by_src on a fixture adds up to bytes in every interval") {
   }
   CHECK(seen == total);
 }
+
+TEST_CASE("interval: empty_intervals writes the intervals without packets, zeros, and the capture counts") {
+  for (bool empty : {false, true}) {
+    CAPTURE(empty);
+    Sink sink;
+    FlowTableOptions o;
+    o.interval = 10 * kSec;
+    o.empty_intervals = empty;
+    FlowTable t(o, sink);
+    Decoded d = udp("192.0.2.1", "198.51.100.1", 100);
+    t.add(pkt_at(1 * kSec, d.ip.total_len + 14), d);
+    // A quiet link: the live clock alone moves on, through intervals 2 and 3.
+    t.advance(Timestamp{1700000035, 0, 9});
+    t.add(pkt_at(36 * kSec, d.ip.total_len + 14), d);
+    t.finish();
+    std::vector<int64_t> starts;
+    for (const json& r : sink.recs) starts.push_back(int64_t(r["ts"].get<double>()) - 1700000000);
+    if (!empty) {
+      CHECK(starts == std::vector<int64_t>{0, 30});
+      continue;
+    }
+    REQUIRE(starts == std::vector<int64_t>{0, 10, 20, 30});
+    for (size_t i : {size_t(1), size_t(2)}) {
+      check_record(sink.recs[i]);
+      CHECK(sink.recs[i]["packets"] == 0);
+      CHECK(sink.recs[i]["bytes"] == 0);
+      CHECK(sink.recs[i]["flows_active"] == 0);
+    }
+    CHECK(sink.recs[3]["packets"] == 1);
+  }
+  // Live capture's counts since the previous record, after by_src_other.
+  IntervalStats s;
+  s.interval_nsec = kSec;
+  IntervalCapture c{12, 3, 1};
+  std::string line;
+  write_interval_record(line, s, FlowRecordOptions{TimeFormat::epoch}, &c);
+  CHECK(line.find("\"by_src_other\":0,\"capture_received\":12,\"capture_dropped\":3,\"capture_if_dropped\":1}\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("interval: empty_intervals bounds a run of empty records when the clock leaps") {
+  Sink sink;
+  FlowTableOptions o;
+  o.interval = kSec;
+  o.empty_intervals = true;
+  FlowTable t(o, sink);
+  Decoded d = udp("192.0.2.1", "198.51.100.1", 100);
+  t.add(pkt_at(1 * kSec, d.ip.total_len + 14), d);
+  t.advance(Timestamp{2700000000, 0, 9});  // 31 years on
+  CHECK(sink.recs.size() == 1);
+}
