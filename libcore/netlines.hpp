@@ -25,6 +25,8 @@
 //   libcore/proto/http*.hpp      HTTP/1.x: HttpSessionParser, HttpSessionSink, the "http" record
 //   libcore/proto/tls*.hpp       TLS hellos, JA3/JA4: parse_client_hello(), TlsSessionSink,
 //                                the "tls" record
+//   libcore/proto/dns*.hpp       DNS: parse_dns(), DnsSink (UDP datagrams and TCP sessions),
+//                                the "dns" record
 //   libcore/proto/*.hpp          every other application protocol parser installed with them
 //   libcore/json/writer.hpp      JsonWriter: JSON Lines records written in place
 //   libcore/cli/common.hpp       (for the loops' diagnostics) cli::set_program(), whose name
@@ -41,6 +43,9 @@
 #include "libcore/decode/packet.hpp"
 #include "libcore/flow/key.hpp"
 #include "libcore/json/writer.hpp"
+#include "libcore/proto/dns.hpp"
+#include "libcore/proto/dns_record.hpp"
+#include "libcore/proto/dns_session.hpp"
 #include "libcore/proto/http.hpp"
 #include "libcore/proto/http_record.hpp"
 #include "libcore/proto/http_session.hpp"
