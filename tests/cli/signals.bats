@@ -204,7 +204,11 @@ stalled() {
   tcpflow-reasm $(busy_inputs) > "$fifo" 2> "$BATS_TEST_TMPDIR/err" &
   PID=$!
   set +m
-  sleep 0.5
+  # Wait until it blocks writing (a busy machine may take a while to fill the pipe).
+  for _ in $(seq 100); do
+    grep -q pipe_write /proc/"$PID"/task/*/wchan 2> /dev/null && break
+    sleep 0.1
+  done
   kill -INT "$PID"
   sleep 0.2
   kill -0 "$PID"  # still there: blocked writing
