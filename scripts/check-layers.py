@@ -8,6 +8,7 @@ from pathlib import Path
 
 LAYERS = [
     ["bytes", "time", "interrupt"],  # libcore/bytes.hpp, time.*: spans, cursors, timestamps; interrupt.*: stop signals
+    ["version"],              # libcore/version.hpp (generated from version.hpp.in)
     ["json", "decode"],       # the JSON writer and scanner; one decoder per protocol layer
     ["capture", "flow"],      # capture files and live capture; flow keys and the flow table
     ["reasm"],                # the datagram path (defragmentation) and TCP reassembly
@@ -15,6 +16,7 @@ LAYERS = [
     ["proto"],                # application parsers over reassembled bytes (http, tls)
     ["cli"],                  # the command line: options, output, diagnostics, progress
     ["stage"],                # the stage runtime: inputs, read-ahead, packet and session loops
+    ["netlines"],             # libcore/netlines.hpp: the public API of libnetlines, all of it
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 INCLUDE = re.compile(r'#include "libcore/([a-z_]+)[/.]')

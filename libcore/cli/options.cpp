@@ -4,7 +4,7 @@
 
 #include "libcore/cli/common.hpp"
 #include "libcore/flow/key.hpp"
-#include "version.hpp"
+#include "libcore/version.hpp"
 
 namespace nl::cli {
 

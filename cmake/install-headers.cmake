@@ -1,0 +1,43 @@
+# Run by `cmake --install`: installs the public headers of libnetlines and every
+# libcore header they include, transitively, under <prefix>/<NL_INCLUDEDIR>/libcore/.
+# Set by the caller (cmake/library.cmake): NL_SOURCE_DIR, NL_GENERATED_DIR (where
+# libcore/version.hpp is generated), NL_INCLUDEDIR, NL_PUBLIC_HEADERS (paths or
+# globs relative to the source tree).
+cmake_policy(PUSH)
+cmake_policy(VERSION 3.20)  # the install script runs under no project policies
+set(todo "")
+foreach(pattern IN LISTS NL_PUBLIC_HEADERS)
+  file(GLOB found RELATIVE "${NL_SOURCE_DIR}" "${NL_SOURCE_DIR}/${pattern}")
+  if(NOT found)
+    message(FATAL_ERROR "libnetlines: no public header matches ${pattern}")
+  endif()
+  list(APPEND todo ${found})
+endforeach()
+set(done "")
+while(todo)
+  list(POP_FRONT todo header)
+  if(header IN_LIST done)
+    continue()
+  endif()
+  list(APPEND done ${header})
+  if(EXISTS "${NL_SOURCE_DIR}/${header}")
+    set(path "${NL_SOURCE_DIR}/${header}")
+  elseif(EXISTS "${NL_GENERATED_DIR}/${header}")
+    set(path "${NL_GENERATED_DIR}/${header}")
+  else()
+    message(FATAL_ERROR "libnetlines: ${header} is included by a public header but does not exist")
+  endif()
+  file(STRINGS "${path}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*[\"<]")
+  foreach(line IN LISTS includes)
+    # A user has the libraries libnetlines links, not the header-only ones the binaries use.
+    if(line MATCHES "<(CLI/|nlohmann/|simdjson)")
+      message(FATAL_ERROR "libnetlines: ${header} would need ${CMAKE_MATCH_1} headers: ${line}")
+    endif()
+    if(line MATCHES "\"(libcore/[^\"]+)\"")
+      list(APPEND todo "${CMAKE_MATCH_1}")
+    endif()
+  endforeach()
+  get_filename_component(dir "${header}" DIRECTORY)
+  file(INSTALL "${path}" DESTINATION "${CMAKE_INSTALL_PREFIX}/${NL_INCLUDEDIR}/${dir}")
+endwhile()
+cmake_policy(POP)
