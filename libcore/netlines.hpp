@@ -27,6 +27,11 @@
 //                                the "tls" record
 //   libcore/proto/dns*.hpp       DNS: parse_dns(), DnsSink (UDP datagrams and TCP sessions),
 //                                the "dns" record
+//   libcore/proto/quic*.hpp, dtls*.hpp, starttls.hpp
+//                                TLS hellos in QUIC Initials and DTLS, and after a clear-text
+//                                preamble (STARTTLS, CONNECT) on a TCP stream
+//   libcore/proto/cred*.hpp      clear-text logins (FTP, POP3, IMAP, SMTP, HTTP, Telnet,
+//                                LDAP, PostgreSQL, MySQL): the "cred" and "smtp" records
 //   libcore/proto/*.hpp          every other application protocol parser installed with them
 //   libcore/json/writer.hpp      JsonWriter: JSON Lines records written in place
 //   libcore/cli/common.hpp       (for the loops' diagnostics) cli::set_program(), whose name
@@ -43,12 +48,21 @@
 #include "libcore/decode/packet.hpp"
 #include "libcore/flow/key.hpp"
 #include "libcore/json/writer.hpp"
+#include "libcore/proto/cred.hpp"
+#include "libcore/proto/cred_handler.hpp"
+#include "libcore/proto/cred_record.hpp"
+#include "libcore/proto/cred_session.hpp"
 #include "libcore/proto/dns.hpp"
 #include "libcore/proto/dns_record.hpp"
 #include "libcore/proto/dns_session.hpp"
+#include "libcore/proto/dtls.hpp"
+#include "libcore/proto/dtls_session.hpp"
 #include "libcore/proto/http.hpp"
 #include "libcore/proto/http_record.hpp"
 #include "libcore/proto/http_session.hpp"
+#include "libcore/proto/quic.hpp"
+#include "libcore/proto/quic_session.hpp"
+#include "libcore/proto/starttls.hpp"
 #include "libcore/proto/tls.hpp"
 #include "libcore/proto/tls_record.hpp"
 #include "libcore/proto/tls_session.hpp"
