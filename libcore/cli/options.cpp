@@ -68,10 +68,11 @@ void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSe
   app.add_option("-s,--snaplen", o.live.snaplen, "Live capture: bytes to capture per packet")->check(CLI::Range(1, 262144));
   app.add_flag("-p,--no-promisc", o.no_promisc, "Live capture: do not put the interface into promiscuous mode");
   app.add_option("-c,--count", o.live.count, "Live capture: stop after this many packets")->check(CLI::NonNegativeNumber);
-  app.add_option("--time", o.time_text, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
+  if (set.writes_records)
+    app.add_option("--time", o.time_text, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
   if (set.reads_json_lines) {
     app.add_flag("--strict", o.strict, "Stop at the first malformed input line");
-    app.add_flag("--pass", o.pass, set.pass_help);
+    if (set.writes_records) app.add_flag("--pass", o.pass, set.pass_help);
   }
   app.add_option("--community-id-seed", o.community_id_seed, "Seed of the Community ID hash (default 0), as set in Zeek or Suricata")
       ->check(CLI::Range(0, 65535));

@@ -132,6 +132,8 @@ struct Packet {
   uint32_t origlen = 0;
   uint32_t linktype = 0;
   int32_t interface = -1;   // pcapng interface id; -1 for classic pcap
+  // data was rebuilt from a pkt record's fields, not captured (see record/pkt.hpp)
+  bool rebuilt = false;
   Bytes data;               // caplen bytes, valid until the next read
   // What the capture reader found wrong with the record itself (a header that lies,
   // a record found by resynchronising): decode_packet() adds them to the decoded list.

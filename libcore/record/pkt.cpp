@@ -269,6 +269,14 @@ void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, con
       w.base64(payload.first(payload.size() < opt.head_bytes ? payload.size() : opt.head_bytes));
       break;
     case PayloadMode::none: break;
+    case PayloadMode::frame:
+      w.key("frame");
+      w.begin_object();
+      w.field("linktype", uint64_t(pkt.linktype));
+      w.key("data");
+      w.base64(pkt.data);
+      w.end_object();
+      break;
   }
   if (d.n_anomalies) {
     w.key("anomalies");

@@ -87,7 +87,8 @@
   X("tcp.options.mss", 0xffff)        \
   X("tcp.options.wscale", 0xff)       \
   X("tcp.options.ts", 0xffffffff)     \
-  X("tcp.options.sack", 0xffffffff)
+  X("tcp.options.sack", 0xffffffff)  \
+  X("frame.linktype", 0xffffffff)
 
 // What each kind is in the writer: the JsonWriter call.
 #define NETLINES_PKT_WRITE_uint(w, k, v) w.field(k, uint64_t(v));

@@ -115,6 +115,10 @@ struct PktFields {
 
   bool has_payload = false;
   std::string_view payload;
+  // --payload=frame: the captured frame (base64) and its link type.
+  bool has_frame = false, has_frame_linktype = false;
+  uint64_t frame_linktype = 0;
+  std::string_view frame;
 
   // Reading with the DOM: where the first field found wrong is told (the scanner
   // leaves such lines to the DOM instead).
@@ -390,7 +394,8 @@ template <class V>
 bool read_link(V v, PktFields& f) {
   return object_of(v, f, "link", [&](std::string_view k, V x) {
     std::string_view s;
-    if (is(k, "type")) f.ethernet = str(x, f, "link.type", s) && s == "ethernet";
+    // A link type without a name is written as its number: not Ethernet either.
+    if (is(k, "type")) f.ethernet = !json::is_number(x) && str(x, f, "link.type", s) && s == "ethernet";
     else if (is(k, "src")) f.has_link_src = str(x, f, "link.src", s) && parse_mac(s, f.link_src);
     else if (is(k, "dst")) f.has_link_dst = str(x, f, "link.dst", s) && parse_mac(s, f.link_dst);
   });
@@ -485,6 +490,16 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
       if (read_udp(v, f) && f.l4 != L4::tcp) f.l4 = L4::udp;
     } else if (is(k, "icmp") || is(k, "icmpv6")) {
       if (read_icmp(v, f) && f.l4 == L4::none) f.l4 = L4::icmp;
+    } else if (is(k, "frame")) {
+      object_of(v, f, "frame", [&](std::string_view k2, V x) {
+        if (is(k2, "linktype")) {
+          f.has_frame_linktype = num(x, f, "frame.linktype", f.frame_linktype);
+        } else if (is(k2, "data")) {
+          if (f.has_frame) json::give_up(x);  // as for a second payload
+          f.has_frame = get_base64_text(x, f.frame);
+          if (!f.has_frame) wrong(x, f, "frame.data", "a string");
+        }
+      });
     }
   });
 }
@@ -869,6 +884,29 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
     return PktReadStatus::error;
   }
   if (f.has_iface) p.interface = int32_t(f.iface);
+  if (f.has_frame) {
+    // The captured frame itself: nothing to rebuild, whatever its layers.
+    // Only the fields the frame is written with are checked: the others describe
+    // its bytes as decoded (an IPv4 total length past 65535 from a TSO capture...).
+    if (!f.has_frame_linktype) return missing(problem, "frame.linktype");
+    for (auto [field, v, max] : {std::tuple{"len", f.len, field_max("len")},
+                                 std::tuple{"iface", f.has_iface ? uint64_t(f.iface) : 0, field_max("iface")},
+                                 std::tuple{"frame.linktype", f.frame_linktype, field_max("frame.linktype")}})
+      if (v > max) return out_of_range(problem, field, std::to_string(v), max), PktReadStatus::error;
+    out.frame.resize(base64_decode_room(f.frame));
+    size_t n = decode_base64(f.frame, out.frame.data());
+    if (n == SIZE_MAX) {
+      bad_payload = true;
+      return PktReadStatus::error;
+    }
+    out.frame.resize(n);
+    p.linktype = uint32_t(f.frame_linktype);
+    p.caplen = uint32_t(n);
+    p.origlen = uint32_t(f.len);  // as captured, even below caplen (the decoders see the same)
+    p.data = Bytes(out.frame.data(), out.frame.size());
+    return PktReadStatus::ok;
+  }
+  p.rebuilt = true;
   if (!f.has_ip) {
     if (!in_ranges(f, problem)) return PktReadStatus::error;
     return PktReadStatus::no_ip;
@@ -1162,7 +1200,8 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
       PktReadStatus status = rebuild(f, need_payload, out, type, problem, bad_payload);
       // A payload not decoded (the record ended up skipped) must still be a JSON
       // string the DOM accepts, since the scanner took it without looking inside.
-      if (!bad_payload && (status == PktReadStatus::ok || !f.has_payload || plain_ascii(f.payload))) {
+      if (!bad_payload && (status == PktReadStatus::ok || ((!f.has_payload || plain_ascii(f.payload)) &&
+                                                             (!f.has_frame || plain_ascii(f.frame))))) {
         if (status == PktReadStatus::error) message = problem.message;
         return status;
       }
@@ -1188,7 +1227,9 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   }
   bad_payload = false;
   PktReadStatus status = rebuild(f, need_payload, out, type, problem, bad_payload);
-  if (bad_payload) problem.set(line_problem::bad_value, "field \"payload\": not valid base64");
+  if (bad_payload)
+    problem.set(line_problem::bad_value,
+                f.has_frame ? "field \"frame.data\": not valid base64" : "field \"payload\": not valid base64");
   if (status == PktReadStatus::error) message = problem.message;
   else problem.clear();
   return status;

@@ -202,6 +202,7 @@ struct ReadAhead::Producer {
       return true;
     }
     p.number = ++number_;  // filtered packets keep their place in the count
+    p.rebuilt = false;     // the slot may have held a packet rebuilt from a pkt line
     if (!in.capture->stable_data()) {
       // Valid only until the next read: the event keeps its own copy.
       ev.frame.assign(p.data.data(), p.data.data() + p.data.size());
