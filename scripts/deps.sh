@@ -3,7 +3,8 @@
 set -euo pipefail
 PKGS="g++ cmake make pkg-config libpcap-dev nlohmann-json3-dev libcli11-dev doctest-dev bats
       libssl-dev zlib1g-dev libzstd-dev zstd libsimdjson-dev jq python3
-      clang libclang-rt-dev time postgresql sqlite3"
+      clang libclang-rt-dev time postgresql sqlite3
+      tcpdump"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

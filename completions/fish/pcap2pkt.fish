@@ -10,6 +10,6 @@ complete -c pcap2pkt -l community-id-seed -r -d 'Seed of the Community ID hash (
 complete -c pcap2pkt -l stats -d 'Print counters on stderr at the end'
 complete -c pcap2pkt -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
 complete -c pcap2pkt -l no-progress -d 'Never show the progress line'
-complete -c pcap2pkt -l payload -r -x -a 'b64 none text head:' -d 'Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes)'
+complete -c pcap2pkt -l payload -r -x -a 'b64 none text head:' -d 'Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes),'
 complete -c pcap2pkt -l checksums -d 'Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)'
 complete -c pcap2pkt -l version -d 'Print the version and exit'

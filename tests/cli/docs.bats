@@ -28,6 +28,7 @@ check_tool() {
 @test "httpextract: man page and completions list every option" { check_tool httpextract; }
 @test "tlssni: man page and completions list every option" { check_tool tlssni; }
 @test "flowstat: man page and completions list every option" { check_tool flowstat; }
+@test "pkt2pcap: man page and completions list every option" { check_tool pkt2pcap; }
 @test "netlines-chart: man page and completions list every option" { check_tool netlines-chart "$NETLINES_SRC/tools"; }
 
 @test "man 5 netlines is generated from the current docs/schema.md" {
