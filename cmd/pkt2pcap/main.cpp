@@ -60,8 +60,8 @@ bool read_flows(const std::string& file, nl::FlowSelection& sel, uint64_t& witho
 int main(int argc, char** argv) {
   nl::cli::init(argc, argv, "pkt2pcap");
   CLI::App app{"Write pcap2pkt's records back as a capture: pcap, or pcapng when the input was pcapng or\n"
-               "link types mix. With pcap2pkt --payload=frame every packet comes back byte for byte; from\n"
-               "other records (the default --payload=b64) frames are rebuilt from the fields (Ethernet or raw\n"
+               "link types mix. From pcap2pkt's payload mode 'frame' every packet comes back byte for byte;\n"
+               "from other records (the default mode, b64) frames are rebuilt from the fields (Ethernet or raw\n"
                "IP, zero checksums), which pkt2pcap says once. Reads JSON Lines files in order, standard input\n"
                "('-' or no FILE), or captures and a live interface as they are. --flows keeps only the packets\n"
                "of the flows named by other records (httpextract, tlssni, flowstat... output, e.g. through jq).",

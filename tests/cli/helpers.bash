@@ -12,3 +12,9 @@ tools() {
   sed -e 's/#.*//' "$NETLINES_SRC/cmd/tools.txt" | awk -v want="${1:-}" \
     'NF { ok = (want == ""); for (i = 2; i <= NF; i++) if ($i == want) ok = 1; if (ok) printf "%s ", $1 }'
 }
+
+# Whether TOOL writes a capture (">pcap" in cmd/tools.txt) rather than JSON Lines.
+writes_capture() {
+  sed -e 's/#.*//' "$NETLINES_SRC/cmd/tools.txt" |
+    awk -v t="$1" '$1 == t { for (i = 2; i <= NF; i++) if ($i == ">pcap") found = 1 } END { exit !found }'
+}
