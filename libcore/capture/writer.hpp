@@ -18,7 +18,7 @@ class CaptureWriter {
   // Packets are held (up to kDecideBytes) until the format is known: pcapng as soon
   // as the input is pcapng (a packet has an interface) or link types mix, else
   // pcap once that much was held or at the end.
-  static constexpr size_t kDecideBytes = 64u << 20;
+  static constexpr size_t kDecideBytes = 16u << 20;
 
   // Appends the bytes of `p` (and of any header due) to `out`. False: the packet
   // cannot go into the pcap begun (another link type after kDecideBytes);

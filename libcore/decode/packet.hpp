@@ -132,8 +132,6 @@ struct Packet {
   uint32_t origlen = 0;
   uint32_t linktype = 0;
   int32_t interface = -1;   // pcapng interface id; -1 for classic pcap
-  // data was rebuilt from a pkt record's fields, not captured (see record/pkt.hpp)
-  bool rebuilt = false;
   Bytes data;               // caplen bytes, valid until the next read
   // What the capture reader found wrong with the record itself (a header that lies,
   // a record found by resynchronising): decode_packet() adds them to the decoded list.
@@ -143,6 +141,9 @@ struct Packet {
   void add_record_anomaly(Anomaly a) {
     if (n_record_anomalies < kMaxRecordAnomalies) record_anomalies[n_record_anomalies++] = a;
   }
+  // data was rebuilt from a pkt record's fields, not captured (see record/pkt.hpp);
+  // here, in the padding after the anomalies, it costs nothing to copy.
+  bool rebuilt = false;
 };
 
 struct EthernetInfo {

@@ -219,7 +219,10 @@ for l in sys.stdin:
     [ $tool = flowstat ] && continue   # counts packets, needs no payload
     run --separate-stderr bash -c "pcap2pkt --payload=none '$FIXTURES/http_get_basic.pcap' | $tool"
     [ "$status" -eq 1 ]
-    [ "$(grep -c . <<<"$stderr")" -eq 2 ]
+    # pkt2pcap also names the records without IP (ARP here), which it cannot write.
+    lines=2
+    writes_capture $tool && lines=4
+    [ "$(grep -c . <<<"$stderr")" -eq $lines ]
     [[ "$stderr" == "$tool: (stdin): record "*": no payload in pkt record (run pcap2pkt with --payload=b64, the default)"* ]]
     [[ "$stderr" == *"$tool: (stdin): "*" more lines with the same problem (no payload in pkt record)" ]]
   done
