@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "libcore/capture/writer.hpp"
+#include "libcore/capture/stream_writer.hpp"
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/options.hpp"
 #include "libcore/cli/summary.hpp"
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   }
 
   nl::cli::Output& out = nl::cli::Output::stdout_();
-  nl::CaptureWriter writer;
+  nl::CaptureStreamWriter writer;
   nl::DecodeStats dstats;
   nl::LiveStats lstats;
   uint64_t written = 0, not_selected = 0, rebuilt = 0, left_out = 0;

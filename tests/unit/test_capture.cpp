@@ -24,7 +24,7 @@
 
 #include "libcore/capture/live.hpp"
 #include "libcore/capture/reader.hpp"
-#include "libcore/capture/writer.hpp"
+#include "libcore/capture/stream_writer.hpp"
 
 using namespace nl;
 
@@ -1101,7 +1101,7 @@ TEST_CASE("capture writer: pcap in micro- or nanoseconds, pcapng for pcapng sour
     std::string data;
     uint32_t origlen;
   };
-  auto write_all = [](const std::vector<In>& in, CaptureWriter& w) {
+  auto write_all = [](const std::vector<In>& in, CaptureStreamWriter& w) {
     std::string out, why;
     for (const In& i : in) {
       Packet p;
@@ -1131,7 +1131,7 @@ TEST_CASE("capture writer: pcap in micro- or nanoseconds, pcapng for pcapng sour
                           {1, -1, 1714564801, 999999000, 6, payload(7, 2), 1514},  // cut: wire longer
                           {1, -1, 1714564802, 0, 6, "", 0}};
   {
-    CaptureWriter w;
+    CaptureStreamWriter w;
     std::string img = write_all(usec, w);
     CHECK(!w.pcapng());
     CHECK(img.substr(0, 4) == std::string("\xd4\xc3\xb2\xa1", 4));
@@ -1144,7 +1144,7 @@ TEST_CASE("capture writer: pcap in micro- or nanoseconds, pcapng for pcapng sour
   nsec[1].nsec = 999999999;
   nsec[1].digits = 9;
   {
-    CaptureWriter w;
+    CaptureStreamWriter w;
     std::string img = write_all(nsec, w);
     CHECK(img.substr(0, 4) == std::string("\x4d\x3c\xb2\xa1", 4));
     Result r = read_all_ways(img);
@@ -1155,7 +1155,7 @@ TEST_CASE("capture writer: pcap in micro- or nanoseconds, pcapng for pcapng sour
   std::vector<In> mixed = usec;
   mixed[2].linktype = 101;
   {
-    CaptureWriter w;
+    CaptureStreamWriter w;
     std::string img = write_all(mixed, w);
     CHECK(w.pcapng());
     Result r = read_all_ways(img);
@@ -1169,7 +1169,7 @@ TEST_CASE("capture writer: pcap in micro- or nanoseconds, pcapng for pcapng sour
                         {113, 1, 1714564800, 5000, 6, payload(30, 4), 30},
                         {1, 0, 1714564801, 2, 9, payload(40, 5), 40}};
   {
-    CaptureWriter w;
+    CaptureStreamWriter w;
     std::string img = write_all(ng, w);
     CHECK(w.pcapng());
     Result r = read_all_ways(img);
@@ -1180,7 +1180,7 @@ TEST_CASE("capture writer: pcap in micro- or nanoseconds, pcapng for pcapng sour
   }
   // No packet at all: a pcap header of the link type given.
   {
-    CaptureWriter w;
+    CaptureStreamWriter w;
     std::string out;
     w.finish(out, 101);
     Result r = read_all_ways(out);

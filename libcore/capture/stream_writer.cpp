@@ -1,4 +1,4 @@
-#include "libcore/capture/writer.hpp"
+#include "libcore/capture/stream_writer.hpp"
 
 #include <cstring>
 
@@ -20,7 +20,7 @@ bool wants_nsec(const Packet& p) { return p.ts.digits > 6; }
 
 }  // namespace
 
-bool CaptureWriter::write(const Packet& p, std::string& out, std::string& why) {
+bool CaptureStreamWriter::write(const Packet& p, std::string& out, std::string& why) {
   if (format_ == Format::undecided) {
     if (p.interface >= 0) {
       decide(Format::pcapng, out);
@@ -48,7 +48,7 @@ bool CaptureWriter::write(const Packet& p, std::string& out, std::string& why) {
   return true;
 }
 
-void CaptureWriter::finish(std::string& out, uint32_t empty_linktype) {
+void CaptureStreamWriter::finish(std::string& out, uint32_t empty_linktype) {
   if (format_ == Format::undecided) {
     if (held_.empty()) {
       linktype_ = empty_linktype;
@@ -58,7 +58,7 @@ void CaptureWriter::finish(std::string& out, uint32_t empty_linktype) {
   }
 }
 
-void CaptureWriter::decide(Format f, std::string& out) {
+void CaptureStreamWriter::decide(Format f, std::string& out) {
   format_ = f;
   if (f == Format::pcap) {
     if (!held_.empty()) linktype_ = held_.front().packet.linktype;
@@ -90,7 +90,7 @@ void CaptureWriter::decide(Format f, std::string& out) {
   held_bytes_ = 0;
 }
 
-uint32_t CaptureWriter::interface_of(const Packet& p, std::string& out) {
+uint32_t CaptureStreamWriter::interface_of(const Packet& p, std::string& out) {
   auto [it, added] = interfaces_.try_emplace({p.interface, p.linktype}, uint32_t(interfaces_.size()), wants_nsec(p));
   if (added) {
     bool nsec = it->second.second;
@@ -113,7 +113,7 @@ uint32_t CaptureWriter::interface_of(const Packet& p, std::string& out) {
   return it->second.first;
 }
 
-void CaptureWriter::put(const Packet& p, std::string& out) {
+void CaptureStreamWriter::put(const Packet& p, std::string& out) {
   uint32_t caplen = uint32_t(p.data.size());
   uint32_t origlen = p.origlen;  // as read, even when it lies below caplen
   if (format_ == Format::pcap) {

@@ -13,7 +13,7 @@
 
 namespace nl {
 
-class CaptureWriter {
+class CaptureStreamWriter {
  public:
   // Packets are held (up to kDecideBytes) until the format is known: pcapng as soon
   // as the input is pcapng (a packet has an interface) or link types mix, else
