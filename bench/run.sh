@@ -55,6 +55,8 @@ row floor-tcpdump-n   "tcpdump -nr F (text)"           "$BIG"   "" "tcpdump -nr 
 row pkt-netlines-none "pcap2pkt --payload=none"        "$BIG"   "" "$B/pcap2pkt --payload=none $BIG >/dev/null"
 row pkt-netlines-b64  "pcap2pkt (base64 payload)"      "$BIG"   "" "$B/pcap2pkt $BIG >/dev/null"
 row pkt-tshark-ek     "tshark -T ek"                   "$SMALL" "" "$TS $SMALL -T ek >/dev/null 2>&1"
+row pcap-netlines-back "pcap2pkt F | pkt2pcap"         "$BIG"   "" "$B/pcap2pkt $BIG | $B/pkt2pcap >/dev/null"
+row pcap-netlines-frame "pcap2pkt --payload=frame F | pkt2pcap" "$BIG" "" "$B/pcap2pkt --payload=frame $BIG | $B/pkt2pcap >/dev/null"
 # tcpflow-reasm
 row reasm-netlines    "tcpflow-reasm F"                "$BIG"   "" "$B/tcpflow-reasm $BIG >/dev/null"
 row reasm-netlines-dump "tcpflow-reasm --dump --data=none (tmpfs)" "$BIG" "rm -rf $DUMP; mkdir -p $DUMP" "$B/tcpflow-reasm --data=none --dump $DUMP $BIG >/dev/null"

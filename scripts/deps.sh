@@ -9,6 +9,8 @@ PKGS="$PKGS iproute2 strace"
 # tests/cli/shard.bats and fanout.bats: GNU parallel (with rsync for --transferfile)
 # locally and over a throwaway sshd; tcpreplay onto a veth for the fanout workers.
 PKGS="$PKGS parallel rsync openssh-server openssh-client tcpreplay"
+# tests/cli/pkt2pcap.bats: pkt2pcap's captures against tcpdump -r F -w.
+PKGS="$PKGS tcpdump"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -20,6 +20,7 @@ bool parse_payload_mode(const std::string& s, nl::PktOptions& opt) {
   if (s == "b64") opt.payload = nl::PayloadMode::b64;
   else if (s == "none") opt.payload = nl::PayloadMode::none;
   else if (s == "text") opt.payload = nl::PayloadMode::text;
+  else if (s == "frame") opt.payload = nl::PayloadMode::frame;
   else if (s.rfind("head:", 0) == 0) {
     size_t n = 0;
     auto r = std::from_chars(s.data() + 5, s.data() + s.size(), n);
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
   std::string payload = "b64";
   nl::cli::add_capture_options(app, co, {.inputs_help = "Capture files to read ('-' for standard input)",
                                          .reads_json_lines = false});
-  app.add_option("--payload", payload, "Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes)");
+  app.add_option("--payload", payload, "Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes),\n"
+                 "frame (the whole captured frame and its link type, for pkt2pcap to give it back byte for byte)");
   app.add_flag("--checksums", loop.decode.verify_checksums, "Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)");
   std::string write_path;
   uint32_t split = 0;
@@ -65,7 +67,7 @@ int main(int argc, char** argv) {
 
   nl::PktOptions opt;
   if (!parse_payload_mode(payload, opt)) {
-    nl::cli::error("--payload: expected b64, none, text or head:N, got '" + payload + "'");
+    nl::cli::error("--payload: expected b64, none, text, head:N or frame, got '" + payload + "'");
     return nl::cli::kExitUsage;
   }
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;

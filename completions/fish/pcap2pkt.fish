@@ -15,7 +15,7 @@ complete -c pcap2pkt -l shard -r -d 'Keep only the flows of shard K of N (both d
 complete -c pcap2pkt -l fanout -r -d 'Live capture: join the kernel\'s AF_PACKET fanout group ID (flow hash, defragmented), one worker of N'
 complete -c pcap2pkt -l progress -d 'Show a progress line on stderr even when it is not a terminal (default: on a terminal, for files)'
 complete -c pcap2pkt -l no-progress -d 'Never show the progress line'
-complete -c pcap2pkt -l payload -r -x -a 'b64 none text head:' -d 'Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes)'
+complete -c pcap2pkt -l payload -r -x -a 'b64 none text head:' -d 'Payload in records: b64 (default), none, text, head:N (base64 of the first N bytes),'
 complete -c pcap2pkt -l checksums -d 'Verify IPv4/TCP/UDP/ICMP checksums (bad ones become anomalies)'
 complete -c pcap2pkt -s w -l write -r -d 'Write the packets read (those of --shard K/N, or of each --split share) as a capture to FILE'
 complete -c pcap2pkt -l split -r -d 'With -w PATTERN: split the input into N flow-consistent shares in one pass, share K written'

@@ -73,12 +73,14 @@ void add_capture_options(CLI::App& app, CaptureOptions& o, const CaptureOptionSe
   app.add_flag("--immediate-mode", o.live.immediate,
                "Live capture: hand each packet over at once rather than in blocks of up to 100 ms\n"
                "(less delay, more drops under load)");
-  app.add_flag("--line-buffered", o.line_buffered,
-               "Write each record out at once (live input is written out when idle and at least once a second anyway)");
-  app.add_option("--time", o.time_text, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
+  if (set.writes_records)
+    app.add_flag("--line-buffered", o.line_buffered,
+                 "Write each record out at once (live input is written out when idle and at least once a second anyway)");
+  if (set.writes_records)
+    app.add_option("--time", o.time_text, "Timestamps: iso (ISO 8601 UTC, default) or epoch (seconds since 1970)");
   if (set.reads_json_lines) {
     app.add_flag("--strict", o.strict, "Stop at the first malformed input line");
-    app.add_flag("--pass", o.pass, set.pass_help);
+    if (set.writes_records) app.add_flag("--pass", o.pass, set.pass_help);
   }
   app.add_option("--community-id-seed", o.community_id_seed, "Seed of the Community ID hash (default 0), as set in Zeek or Suricata")
       ->check(CLI::Range(0, 65535));

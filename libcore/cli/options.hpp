@@ -30,6 +30,7 @@ struct CaptureOptionSet {
   const char* inputs_help = "Captures or JSON Lines of the stage before ('-' for standard input)";
   bool reads_json_lines = true;
   const char* pass_help = "Copy input records of types this tool does not consume to the output unchanged";
+  bool writes_records = true;  // false (pkt2pcap writes a capture): no --time, no --pass
 };
 // --pass of the analysers of tcpflow-reasm output.
 inline constexpr const char* kPassSessionsHelp =

@@ -141,6 +141,9 @@ struct Packet {
   void add_record_anomaly(Anomaly a) {
     if (n_record_anomalies < kMaxRecordAnomalies) record_anomalies[n_record_anomalies++] = a;
   }
+  // data was rebuilt from a pkt record's fields, not captured (see record/pkt.hpp);
+  // here, in the padding after the anomalies, it costs nothing to copy.
+  bool rebuilt = false;
 };
 
 struct EthernetInfo {

@@ -38,11 +38,6 @@ struct SessionView {
   // pieces); session_end still comes, with the same totals. Other producers (the
   // tcpflow-reasm record reader) may ignore it, so a sink must not rely on it.
   mutable bool want_data = true;
-  // "flow_id", "community_id" and the EVE 5-tuple as JSON members, made when the
-  // first record of the session is written (write_session_ids): every record
-  // repeats them, and formatting them each time cost 7% of tcpflow-reasm's
-  // instructions. Empty until then; the fields above must not change after.
-  mutable std::string ids_json;
 };
 
 struct MonologuePiece {

@@ -1,6 +1,7 @@
 #include "libcore/record/pkt.hpp"
 
 #include "libcore/flow/key.hpp"
+#include "libcore/record/pkt_layout.hpp"
 
 namespace nl {
 namespace {
@@ -85,9 +86,7 @@ void write_vlan_mpls(JsonWriter& w, const Decoded& d) {
     w.begin_array();
     for (int i = 0; i < d.n_vlan; ++i) {
       w.begin_object();
-      w.field("id", uint64_t(d.vlan[i].id()));
-      w.field("pcp", uint64_t(d.vlan[i].pcp()));
-      w.field_bool("dei", d.vlan[i].dei());
+      NETLINES_PKT_VLAN_FIELDS(NETLINES_PKT_WRITE)
       hex16_field(w, "tpid", d.vlan[i].tpid);
       w.end_object();
     }
@@ -136,51 +135,37 @@ void write_arp(JsonWriter& w, const Decoded& d, std::string& s) {
 }
 
 void write_ip(JsonWriter& w, const Decoded& d, const std::string& src, const std::string& dst) {
-  const IpInfo& ip = d.ip;
   w.key("ip");
   w.begin_object();
-  w.field("version", uint64_t(ip.version));
+  w.field("version", uint64_t(d.ip.version));
   w.field_plain("src", src);
   w.field_plain("dst", dst);
-  w.field("hdr_len", uint64_t(ip.header_len));
-  w.field("total_len", uint64_t(ip.total_len));
-  w.field("ttl", uint64_t(ip.ttl));
-  w.field("tos", uint64_t(ip.tos));
-  w.field("proto", uint64_t(ip.proto));
-  if (ip.version == 4) {
-    w.field("id", uint64_t(ip.id));
-    w.field_bool("df", ip.df);
-    w.field_bool("mf", ip.mf);
-    w.field("frag_offset", uint64_t(ip.frag_offset));
-    w.field_bool("options", ip.options);
+  NETLINES_PKT_IP_FIELDS(NETLINES_PKT_WRITE)
+  if (d.ip.version == 4) {
+    NETLINES_PKT_IPV4_FIELDS(NETLINES_PKT_WRITE)
   } else {
-    w.field("flow_label", uint64_t(ip.flow_label));
+    NETLINES_PKT_IPV6_FIELDS(NETLINES_PKT_WRITE)
     w.key("ext");
     w.begin_array();
-    for (int i = 0; i < ip.n_ext; ++i) w.plain_string(ipv6_ext_name(ip.ext[i]));
+    for (int i = 0; i < d.ip.n_ext; ++i) w.plain_string(ipv6_ext_name(d.ip.ext[i]));
     w.end_array();
-    if (ip.fragment) {
-      w.field("id", uint64_t(ip.id));
-      w.field_bool("mf", ip.mf);
-      w.field("frag_offset", uint64_t(ip.frag_offset));
+    if (d.ip.fragment) {
+      NETLINES_PKT_IPV6_FRAGMENT_FIELDS(NETLINES_PKT_WRITE)
     }
   }
-  w.field_bool("fragment", ip.fragment);
+  NETLINES_PKT_IP_END_FIELDS(NETLINES_PKT_WRITE)
   w.end_object();
 }
 
-void write_tcp(JsonWriter& w, const TcpInfo& t, std::string& s) {
+void write_tcp(JsonWriter& w, const Decoded& d, std::string& s) {
+  const TcpInfo& t = d.tcp;
   w.key("tcp");
   w.begin_object();
-  w.field("seq", uint64_t(t.seq));
-  w.field("ack", uint64_t(t.ack));
+  NETLINES_PKT_TCP_SEQ_FIELDS(NETLINES_PKT_WRITE)
   s.clear();
   tcp_flag_letters(s, t.flags);
   w.field_plain("flags", s);
-  w.field("flags_raw", uint64_t(t.flags | (t.ns ? 0x100 : 0)));
-  w.field("window", uint64_t(t.window));
-  w.field("urgent", uint64_t(t.urgent));
-  w.field("hdr_len", uint64_t(t.header_len));
+  NETLINES_PKT_TCP_HEADER_FIELDS(NETLINES_PKT_WRITE)
   w.key("options");
   w.begin_object();
   if (t.mss >= 0) w.field("mss", int64_t(t.mss));
@@ -256,20 +241,18 @@ void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, con
   }
 
   switch (d.l4) {
-    case L4::tcp: write_tcp(w, d.tcp, s); break;
+    case L4::tcp: write_tcp(w, d, s); break;
     case L4::udp:
       w.key("udp");
       w.begin_object();
-      w.field("len", uint64_t(d.udp.length));
+      NETLINES_PKT_UDP_FIELDS(NETLINES_PKT_WRITE)
       w.end_object();
       break;
     case L4::icmp:
     case L4::icmpv6:
       w.key(d.l4 == L4::icmp ? "icmp" : "icmpv6");
       w.begin_object();
-      w.field("type", uint64_t(d.icmp.type));
-      w.field("code", uint64_t(d.icmp.code));
-      w.field("rest", uint64_t(d.icmp.rest));
+      NETLINES_PKT_ICMP_FIELDS(NETLINES_PKT_WRITE)
       w.end_object();
       break;
     default: break;
@@ -286,6 +269,14 @@ void write_pkt_record(std::string& out, const Packet& pkt, const Decoded& d, con
       w.base64(payload.first(payload.size() < opt.head_bytes ? payload.size() : opt.head_bytes));
       break;
     case PayloadMode::none: break;
+    case PayloadMode::frame:
+      w.key("frame");
+      w.begin_object();
+      w.field("linktype", uint64_t(pkt.linktype));
+      w.key("data");
+      w.base64(pkt.data);
+      w.end_object();
+      break;
   }
   if (d.n_anomalies) {
     w.key("anomalies");

@@ -15,7 +15,9 @@
 
 namespace nl {
 
-enum class PayloadMode { b64, none, text, head };
+// frame: the whole captured frame and its link type, instead of the payload, so
+// that a reader (pkt2pcap, every stage) gets the captured bytes back exactly.
+enum class PayloadMode { b64, none, text, head, frame };
 
 struct PktOptions {
   PayloadMode payload = PayloadMode::b64;
@@ -61,8 +63,10 @@ enum class PktReadStatus {
   error,          // malformed: see message
 };
 
-// Parses one JSON line. On ok, `out` holds a frame of link type ethernet (with the
-// record's VLAN tags) or raw IP. When `need_payload` and the record has no full
+// Parses one JSON line. On ok, `out` holds the record's captured frame when it has
+// one (pcap2pkt --payload=frame; then also for packets without IP), else a frame
+// rebuilt from its fields, of link type ethernet (with the record's VLAN tags) or
+// raw IP (out.packet.rebuilt set). When `need_payload` and the record has no full
 // payload (pcap2pkt --payload=none/text/head), it is an error that says so.
 // `type` receives the record's "type" (for not_pkt).
 class PktReader {

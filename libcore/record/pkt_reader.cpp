@@ -15,12 +15,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "libcore/json/value.hpp"
 #include "libcore/record/pkt.hpp"
+#include "libcore/record/pkt_layout.hpp"
 #include "libcore/record/problem.hpp"
 
 namespace nl {
@@ -40,15 +43,31 @@ constexpr size_t kMaxVlans = 8;   // more tags than any real frame carries
 constexpr size_t kMaxExt = 16;    // IPv6 extension headers rebuilt
 constexpr size_t kMaxSack = 4;    // SACK blocks fit in 40 option bytes
 
+// The members a field of record/pkt_layout.hpp is read into.
+#define NL_PKT_HAS_has(member) bool has_##member = false;
+#define NL_PKT_HAS_nohas(member)
+// Integers, then flags: kept apart, no padding between them (every line resets the fields).
+#define NL_PKT_INT_uint(member, dflt) uint64_t member = dflt;
+#define NL_PKT_INT_boolean(member, dflt)
+#define NL_PKT_INT_boolean_unread(member, dflt)
+#define NL_PKT_FLAG_uint(member, dflt)
+#define NL_PKT_FLAG_boolean(member, dflt) bool member = dflt;
+#define NL_PKT_FLAG_boolean_unread(member, dflt) bool member = dflt;
+#define NL_PKT_INTS(key, kind, member, presence, dflt, max, written) NL_PKT_INT_##kind(member, dflt)
+#define NL_PKT_FLAGS(key, kind, member, presence, dflt, max, written) \
+  NL_PKT_FLAG_##kind(member, dflt) NL_PKT_HAS_##presence(member)
+
 struct VlanFields {
-  uint64_t id = 0, pcp = 0;
-  bool dei = false;
+  NETLINES_PKT_VLAN_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_VLAN_FIELDS(NL_PKT_FLAGS)
   uint16_t tpid = 0x8100;
 };
 
 struct TcpFields {
-  bool has_seq = false, has_ack = false, has_flags = false, has_window = false;
-  uint64_t seq = 0, ack = 0, flags_raw = 0, window = 0, urgent = 0, hdr_len = 20;
+  NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_FLAGS)
+  NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_FLAGS)
   bool has_mss = false, has_wscale = false, sack_permitted = false, has_ts = false, fast_open = false;
   uint64_t mss = 0, wscale = 0, ts_val = 0, ts_ecr = 0;
   size_t n_sack = 0;
@@ -72,23 +91,32 @@ struct PktFields {
   size_t n_vlans = 0;
   VlanFields vlans[kMaxVlans];
 
-  bool has_ip = false, has_version = false, has_total_len = false, has_hdr_len = false, has_proto = false;
-  uint64_t version = 0, total_len = 0, hdr_len = 0, proto = 0, ttl = 64, tos = 0, id = 0, frag_offset = 0,
-           flow_label = 0;
-  bool df = false, mf = false, fragment = false;
+  bool has_ip = false, has_version = false;
+  uint64_t version = 0;
   bool has_src = false, has_dst = false;
   std::string_view src, dst;
+  // IPv6's fragment fields are among IPv4's.
+  NETLINES_PKT_IP_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_IPV4_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_IPV6_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_IP_FIELDS(NL_PKT_FLAGS)
+  NETLINES_PKT_IPV4_FIELDS(NL_PKT_FLAGS)
+  NETLINES_PKT_IPV6_FIELDS(NL_PKT_FLAGS)
+  NETLINES_PKT_IP_END_FIELDS(NL_PKT_FLAGS)
   size_t n_ext = 0;
   uint8_t ext[kMaxExt] = {};
 
   uint64_t sport = 0, dport = 0;
   enum class L4 { none, tcp, udp, icmp } l4 = L4::none;
   TcpFields tcp;
-  bool has_udp_len = false;
-  uint64_t udp_len = 0, icmp_type = 0, icmp_code = 0, icmp_rest = 0;
+  NETLINES_PKT_UDP_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_ICMP_FIELDS(NL_PKT_INTS)
+  NETLINES_PKT_UDP_FIELDS(NL_PKT_FLAGS)
 
-  bool has_payload = false;
-  std::string_view payload;
+  // has_frame: --payload=frame, the captured frame (base64) and its link type.
+  bool has_payload = false, has_frame = false, has_frame_linktype = false;
+  std::string_view payload, frame;
+  uint64_t frame_linktype = 0;
 
   // Reading with the DOM: where the first field found wrong is told (the scanner
   // leaves such lines to the DOM instead).
@@ -137,15 +165,25 @@ uint16_t parse_hex16(std::string_view s) {
 
 // The largest value each integer field of a pkt record can hold (the field of
 // the header it is rebuilt into); the names are the fields' paths in messages.
+#define NL_PKT_MAX_uint(path, max) {path, max},
+#define NL_PKT_MAX_boolean(path, max)
+#define NL_PKT_MAX_boolean_unread(path, max)
+#define NL_PKT_MAX_IN_ip(key, kind, member, presence, dflt, max, written) NL_PKT_MAX_##kind("ip." #key, max)
+#define NL_PKT_MAX_IN_tcp(key, kind, member, presence, dflt, max, written) NL_PKT_MAX_##kind("tcp." #key, max)
+#define NL_PKT_MAX_IN_udp(key, kind, member, presence, dflt, max, written) NL_PKT_MAX_##kind("udp." #key, max)
+#define NL_PKT_MAX_IN_icmp(key, kind, member, presence, dflt, max, written) NL_PKT_MAX_##kind("icmp." #key, max)
+#define NL_PKT_MAX_IN_vlan(key, kind, member, presence, dflt, max, written) NL_PKT_MAX_##kind("vlan." #key, max)
+#define NL_PKT_OTHER_MAX(path, max) {path, max},
 constexpr std::pair<std::string_view, uint64_t> kFieldMax[] = {
-    {"len", 0xffffffff}, {"iface", 0x7fffffff}, {"src_port", 0xffff}, {"dest_port", 0xffff},
-    {"ip.version", 0xff}, {"ip.hdr_len", 60}, {"ip.total_len", 0xffffffff}, {"ip.proto", 0xff},
-    {"ip.ttl", 0xff}, {"ip.tos", 0xff}, {"ip.id", 0xffffffff}, {"ip.frag_offset", 0xffff},
-    {"ip.flow_label", 0xfffff}, {"tcp.seq", 0xffffffff}, {"tcp.ack", 0xffffffff}, {"tcp.flags_raw", 0x1ff},
-    {"tcp.window", 0xffff}, {"tcp.urgent", 0xffff}, {"tcp.hdr_len", 60}, {"tcp.options.mss", 0xffff},
-    {"tcp.options.wscale", 0xff}, {"tcp.options.ts", 0xffffffff}, {"tcp.options.sack", 0xffffffff},
-    {"udp.len", 0xffff}, {"icmp.type", 0xff}, {"icmp.code", 0xff}, {"icmp.rest", 0xffffffff},
-    {"vlan.id", 0xfff}, {"vlan.pcp", 7},
+    NETLINES_PKT_OTHER_MAXIMA(NL_PKT_OTHER_MAX)
+    NETLINES_PKT_IP_FIELDS(NL_PKT_MAX_IN_ip)
+    NETLINES_PKT_IPV4_FIELDS(NL_PKT_MAX_IN_ip)
+    NETLINES_PKT_IPV6_FIELDS(NL_PKT_MAX_IN_ip)
+    NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_MAX_IN_tcp)
+    NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_MAX_IN_tcp)
+    NETLINES_PKT_UDP_FIELDS(NL_PKT_MAX_IN_udp)
+    NETLINES_PKT_ICMP_FIELDS(NL_PKT_MAX_IN_icmp)
+    NETLINES_PKT_VLAN_FIELDS(NL_PKT_MAX_IN_vlan)
 };
 constexpr uint64_t field_max(std::string_view field) {
   for (const auto& [name, max] : kFieldMax)
@@ -276,6 +314,20 @@ bool get_pair(V v, PktFields& f, const char* field, uint64_t& a, uint64_t& b) {
   return true;
 }
 
+// The general reader of a run of record/pkt_layout.hpp: one `else if` per field
+// for the key `k`, its value `x`, into the fields `o`.
+#define NL_PKT_SET_has(o, member) o.has_##member =
+#define NL_PKT_SET_nohas(o, member)
+#define NL_PKT_READ_uint(path, key, member, presence) \
+  else if (is(k, #key)) NL_PKT_SET_##presence(o, member) num(x, f, path #key, o.member);
+#define NL_PKT_READ_boolean(path, key, member, presence) else if (is(k, #key)) o.member = flag(x, f, path #key);
+#define NL_PKT_READ_boolean_unread(path, key, member, presence)
+#define NL_PKT_READ_ip(key, kind, member, presence, dflt, max, written) NL_PKT_READ_##kind("ip.", key, member, presence)
+#define NL_PKT_READ_tcp(key, kind, member, presence, dflt, max, written) NL_PKT_READ_##kind("tcp.", key, member, presence)
+#define NL_PKT_READ_udp(key, kind, member, presence, dflt, max, written) NL_PKT_READ_##kind("udp.", key, member, presence)
+#define NL_PKT_READ_icmp(key, kind, member, presence, dflt, max, written) NL_PKT_READ_##kind("icmp.", key, member, presence)
+#define NL_PKT_READ_vlan(key, kind, member, presence, dflt, max, written) NL_PKT_READ_##kind("vlan.", key, member, presence)
+
 // The read_* functions fill what they find; a field of the wrong type stays unset
 // and is the line's problem (see wrong()).
 // flatten: GCC otherwise calls out for each TCP member (1% more instructions per line).
@@ -283,22 +335,17 @@ template <class V>
 [[gnu::flatten]] bool read_tcp(V v, PktFields& f) {
   TcpFields& t = f.tcp;
   return object_of(v, f, "tcp", [&](std::string_view k, V x) {
-    if (is(k, "seq")) t.has_seq = num(x, f, "tcp.seq", t.seq);
-    else if (is(k, "ack")) t.has_ack = num(x, f, "tcp.ack", t.ack);
-    else if (is(k, "flags_raw")) t.has_flags = num(x, f, "tcp.flags_raw", t.flags_raw);
-    else if (is(k, "window")) t.has_window = num(x, f, "tcp.window", t.window);
-    else if (is(k, "urgent")) num(x, f, "tcp.urgent", t.urgent);
-    else if (is(k, "hdr_len")) num(x, f, "tcp.hdr_len", t.hdr_len);
-    else if (is(k, "options")) {
-      object_of(x, f, "tcp.options", [&](std::string_view k2, V o) {
-        if (is(k2, "mss")) t.has_mss = num(o, f, "tcp.options.mss", t.mss);
-        else if (is(k2, "wscale")) t.has_wscale = num(o, f, "tcp.options.wscale", t.wscale);
-        else if (is(k2, "sack_permitted")) t.sack_permitted = flag(o, f, "tcp.options.sack_permitted");
-        else if (is(k2, "fast_open")) t.fast_open = flag(o, f, "tcp.options.fast_open");
-        else if (is(k2, "ts")) t.has_ts = get_pair(o, f, "tcp.options.ts", t.ts_val, t.ts_ecr);
+    TcpFields& o = t;
+    if (is(k, "options")) {
+      object_of(x, f, "tcp.options", [&](std::string_view k2, V y) {
+        if (is(k2, "mss")) t.has_mss = num(y, f, "tcp.options.mss", t.mss);
+        else if (is(k2, "wscale")) t.has_wscale = num(y, f, "tcp.options.wscale", t.wscale);
+        else if (is(k2, "sack_permitted")) t.sack_permitted = flag(y, f, "tcp.options.sack_permitted");
+        else if (is(k2, "fast_open")) t.fast_open = flag(y, f, "tcp.options.fast_open");
+        else if (is(k2, "ts")) t.has_ts = get_pair(y, f, "tcp.options.ts", t.ts_val, t.ts_ecr);
         else if (is(k2, "sack")) {
           size_t n_sack = 0;
-          if (array_of(o, f, "tcp.options.sack", [&](V blk) {
+          if (array_of(y, f, "tcp.options.sack", [&](V blk) {
                 uint64_t l = 0, r = 0;
                 get_pair(blk, f, "tcp.options.sack", l, r);
                 if (n_sack < kMaxSack) {
@@ -311,26 +358,22 @@ template <class V>
         }
       });
     }
+    NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_READ_tcp)
+    NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_READ_tcp)
   });
 }
 
 template <class V>
 bool read_ip(V v, PktFields& f) {
   return object_of(v, f, "ip", [&](std::string_view k, V x) {
+    PktFields& o = f;
     if (is(k, "version")) f.has_version = num(x, f, "ip.version", f.version);
     else if (is(k, "src")) f.has_src = str(x, f, "ip.src", f.src);
     else if (is(k, "dst")) f.has_dst = str(x, f, "ip.dst", f.dst);
-    else if (is(k, "total_len")) f.has_total_len = num(x, f, "ip.total_len", f.total_len);
-    else if (is(k, "hdr_len")) f.has_hdr_len = num(x, f, "ip.hdr_len", f.hdr_len);
-    else if (is(k, "proto")) f.has_proto = num(x, f, "ip.proto", f.proto);
-    else if (is(k, "ttl")) num(x, f, "ip.ttl", f.ttl);
-    else if (is(k, "tos")) num(x, f, "ip.tos", f.tos);
-    else if (is(k, "id")) num(x, f, "ip.id", f.id);
-    else if (is(k, "frag_offset")) num(x, f, "ip.frag_offset", f.frag_offset);
-    else if (is(k, "flow_label")) num(x, f, "ip.flow_label", f.flow_label);
-    else if (is(k, "df")) f.df = flag(x, f, "ip.df");
-    else if (is(k, "mf")) f.mf = flag(x, f, "ip.mf");
-    else if (is(k, "fragment")) f.fragment = flag(x, f, "ip.fragment");
+    NETLINES_PKT_IP_FIELDS(NL_PKT_READ_ip)
+    NETLINES_PKT_IPV4_FIELDS(NL_PKT_READ_ip)
+    NETLINES_PKT_IPV6_FIELDS(NL_PKT_READ_ip)
+    NETLINES_PKT_IP_END_FIELDS(NL_PKT_READ_ip)
     else if (is(k, "ext")) {
       size_t n_ext = 0;
       if (array_of(x, f, "ip.ext", [&](V e) {
@@ -349,7 +392,8 @@ template <class V>
 bool read_link(V v, PktFields& f) {
   return object_of(v, f, "link", [&](std::string_view k, V x) {
     std::string_view s;
-    if (is(k, "type")) f.ethernet = str(x, f, "link.type", s) && s == "ethernet";
+    // A link type without a name is written as its number: not Ethernet either.
+    if (is(k, "type")) f.ethernet = !json::is_number(x) && str(x, f, "link.type", s) && s == "ethernet";
     else if (is(k, "src")) f.has_link_src = str(x, f, "link.src", s) && parse_mac(s, f.link_src);
     else if (is(k, "dst")) f.has_link_dst = str(x, f, "link.dst", s) && parse_mac(s, f.link_dst);
   });
@@ -362,24 +406,36 @@ void read_vlans(V v, PktFields& f) {
     any = true;
     VlanFields t;
     bool is_tag = object_of(e, f, "vlan", [&](std::string_view k, V x) {
+      VlanFields& o = t;
       std::string_view s;
-      if (is(k, "id")) num(x, f, "vlan.id", t.id);
-      else if (is(k, "pcp")) num(x, f, "vlan.pcp", t.pcp);
-      else if (is(k, "dei")) t.dei = flag(x, f, "vlan.dei");
-      else if (is(k, "tpid") && str(x, f, "vlan.tpid", s)) t.tpid = parse_hex16(s);
+      if (is(k, "tpid")) {
+        if (str(x, f, "vlan.tpid", s)) t.tpid = parse_hex16(s);
+      }
+      NETLINES_PKT_VLAN_FIELDS(NL_PKT_READ_vlan)
     });
     if (is_tag && f.n_vlans < kMaxVlans) f.vlans[f.n_vlans++] = t;
   });
   if (is_array) f.has_vlan = any;
 }
 
+template <class V>
+bool read_udp(V v, PktFields& f) {
+  return object_of(v, f, "udp", [&](std::string_view k, V x) {
+    PktFields& o = f;
+    if (false) {
+    }
+    NETLINES_PKT_UDP_FIELDS(NL_PKT_READ_udp)
+  });
+}
+
 // icmp and icmpv6 share a layout.
 template <class V>
 bool read_icmp(V v, PktFields& f) {
   return object_of(v, f, "icmp", [&](std::string_view k, V x) {
-    if (is(k, "type")) num(x, f, "icmp.type", f.icmp_type);
-    else if (is(k, "code")) num(x, f, "icmp.code", f.icmp_code);
-    else if (is(k, "rest")) num(x, f, "icmp.rest", f.icmp_rest);
+    PktFields& o = f;
+    if (false) {
+    }
+    NETLINES_PKT_ICMP_FIELDS(NL_PKT_READ_icmp)
   });
 }
 
@@ -429,12 +485,19 @@ bool read_fields(V rec, std::string_view line, PktFields& f) {
     } else if (is(k, "tcp")) {
       if (read_tcp(v, f)) f.l4 = L4::tcp;  // TCP over UDP over ICMP, should a record hold several
     } else if (is(k, "udp")) {
-      bool is_object = object_of(v, f, "udp", [&](std::string_view k2, V x) {
-        if (is(k2, "len")) f.has_udp_len = num(x, f, "udp.len", f.udp_len);
-      });
-      if (is_object && f.l4 != L4::tcp) f.l4 = L4::udp;
+      if (read_udp(v, f) && f.l4 != L4::tcp) f.l4 = L4::udp;
     } else if (is(k, "icmp") || is(k, "icmpv6")) {
       if (read_icmp(v, f) && f.l4 == L4::none) f.l4 = L4::icmp;
+    } else if (is(k, "frame")) {
+      object_of(v, f, "frame", [&](std::string_view k2, V x) {
+        if (is(k2, "linktype")) {
+          f.has_frame_linktype = num(x, f, "frame.linktype", f.frame_linktype);
+        } else if (is(k2, "data")) {
+          if (f.has_frame) json::give_up(x);  // as for a second payload
+          f.has_frame = get_base64_text(x, f.frame);
+          if (!f.has_frame) wrong(x, f, "frame.data", "a string");
+        }
+      });
     }
   });
 }
@@ -484,21 +547,48 @@ bool read_tcp_options_layout(json::Scanner& s, TcpFields& t) {
   return s.expect("}");
 }
 
+// A run of record/pkt_layout.hpp read as pcap2pkt lays it out, into `o`: each
+// key as fixed text, then its value. `opened`: the run's first key was matched
+// already, with its object's opening (which tells the objects apart); a constant
+// once inlined, so the check costs nothing.
+template <size_t N>
+[[gnu::always_inline]] inline bool member_key(json::Scanner& s, bool& opened, const char (&text)[N]) {
+  if (opened) {
+    opened = false;
+    return true;
+  }
+  return s.expect(text);
+}
+// That opening names the run's first key: true when `opening` ends "<key>":.
+#define NL_PKT_KEY(key, kind, member, presence, dflt, max, written) std::string_view(#key),
+constexpr bool opens(std::string_view opening, std::initializer_list<std::string_view> keys) {
+  std::string_view key = *keys.begin();
+  size_t n = key.size() + 3;
+  return opening.size() >= n && opening[opening.size() - n] == '"' &&
+         opening.substr(opening.size() - n + 1, key.size()) == key && opening.substr(opening.size() - 2) == "\":";
+}
+#define NL_PKT_SCAN_uint(s, out) s.uint(out)
+#define NL_PKT_SCAN_boolean(s, out) s.boolean(out)
+#define NL_PKT_SCAN_boolean_unread(s, out) s.boolean(out)
+#define NL_PKT_LAYOUT(key, kind, member, presence, dflt, max, written) \
+  &&member_key(s, opened, ",\"" #key "\":") && NL_PKT_SCAN_##kind(s, o.member)
+// After a run was read: the fields whose presence is kept are there.
+#define NL_PKT_MARK_has(o, member) o.has_##member = true;
+#define NL_PKT_MARK_nohas(o, member)
+#define NL_PKT_MARK(key, kind, member, presence, dflt, max, written) NL_PKT_MARK_##presence(o, member)
+
 bool read_ip_layout(json::Scanner& s, PktFields& f) {
-  if (!s.expect(R"(,"ip":{"version":)") || !s.uint(f.version) || !s.expect(R"(,"src":)") || !s.string(f.src) ||
-      !s.expect(R"(,"dst":)") || !s.string(f.dst) || !s.expect(R"(,"hdr_len":)") || !s.uint(f.hdr_len) ||
-      !s.expect(R"(,"total_len":)") || !s.uint(f.total_len) || !s.expect(R"(,"ttl":)") || !s.uint(f.ttl) ||
-      !s.expect(R"(,"tos":)") || !s.uint(f.tos) || !s.expect(R"(,"proto":)") || !s.uint(f.proto))
+  PktFields& o = f;
+  bool opened = false;
+  if (!(s.expect(R"(,"ip":{"version":)") && s.uint(f.version) && s.expect(R"(,"src":)") && s.string(f.src) &&
+        s.expect(R"(,"dst":)") && s.string(f.dst) NETLINES_PKT_IP_FIELDS(NL_PKT_LAYOUT)))
     return false;
-  f.has_ip = f.has_version = f.has_src = f.has_dst = f.has_hdr_len = f.has_total_len = f.has_proto = true;
+  f.has_ip = f.has_version = f.has_src = f.has_dst = true;
+  NETLINES_PKT_IP_FIELDS(NL_PKT_MARK)
   if (f.version == 4) {
-    bool options = false;
-    if (!s.expect(R"(,"id":)") || !s.uint(f.id) || !s.expect(R"(,"df":)") || !s.boolean(f.df) ||
-        !s.expect(R"(,"mf":)") || !s.boolean(f.mf) || !s.expect(R"(,"frag_offset":)") || !s.uint(f.frag_offset) ||
-        !s.expect(R"(,"options":)") || !s.boolean(options))
-      return false;
+    if (!(true NETLINES_PKT_IPV4_FIELDS(NL_PKT_LAYOUT))) return false;
   } else if (f.version == 6) {
-    if (!s.expect(R"(,"flow_label":)") || !s.uint(f.flow_label) || !s.expect(R"(,"ext":[)")) return false;
+    if (!(true NETLINES_PKT_IPV6_FIELDS(NL_PKT_LAYOUT) && s.expect(R"(,"ext":[)"))) return false;
     if (!s.expect("]")) {
       do {
         std::string_view name;
@@ -511,13 +601,16 @@ bool read_ip_layout(json::Scanner& s, PktFields& f) {
       } while (s.expect(","));
       if (!s.expect("]")) return false;
     }
-    if (s.expect(R"(,"id":)") && (!s.uint(f.id) || !s.expect(R"(,"mf":)") || !s.boolean(f.mf) ||
-                                  !s.expect(R"(,"frag_offset":)") || !s.uint(f.frag_offset)))
-      return false;
+    // The fragment header's fields, when there is one.
+    static_assert(opens(R"(,"id":)", {NETLINES_PKT_IPV6_FRAGMENT_FIELDS(NL_PKT_KEY)}));
+    if (s.expect(R"(,"id":)")) {
+      opened = true;
+      if (!(true NETLINES_PKT_IPV6_FRAGMENT_FIELDS(NL_PKT_LAYOUT))) return false;
+    }
   } else {
     return false;
   }
-  return s.expect(R"(,"fragment":)") && s.boolean(f.fragment) && s.expect("}");
+  return (true NETLINES_PKT_IP_END_FIELDS(NL_PKT_LAYOUT)) && s.expect("}");
 }
 
 bool read_layout(json::Scanner& s, PktFields& f) {
@@ -539,11 +632,14 @@ bool read_layout(json::Scanner& s, PktFields& f) {
     return false;
   f.has_len = f.ethernet = f.has_link_src = f.has_link_dst = true;
   if (s.expect(R"(,"vlan":[)")) {
+    static_assert(opens(R"({"id":)", {NETLINES_PKT_VLAN_FIELDS(NL_PKT_KEY)}));
     do {
       VlanFields t;
-      if (f.n_vlans == kMaxVlans || !s.expect(R"({"id":)") || !s.uint(t.id) || !s.expect(R"(,"pcp":)") ||
-          !s.uint(t.pcp) || !s.expect(R"(,"dei":)") || !s.boolean(t.dei) || !s.expect(R"(,"tpid":)") ||
-          !s.string(text) || !s.expect("}"))
+      VlanFields& o = t;
+      bool opened = true;
+      if (f.n_vlans == kMaxVlans ||
+          !(s.expect(R"({"id":)") NETLINES_PKT_VLAN_FIELDS(NL_PKT_LAYOUT) && s.expect(R"(,"tpid":)") &&
+            s.string(text) && s.expect("}")))
         return false;
       t.tpid = parse_hex16(text);
       f.vlans[f.n_vlans++] = t;
@@ -558,23 +654,28 @@ bool read_layout(json::Scanner& s, PktFields& f) {
       !s.expect(R"(,"dest_port":)") || !(s.uint(f.dport) || s.expect("null")) || !s.expect(R"(,"proto":)") ||
       !(s.string(text) || s.uint(unused)))
     return false;
+  static_assert(opens(R"(,"tcp":{"seq":)", {NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_KEY)}));
+  static_assert(opens(R"(,"udp":{"len":)", {NETLINES_PKT_UDP_FIELDS(NL_PKT_KEY)}));
+  static_assert(opens(R"(,"icmp":{"type":)", {NETLINES_PKT_ICMP_FIELDS(NL_PKT_KEY)}));
+  static_assert(opens(R"(,"icmpv6":{"type":)", {NETLINES_PKT_ICMP_FIELDS(NL_PKT_KEY)}));
+  bool opened = true;
   if (s.expect(R"(,"tcp":{"seq":)")) {
-    TcpFields& t = f.tcp;
-    if (!s.uint(t.seq) || !s.expect(R"(,"ack":)") || !s.uint(t.ack) || !s.expect(R"(,"flags":)") ||
-        !s.string(text) || !s.expect(R"(,"flags_raw":)") || !s.uint(t.flags_raw) || !s.expect(R"(,"window":)") ||
-        !s.uint(t.window) || !s.expect(R"(,"urgent":)") || !s.uint(t.urgent) || !s.expect(R"(,"hdr_len":)") ||
-        !s.uint(t.hdr_len) || !s.expect(R"(,"options":{)") || !read_tcp_options_layout(s, t) || !s.expect("}"))
+    TcpFields& o = f.tcp;
+    if (!(true NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_LAYOUT) && s.expect(R"(,"flags":)") &&
+          s.string(text) NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_LAYOUT) && s.expect(R"(,"options":{)") &&
+          read_tcp_options_layout(s, o) && s.expect("}")))
       return false;
-    t.has_seq = t.has_ack = t.has_flags = t.has_window = true;
+    NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_MARK)
+    NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_MARK)
     f.l4 = L4::tcp;
   } else if (s.expect(R"(,"udp":{"len":)")) {
-    if (!s.uint(f.udp_len) || !s.expect("}")) return false;
-    f.has_udp_len = true;
+    PktFields& o = f;
+    if (!(true NETLINES_PKT_UDP_FIELDS(NL_PKT_LAYOUT) && s.expect("}"))) return false;
+    NETLINES_PKT_UDP_FIELDS(NL_PKT_MARK)
     f.l4 = L4::udp;
   } else if (s.expect(R"(,"icmp":{"type":)") || s.expect(R"(,"icmpv6":{"type":)")) {
-    if (!s.uint(f.icmp_type) || !s.expect(R"(,"code":)") || !s.uint(f.icmp_code) || !s.expect(R"(,"rest":)") ||
-        !s.uint(f.icmp_rest) || !s.expect("}"))
-      return false;
+    PktFields& o = f;
+    if (!(true NETLINES_PKT_ICMP_FIELDS(NL_PKT_LAYOUT) && s.expect("}"))) return false;
     f.l4 = L4::icmp;
   }
   uint64_t payload_len = 0;
@@ -720,6 +821,11 @@ bool in_ranges(const PktFields& f, LineProblem& problem) {
     return false;
   };
 #define fits(field, v) fits_max(field, v, std::integral_constant<uint64_t, field_max(field)>::value)
+  // A run's integers, each `!fits(...) ||`.
+#define NL_PKT_FITS_uint(path, member) !fits(path, o.member) ||
+#define NL_PKT_FITS_boolean(path, member)
+#define NL_PKT_FITS_tcp(key, kind, member, presence, dflt, max, written) NL_PKT_FITS_##kind("tcp." #key, member)
+#define NL_PKT_FITS_icmp(key, kind, member, presence, dflt, max, written) NL_PKT_FITS_##kind("icmp." #key, member)
   if (!fits("len", f.len) || (f.has_iface && !fits("iface", uint64_t(f.iface))) || !fits("src_port", f.sport) ||
       !fits("dest_port", f.dport))
     return false;
@@ -737,8 +843,8 @@ bool in_ranges(const PktFields& f, LineProblem& problem) {
   switch (f.l4) {
     case PktFields::L4::tcp: {
       const TcpFields& t = f.tcp;
-      if (!fits("tcp.seq", t.seq) || !fits("tcp.ack", t.ack) || !fits("tcp.flags_raw", t.flags_raw) ||
-          !fits("tcp.window", t.window) || !fits("tcp.urgent", t.urgent) || !fits("tcp.hdr_len", t.hdr_len) ||
+      const TcpFields& o = t;
+      if (NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_FITS_tcp) NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_FITS_tcp)
           !fits("tcp.options.mss", t.mss) || !fits("tcp.options.wscale", t.wscale) ||
           !fits("tcp.options.ts", t.ts_val) || !fits("tcp.options.ts", t.ts_ecr))
         return false;
@@ -747,13 +853,42 @@ bool in_ranges(const PktFields& f, LineProblem& problem) {
       return true;
     }
     case PktFields::L4::udp: return !f.has_udp_len || fits("udp.len", f.udp_len);
-    case PktFields::L4::icmp:
-      return fits("icmp.type", f.icmp_type) && fits("icmp.code", f.icmp_code) && fits("icmp.rest", f.icmp_rest);
+    case PktFields::L4::icmp: {
+      const PktFields& o = f;
+      return !(NETLINES_PKT_ICMP_FIELDS(NL_PKT_FITS_icmp) false);
+    }
     case PktFields::L4::none: return true;
   }
   return true;
 }
 #undef fits
+
+// A record with its captured frame (--payload=frame): nothing to rebuild, whatever
+// its layers. Out of rebuild() so that rebuild stays small enough to inline the
+// header builders (a call per TCP header cost 1% of a piped run).
+[[gnu::noinline]] PktReadStatus frame_packet(const PktFields& f, RebuiltPacket& out, LineProblem& problem,
+                                             bool& bad_payload) {
+  Packet& p = out.packet;  // number, ts and iface set by rebuild()
+  // Only the fields the frame is written with are checked: the others describe
+  // its bytes as decoded (an IPv4 total length past 65535 from a TSO capture...).
+  if (!f.has_frame_linktype) return missing(problem, "frame.linktype");
+  for (auto [field, v, max] : {std::tuple{"len", f.len, field_max("len")},
+                               std::tuple{"iface", f.has_iface ? uint64_t(f.iface) : 0, field_max("iface")},
+                               std::tuple{"frame.linktype", f.frame_linktype, field_max("frame.linktype")}})
+    if (v > max) return out_of_range(problem, field, std::to_string(v), max), PktReadStatus::error;
+  out.frame.resize(base64_decode_room(f.frame));
+  size_t n = decode_base64(f.frame, out.frame.data());
+  if (n == SIZE_MAX) {
+    bad_payload = true;
+    return PktReadStatus::error;
+  }
+  out.frame.resize(n);
+  p.linktype = uint32_t(f.frame_linktype);
+  p.caplen = uint32_t(n);
+  p.origlen = uint32_t(f.len);  // as captured, even below caplen (the decoders see the same)
+  p.data = Bytes(out.frame.data(), out.frame.size());
+  return PktReadStatus::ok;
+}
 
 PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out, std::string& type,
                       LineProblem& problem, bool& bad_payload) {
@@ -774,6 +909,8 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
     return PktReadStatus::error;
   }
   if (f.has_iface) p.interface = int32_t(f.iface);
+  if (f.has_frame) return frame_packet(f, out, problem, bad_payload);
+  p.rebuilt = true;
   if (!f.has_ip) {
     if (!in_ranges(f, problem)) return PktReadStatus::error;
     return PktReadStatus::no_ip;
@@ -853,10 +990,13 @@ PktReadStatus rebuild(const PktFields& f, bool need_payload, RebuiltPacket& out,
     switch (f.l4) {
       case PktFields::L4::tcp: {
         const TcpFields& t = f.tcp;
-        if (!t.has_seq) return missing(problem, "tcp.seq");
-        if (!t.has_ack) return missing(problem, "tcp.ack");
-        if (!t.has_flags) return missing(problem, "tcp.flags_raw");
-        if (!t.has_window) return missing(problem, "tcp.window");
+#define NL_PKT_REQUIRE_has(path, member) \
+  if (!t.has_##member) return missing(problem, path);
+#define NL_PKT_REQUIRE_nohas(path, member)
+#define NL_PKT_REQUIRE_tcp(key, kind, member, presence, dflt, max, written) \
+  NL_PKT_REQUIRE_##presence("tcp." #key, member)
+        NETLINES_PKT_TCP_SEQ_FIELDS(NL_PKT_REQUIRE_tcp)
+        NETLINES_PKT_TCP_HEADER_FIELDS(NL_PKT_REQUIRE_tcp)
         build_tcp(b, t, sport, dport);
         break;
       }
@@ -1064,7 +1204,8 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
       PktReadStatus status = rebuild(f, need_payload, out, type, problem, bad_payload);
       // A payload not decoded (the record ended up skipped) must still be a JSON
       // string the DOM accepts, since the scanner took it without looking inside.
-      if (!bad_payload && (status == PktReadStatus::ok || !f.has_payload || plain_ascii(f.payload))) {
+      if (!bad_payload && (status == PktReadStatus::ok || ((!f.has_payload || plain_ascii(f.payload)) &&
+                                                             (!f.has_frame || plain_ascii(f.frame))))) {
         if (status == PktReadStatus::error) message = problem.message;
         return status;
       }
@@ -1090,7 +1231,9 @@ PktReadStatus PktReader::read(std::string_view line, bool need_payload, RebuiltP
   }
   bad_payload = false;
   PktReadStatus status = rebuild(f, need_payload, out, type, problem, bad_payload);
-  if (bad_payload) problem.set(line_problem::bad_value, "field \"payload\": not valid base64");
+  if (bad_payload)
+    problem.set(line_problem::bad_value,
+                f.has_frame ? "field \"frame.data\": not valid base64" : "field \"payload\": not valid base64");
   if (status == PktReadStatus::error) message = problem.message;
   else problem.clear();
   return status;

@@ -35,6 +35,7 @@ inline constexpr const char* missing_field = "missing_field";
 inline constexpr const char* bad_value = "bad_value";        // right type, meaningless value
 inline constexpr const char* payload_too_long = "payload_too_long";
 inline constexpr const char* no_payload = "no_payload";      // pcap2pkt --payload=none and the like
+inline constexpr const char* no_frame = "no_frame";          // nothing to rebuild a frame from (pkt2pcap)
 inline constexpr const char* bad_record = "bad_record";      // session records out of order
 inline constexpr const char* empty_line = "empty_line";
 inline constexpr const char* too_long = "too_long";

@@ -4,8 +4,10 @@
 
 #include <simdjson.h>
 
+#include <cstring>
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace nl {
 namespace {
@@ -35,14 +37,71 @@ void totals(JsonWriter& w, const char* k, const DirectionTotals& t) {
 
 }  // namespace
 
-void write_session_ids(JsonWriter& w, const SessionView& s) {
-  if (s.ids_json.empty()) {
-    JsonWriter ids(s.ids_json);
-    ids.field("flow_id", s.flow_id);
-    ids.field_str("community_id", s.community_id);
-    write_eve_tuple(ids, s.key);
+namespace {
+
+// The members write_session_ids writes, kept per session: every record about a
+// session repeats them, and formatting them each time cost 7% of tcpflow-reasm's
+// instructions. A small table indexed by session number; an entry serves only the
+// session it was made from (checked against everything it was made of), so a
+// collision, or a later run on the same thread, costs a formatting, never a
+// wrong id.
+struct SessionIdsCache {
+  struct Entry {
+    uint64_t session_no = 0, flow_id = 0;
+    FlowKey key;
+    std::string json;
+    size_t community_at = std::string::npos;  // where the text holds community_id (npos: nowhere)
+  };
+  static constexpr size_t kSlots = 1024;  // a power of two
+  std::vector<Entry> slots = std::vector<Entry>(kSlots);
+
+  const std::string& ids(const SessionView& s) {
+    Entry& e = slots[s.session_no & (kSlots - 1)];
+    if (e.session_no != s.session_no || e.flow_id != s.flow_id || !(e.key == s.key) ||
+        !holds(e, s.community_id)) [[unlikely]]
+      make(e, s);
+    return e.json;
   }
-  w.members(s.ids_json);
+
+ private:
+  // Whether the entry's text holds `id` where community_id was written, compared
+  // a word at a time (a memcmp call cost more than the rest of a hit).
+  static bool holds(const Entry& e, std::string_view id) {
+    if (e.community_at > e.json.size() || e.json.size() - e.community_at < id.size()) return false;
+    const char* a = e.json.data() + e.community_at;
+    const char* b = id.data();
+    size_t n = id.size(), i = 0;
+    uint64_t diff = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      diff |= x ^ y;
+    }
+    for (; i < n; ++i) diff |= uint64_t(uint8_t(a[i]) ^ uint8_t(b[i]));
+    return diff == 0;
+  }
+
+  [[gnu::noinline]] static void make(Entry& e, const SessionView& s) {
+    e.session_no = s.session_no;
+    e.flow_id = s.flow_id;
+    e.key = s.key;
+    e.json.clear();
+    {
+      JsonWriter ids(e.json);  // the text is complete when the writer is gone
+      ids.field("flow_id", s.flow_id);
+      ids.field_str("community_id", s.community_id);
+      write_eve_tuple(ids, s.key);
+    }
+    e.community_at = e.json.find(s.community_id);  // after the digits of flow_id
+  }
+};
+
+}  // namespace
+
+void write_session_ids(JsonWriter& w, const SessionView& s) {
+  static thread_local SessionIdsCache cache;
+  w.members(cache.ids(s));
 }
 
 void write_session_start(std::string& out, const SessionView& s, TimeFormat tf) {

@@ -17,7 +17,7 @@ namespace nl {
 enum class DataMode { b64, none };
 
 // "flow_id", "community_id" and the EVE 5-tuple: the members every record about a
-// session carries (these, http and tls records), from the session's cached text.
+// session carries (these, http and tls records), formatted once per session (a cache kept here, not in the engine).
 void write_session_ids(JsonWriter& w, const SessionView& s);
 
 void write_session_start(std::string& out, const SessionView& s, TimeFormat tf);

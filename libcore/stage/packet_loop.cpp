@@ -178,6 +178,13 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
         ++number;
         ++stats.packets;
         ++stats.non_ip_records;
+        if (opt.non_ip_is_error) {
+          LineProblem p;
+          p.set(line_problem::no_frame, "no IP layer to rebuild a frame from",
+                "no IP layer to rebuild a frame from (run pcap2pkt with --payload=frame)");
+          problems.report(shown, ev->line_no, p);
+          status = cli::kExitInput;
+        }
         break;
       case Kind::other_line:
         if (h.other_line) h.other_line(ev->line, shown, ev->line_no);

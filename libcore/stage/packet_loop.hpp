@@ -28,6 +28,9 @@ struct PacketLoopOptions {
   // is not valid JSON: other records are then told apart by their leading
   // "type" alone, not read twice.
   bool other_lines_checked = false;
+  // A pkt line without an IP layer, nor its frame, is a problem of that line (for
+  // pkt2pcap, which has nothing to write for it), not counted and skipped.
+  bool non_ip_is_error = false;
   DecodeOptions decode;
   cli::ProgressMode progress = cli::ProgressMode::automatic;  // reading inputs (never for live capture)
   bool line_buffered = false;        // a flush per record (else see cli::Output::set_live)

@@ -19,8 +19,7 @@ constexpr size_t kKeepBytes = 16 << 10;
 
 // Applies the filter; a filter that cannot compile for a link type is reported
 // once per input (`reported`).
-bool passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) {
-  if (bpf.empty()) return true;
+bool filter_passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) {
   std::string err;
   if (bpf.matches(p, err)) return true;
   ev.kind = InputEvent::Kind::filtered;
@@ -29,6 +28,11 @@ bool passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) 
     reported = true;
   }
   return false;
+}
+
+// Without a filter, a test where the packet is (a call per packet was 1% of flowstat).
+[[gnu::always_inline]] inline bool passes(BpfFilterSet& bpf, const Packet& p, InputEvent& ev, bool& reported) {
+  return bpf.empty() || filter_passes(bpf, p, ev, reported);
 }
 
 }  // namespace
@@ -205,6 +209,7 @@ struct ReadAhead::Producer {
       return true;
     }
     p.number = ++number_;  // filtered packets keep their place in the count
+    p.rebuilt = false;     // the slot may have held a packet rebuilt from a pkt line
     if (!in.capture->stable_data()) {
       // Valid only until the next read: the event keeps its own copy.
       ev.frame.assign(p.data.data(), p.data.data() + p.data.size());
@@ -373,7 +378,11 @@ void ReadAhead::run_producer() {
 
 InputEvent* ReadAhead::next() {
   if (!threaded_) {
-    producer_->finished = StageInput{};  // the previous event is handled
+    // The previous event is handled: an input it ended can be closed. Tested
+    // first, since assigning an empty input cost more than a packet's filter.
+    StageInput& done = producer_->finished;
+    if (done.capture || done.lines || done.decompressor) [[unlikely]]
+      done = StageInput{};
     return producer_->produce(ring_[0]) ? &ring_[0] : nullptr;
   }
   // Hand back the slots of the events already handled, in batches (to keep the two

@@ -30,6 +30,7 @@ check_tool() {
 @test "flowstat: man page and completions list every option" { check_tool flowstat; }
 @test "dnsextract: man page and completions list every option" { check_tool dnsextract; }
 @test "credextract: man page and completions list every option" { check_tool credextract; }
+@test "pkt2pcap: man page and completions list every option" { check_tool pkt2pcap; }
 @test "netlines-chart: man page and completions list every option" { check_tool netlines-chart "$NETLINES_SRC/tools"; }
 
 @test "man 5 netlines is generated from the current docs/schema.md" {

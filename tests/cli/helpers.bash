@@ -17,3 +17,8 @@ tools() {
 # (credextract: no logins there): tests that want output from every binary
 # accept none from these, or give them a capture of their own.
 quiet_on_samples() { [ "$1" = credextract ]; }
+# Whether TOOL writes a capture (">pcap" in cmd/tools.txt) rather than JSON Lines.
+writes_capture() {
+  sed -e 's/#.*//' "$NETLINES_SRC/cmd/tools.txt" |
+    awk -v t="$1" '$1 == t { for (i = 2; i <= NF; i++) if ($i == ">pcap") found = 1 } END { exit !found }'
+}

@@ -61,6 +61,15 @@ teardown() {
   [ -z "$FEEDER" ] || kill "$FEEDER" 2> /dev/null || true
 }
 
+# $OUT is whole: JSON Lines (all_lines_json), or a capture read to its end.
+whole_output() {
+  if writes_capture "$1"; then
+    pcap2pkt --payload=none "$OUT" > /dev/null || { echo "$1: the capture written is not whole"; return 1; }
+  else
+    all_lines_json
+  fi
+}
+
 # Every line of $OUT is a whole JSON document (and the file ends with a newline).
 all_lines_json() {
   [ ! -s "$OUT" ] || [ "$(tail -c 1 "$OUT" | od -An -c | tr -d ' ')" = '\n' ] || { echo "last line cut"; return 1; }
@@ -155,7 +164,7 @@ stalled() {
   NETLINES_THREADS=${3:-} start_stalled "$file" "$tool" --stats -
   stop INT
   [ "$status" -eq 130 ] || { echo "$tool: status $status"; cat "$ERR"; return 1; }
-  all_lines_json
+  whole_output "$tool"
   interrupted_stderr "$tool"
   "$tool" "$file" | sed 's/"reason":"eof"/"reason":"interrupted"/g' > "$BATS_TEST_TMPDIR/expected"
   diff "$BATS_TEST_TMPDIR/expected" "$OUT" || { echo "$tool (threads ${3:-auto}): not the records of the input read"; return 1; }
@@ -180,7 +189,7 @@ stalled() {
     NETLINES_THREADS=1 start_stalled "$cut" "$tool" --stats -
     stop INT
     [ "$status" -eq 130 ]
-    all_lines_json
+    whole_output "$tool"
     interrupted_stderr "$tool"
     ! grep -q "record\|line" "$ERR"
     "$tool" "$BATS_FILE_TMPDIR/half.jsonl" | sed 's/"reason":"eof"/"reason":"interrupted"/g' | diff - "$OUT"

@@ -36,8 +36,9 @@ TOOLS = tools()
 # Peak RSS caps in MiB. pcap2pkt keeps no state. The stateful tools' bounds by default:
 # tcpflow-reasm 64 MiB out-of-order + 256 MiB monologue buffers + 65536 sessions;
 # httpextract/tlssni add parsers with bounded lines, headers and handshakes.
+# pkt2pcap: stateless but for the packets held (16 MiB) until it knows pcap from pcapng.
 CAPS_MB = {"pcap2pkt": 64, "tcpflow-reasm": 512, "flowstat": 512, "httpextract": 640, "tlssni": 640,
-           "dnsextract": 640, "credextract": 640}
+           "dnsextract": 640, "credextract": 640, "pkt2pcap": 96}
 SERVER = bytes([10, 1, 0, 1])
 
 

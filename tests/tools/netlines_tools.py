@@ -13,3 +13,13 @@ def tools(reading=None):
             if words and (reading is None or reading in words[1:]):
                 out.append(words[0])
     return out
+
+
+def writes_capture(tool):
+    """Whether the binary writes a capture (">pcap" in cmd/tools.txt), not JSON Lines."""
+    with open(os.path.join(_SRC, "cmd", "tools.txt")) as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if words and words[0] == tool:
+                return ">pcap" in words[1:]
+    return False

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from netlines_tools import tools
+from netlines_tools import tools, writes_capture
 
 TOOLS = tools()
 SAN_ENV = {
@@ -39,6 +39,11 @@ def check(tool_path, path, timeout):
         return f"{tool} {path}: exit {p.returncode}\n{err[-2000:]}"
     if p.returncode == 1 and not err.startswith(tool + ": "):
         return f"{tool} {path}: exit 1 without a '{tool}: ' message on stderr: {err[:200]!r}"
+    if writes_capture(tool):
+        # A capture, whole from its first byte (pcap either precision, or pcapng).
+        if p.stdout[:4] not in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1", b"\x0a\x0d\x0d\x0a"):
+            return f"{tool} {path}: stdout is not a pcap or pcapng capture: {p.stdout[:16]!r}"
+        return None
     for i, line in enumerate(p.stdout.split(b"\n")[:-1], 1):
         try:
             if not isinstance(json.loads(line), dict):

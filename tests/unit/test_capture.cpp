@@ -24,6 +24,7 @@
 
 #include "libcore/capture/live.hpp"
 #include "libcore/capture/reader.hpp"
+#include "libcore/capture/stream_writer.hpp"
 
 using namespace nl;
 
@@ -1087,4 +1088,104 @@ TEST_CASE("live: loopback capture, count and stop (root only)") {
   opt.filter = "udp dst port";
   CHECK_FALSE(live_capture(opt, stop2, [](const Packet&) {}, st, err));
   CHECK_FALSE(err.empty());
+}
+
+// pkt2pcap's writer: what it writes reads back as the packets it was given.
+TEST_CASE("capture writer: pcap in micro- or nanoseconds, pcapng for pcapng sources and mixed link types") {
+  struct In {
+    uint32_t linktype;
+    int32_t interface;
+    int64_t sec;
+    uint32_t nsec;
+    uint8_t digits;
+    std::string data;
+    uint32_t origlen;
+  };
+  auto write_all = [](const std::vector<In>& in, CaptureStreamWriter& w) {
+    std::string out, why;
+    for (const In& i : in) {
+      Packet p;
+      p.linktype = i.linktype;
+      p.interface = i.interface;
+      p.ts = Timestamp{i.sec, i.nsec, i.digits};
+      p.data = Bytes(reinterpret_cast<const uint8_t*>(i.data.data()), i.data.size());
+      p.caplen = uint32_t(i.data.size());
+      p.origlen = i.origlen;
+      REQUIRE(w.write(p, out, why));
+    }
+    w.finish(out);
+    return out;
+  };
+  auto same = [](const std::vector<In>& in, const Result& r, bool exact_ns) {
+    REQUIRE(r.pkts.size() == in.size());
+    for (size_t k = 0; k < in.size(); ++k) {
+      CAPTURE(k);
+      CHECK(r.pkts[k].linktype == in[k].linktype);
+      CHECK(r.pkts[k].data == in[k].data);
+      CHECK(r.pkts[k].origlen == in[k].origlen);
+      CHECK(r.pkts[k].ts.sec == in[k].sec);
+      CHECK(r.pkts[k].ts.nsec == (exact_ns ? in[k].nsec : in[k].nsec / 1000 * 1000));
+    }
+  };
+  std::vector<In> usec = {{1, -1, 1714564800, 123456000, 6, payload(60, 1), 60},
+                          {1, -1, 1714564801, 999999000, 6, payload(7, 2), 1514},  // cut: wire longer
+                          {1, -1, 1714564802, 0, 6, "", 0}};
+  {
+    CaptureStreamWriter w;
+    std::string img = write_all(usec, w);
+    CHECK(!w.pcapng());
+    CHECK(img.substr(0, 4) == std::string("\xd4\xc3\xb2\xa1", 4));
+    Result r = read_all_ways(img);
+    CHECK(r.last == ReadStatus::end);
+    CHECK(r.pkts[0].ts.digits == 6);
+    same(usec, r, true);
+  }
+  std::vector<In> nsec = usec;
+  nsec[1].nsec = 999999999;
+  nsec[1].digits = 9;
+  {
+    CaptureStreamWriter w;
+    std::string img = write_all(nsec, w);
+    CHECK(img.substr(0, 4) == std::string("\x4d\x3c\xb2\xa1", 4));
+    Result r = read_all_ways(img);
+    CHECK(r.pkts[1].ts.digits == 9);
+    same(nsec, r, true);
+  }
+  // Ethernet, then raw IP: one pcapng, an interface per link type.
+  std::vector<In> mixed = usec;
+  mixed[2].linktype = 101;
+  {
+    CaptureStreamWriter w;
+    std::string img = write_all(mixed, w);
+    CHECK(w.pcapng());
+    Result r = read_all_ways(img);
+    CHECK(r.last == ReadStatus::end);
+    CHECK(r.linktypes == std::vector<uint32_t>{1, 101});
+    same(mixed, r, true);
+  }
+  // From a pcapng source: pcapng, an interface per source interface and link type,
+  // nanoseconds kept where the interface has them.
+  std::vector<In> ng = {{1, 0, 1714564800, 1, 9, payload(20, 3), 20},
+                        {113, 1, 1714564800, 5000, 6, payload(30, 4), 30},
+                        {1, 0, 1714564801, 2, 9, payload(40, 5), 40}};
+  {
+    CaptureStreamWriter w;
+    std::string img = write_all(ng, w);
+    CHECK(w.pcapng());
+    Result r = read_all_ways(img);
+    CHECK(r.linktypes == std::vector<uint32_t>{1, 113});
+    same(ng, r, true);
+    CHECK(r.pkts[0].interface == 0);
+    CHECK(r.pkts[1].interface == 1);
+  }
+  // No packet at all: a pcap header of the link type given.
+  {
+    CaptureStreamWriter w;
+    std::string out;
+    w.finish(out, 101);
+    Result r = read_all_ways(out);
+    CHECK(r.open == OpenStatus::ok);
+    CHECK(r.linktypes == std::vector<uint32_t>{101});
+    CHECK(r.pkts.empty());
+  }
 }
