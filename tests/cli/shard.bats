@@ -6,12 +6,25 @@
 
 load helpers
 
+# What `tool ARGS` writes, as lines: its records, or for a binary that writes a
+# capture (pkt2pcap) the packets of that capture without their numbers (and
+# without pcapng interface numbers, which count the interfaces a share holds).
+records_of() {
+  local tool=$1
+  shift
+  if writes_capture "$tool"; then
+    "$tool" "$@" | pcap2pkt --payload=frame - | jq -c 'del(.n, .iface)'
+  else
+    "$tool" "$@"
+  fi
+}
+
 # Sorted records of `tool ARGS` and of `tool --shard k/N ARGS` for k = 1..N: equal.
 union_equals_one() {
   local n=$1 tool=$2
   shift 2
-  "$tool" "$@" 2> /dev/null | LC_ALL=C sort > one.txt || true
-  for k in $(seq "$n"); do "$tool" --shard "$k/$n" "$@" 2> /dev/null || true; done | LC_ALL=C sort > all.txt
+  records_of "$tool" "$@" 2> /dev/null | LC_ALL=C sort > one.txt || true
+  for k in $(seq "$n"); do records_of "$tool" --shard "$k/$n" "$@" 2> /dev/null || true; done | LC_ALL=C sort > all.txt
   if ! cmp -s one.txt all.txt; then
     echo "$tool --shard k/$n $*: the shards differ from one run"
     diff one.txt all.txt | head -5
@@ -102,7 +115,7 @@ union_equals_one() {
     done
     for t in $(tools); do
       [ "$t" = pcap2pkt ] && continue
-      diff <("$t" "$f" | LC_ALL=C sort) <(for k in 1 2 3; do "$t" share-$k.cap; done | LC_ALL=C sort)
+      diff <(records_of "$t" "$f" | LC_ALL=C sort) <(for k in 1 2 3; do records_of "$t" share-$k.cap; done | LC_ALL=C sort)
     done
   done
   # pcap stays pcap (its precision kept); pcapng stays pcapng.
