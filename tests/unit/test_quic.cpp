@@ -286,8 +286,8 @@ TEST_CASE("quic: the sink on a server packet alone, garbage, and a flood of spoo
     if (i % 2) {
       // A plausible v1 Initial header in front of noise.
       auto hdr = hex("c30000000108");
-      std::copy(hdr.begin(), hdr.end(), d.begin() + 0);
-      if (d.size() < 40) d.resize(40);
+      if (d.size() < 40) d.resize(40);  // room for the header first
+      std::copy(hdr.begin(), hdr.end(), d.begin());
     }
     k.sport = uint16_t(i);
     sink.datagram(k, ts, d);
