@@ -81,17 +81,44 @@ const Salt* salt_of(uint32_t v) {
 // and RFC 9369) but builds an HMAC context per call: 2.3 us a call, 11 us for one
 // side's keys, where a kept context re-keyed or reused costs 0.4-1.1 us.
 struct Crypto {
+  // A cipher context keyed with one key: keying one (the AES key schedule, and
+  // GHASH's tables for GCM) costs about as much as the AES work of a packet, and
+  // a connection's packets alternate between the client's and the server's keys.
+  // A few of them, the least recently used re-keyed.
+  struct Keyed {
+    EVP_CIPHER_CTX* ctx = nullptr;
+    uint8_t key[16] = {};
+    bool keyed = false;
+    uint64_t used = 0;
+  };
+  static constexpr int kKeyed = 4;
+
+  // Keys derived lately: the keys are a function of the version and the client's
+  // first DCID alone, and the same DCID comes again on another 5-tuple (a
+  // connection that moved, or traffic seen twice). Direct-mapped, small, bounded.
+  struct SecretSlot {
+    uint32_t version = 0;
+    uint8_t len = 0;  // 0: empty (an empty DCID gets no keys)
+    uint8_t dcid[20];
+    uint8_t secret[32];
+  };
+  struct KeysSlot {
+    uint32_t version = 0;
+    bool used = false, server = false;
+    uint8_t secret[32];
+    QuicKeys keys;
+  };
+  static constexpr size_t kSlots = 256;  // a power of two
+
   EVP_MAC* hmac = nullptr;
   EVP_MAC_CTX* salt_ctx[4] = {};  // keyed once with each salt
   EVP_MAC_CTX* prk = nullptr;     // re-keyed per secret, reused for its labels
   EVP_CIPHER* gcm = nullptr;
   EVP_CIPHER* ecb = nullptr;
-  EVP_CIPHER_CTX* gcm_ctx = nullptr;
-  EVP_CIPHER_CTX* ecb_ctx = nullptr;
-  // The keys the cipher contexts hold: an endpoint's packets come in bursts with one
-  // key, and a context keyed again costs more than the AES work of a packet.
-  uint8_t gcm_key[16] = {}, hp_key[16] = {};
-  bool gcm_keyed = false, hp_keyed = false;
+  Keyed gcm_ctx[kKeyed], ecb_ctx[kKeyed];
+  uint64_t clock = 0;
+  SecretSlot secrets[kSlots];
+  KeysSlot keys[kSlots];
   bool ok = false;
 
   EVP_MAC_CTX* new_hmac() {
@@ -118,11 +145,14 @@ struct Crypto {
     prk = new_hmac();
     gcm = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
     ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
-    gcm_ctx = EVP_CIPHER_CTX_new();
-    ecb_ctx = EVP_CIPHER_CTX_new();
-    if (!prk || !gcm || !ecb || !gcm_ctx || !ecb_ctx) return;
-    if (EVP_EncryptInit_ex2(ecb_ctx, ecb, nullptr, nullptr, nullptr) != 1) return;
-    EVP_CIPHER_CTX_set_padding(ecb_ctx, 0);
+    if (!prk || !gcm || !ecb) return;
+    for (int i = 0; i < kKeyed; ++i) {
+      gcm_ctx[i].ctx = EVP_CIPHER_CTX_new();
+      ecb_ctx[i].ctx = EVP_CIPHER_CTX_new();
+      if (!gcm_ctx[i].ctx || !ecb_ctx[i].ctx) return;
+      if (EVP_EncryptInit_ex2(ecb_ctx[i].ctx, ecb, nullptr, nullptr, nullptr) != 1) return;
+      EVP_CIPHER_CTX_set_padding(ecb_ctx[i].ctx, 0);
+    }
     ok = true;
   }
   ~Crypto() {
@@ -131,8 +161,31 @@ struct Crypto {
     EVP_MAC_free(hmac);
     EVP_CIPHER_free(gcm);
     EVP_CIPHER_free(ecb);
-    EVP_CIPHER_CTX_free(gcm_ctx);
-    EVP_CIPHER_CTX_free(ecb_ctx);
+    for (int i = 0; i < kKeyed; ++i) {
+      EVP_CIPHER_CTX_free(gcm_ctx[i].ctx);
+      EVP_CIPHER_CTX_free(ecb_ctx[i].ctx);
+    }
+  }
+
+  // The context of `set` already keyed with `key`, or nullptr.
+  Keyed* find(Keyed* set, const uint8_t key[16]) {
+    for (int i = 0; i < kKeyed; ++i) {
+      Keyed& k = set[i];
+      if (k.keyed && std::memcmp(k.key, key, 16) == 0) {
+        k.used = ++clock;
+        return &k;
+      }
+    }
+    return nullptr;
+  }
+  // The least recently used context of `set`, to be keyed by the caller.
+  Keyed* victim(Keyed* set) {
+    Keyed* lru = set;
+    for (int i = 1; i < kKeyed; ++i)
+      if (set[i].used < lru->used) lru = &set[i];
+    lru->keyed = false;
+    lru->used = ++clock;
+    return lru;
   }
 };
 
@@ -240,25 +293,65 @@ QuicHeaderStatus parse_quic_long_header(Bytes in, QuicLongHeader& h) {
   return QuicHeaderStatus::ok;
 }
 
+namespace {
+uint64_t mix(uint64_t h) {  // a 64-bit finaliser (MurmurHash3's fmix64)
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+}  // namespace
+
 bool quic_initial_secret(uint32_t version, Bytes dcid, uint8_t out[32]) {
   const Salt* salt = salt_of(version);
   Crypto& c = crypto();
   // RFC 9000 7.2: a client's first DCID is at least 8 bytes; an empty one gets no keys.
   if (!salt || !c.ok || dcid.empty()) return false;
-  return hmac_once(c.salt_ctx[salt_index(salt)], dcid.data(), dcid.size(), out);
+  if (dcid.size() > sizeof c.secrets[0].dcid)
+    return hmac_once(c.salt_ctx[salt_index(salt)], dcid.data(), dcid.size(), out);
+  uint64_t h = version;
+  for (uint8_t b : dcid) h = (h ^ b) * 0x100000001b3ull;
+  Crypto::SecretSlot& s = c.secrets[mix(h ^ dcid.size()) & (Crypto::kSlots - 1)];
+  if (s.len == dcid.size() && s.version == version && std::memcmp(s.dcid, dcid.data(), dcid.size()) == 0) {
+    std::memcpy(out, s.secret, 32);
+    return true;
+  }
+  s.len = 0;
+  if (!hmac_once(c.salt_ctx[salt_index(salt)], dcid.data(), dcid.size(), out)) return false;
+  s.version = version;
+  std::memcpy(s.dcid, dcid.data(), dcid.size());
+  std::memcpy(s.secret, out, 32);
+  s.len = uint8_t(dcid.size());
+  return true;
 }
 
 bool quic_keys_from_secret(uint32_t version, const uint8_t initial[32], bool server, QuicKeys& out) {
   Crypto& c = crypto();
   if (!c.ok) return false;
+  uint64_t h;
+  std::memcpy(&h, initial, 8);  // the secret is an HMAC output: its bytes are a hash already
+  Crypto::KeysSlot& s = c.keys[mix(h ^ version ^ uint64_t(server)) & (Crypto::kSlots - 1)];
+  if (s.used && s.version == version && s.server == server && std::memcmp(s.secret, initial, 32) == 0) {
+    out = s.keys;
+    return true;
+  }
+  s.used = false;
   uint8_t secret[32];
   if (!set_prk(c.prk, initial) || !expand_label(c.prk, server ? "server in" : "client in", secret, 32) ||
       !set_prk(c.prk, secret))
     return false;
   bool v2 = quic_is_v2(version);
-  return expand_label(c.prk, v2 ? "quicv2 key" : "quic key", out.key, 16) &&
-         expand_label(c.prk, v2 ? "quicv2 iv" : "quic iv", out.iv, 12) &&
-         expand_label(c.prk, v2 ? "quicv2 hp" : "quic hp", out.hp, 16);
+  if (!expand_label(c.prk, v2 ? "quicv2 key" : "quic key", out.key, 16) ||
+      !expand_label(c.prk, v2 ? "quicv2 iv" : "quic iv", out.iv, 12) ||
+      !expand_label(c.prk, v2 ? "quicv2 hp" : "quic hp", out.hp, 16))
+    return false;
+  s.version = version;
+  s.server = server;
+  std::memcpy(s.secret, initial, 32);
+  s.keys = out;
+  s.used = true;
+  return true;
 }
 
 bool quic_initial_keys(uint32_t version, Bytes dcid, bool server, QuicKeys& out) {
@@ -273,13 +366,14 @@ bool quic_decrypt_packet(const QuicKeys& k, const QuicLongHeader& h, const uint8
   // RFC 9001 5.4.2: the sample is 16 bytes from 4 past the packet number's start.
   uint8_t mask[16];
   int n = 0;
-  if (!c.hp_keyed || std::memcmp(c.hp_key, k.hp, 16) != 0) {
-    c.hp_keyed = false;
-    if (EVP_EncryptInit_ex2(c.ecb_ctx, nullptr, k.hp, nullptr, nullptr) != 1) return false;
-    std::memcpy(c.hp_key, k.hp, 16);
-    c.hp_keyed = true;
+  Crypto::Keyed* hp = c.find(c.ecb_ctx, k.hp);
+  if (!hp) {
+    hp = c.victim(c.ecb_ctx);
+    if (EVP_EncryptInit_ex2(hp->ctx, nullptr, k.hp, nullptr, nullptr) != 1) return false;
+    std::memcpy(hp->key, k.hp, 16);
+    hp->keyed = true;
   }
-  if (EVP_EncryptUpdate(c.ecb_ctx, mask, &n, pkt + h.pn_offset + 4, 16) != 1 || n != 16) return false;
+  if (EVP_EncryptUpdate(hp->ctx, mask, &n, pkt + h.pn_offset + 4, 16) != 1 || n != 16) return false;
   // The unprotected header is the AEAD's associated data: a copy of the header
   // only (the payload is read in place).
   uint8_t first = pkt[0] ^ (mask[0] & 0x0f);
@@ -301,18 +395,19 @@ bool quic_decrypt_packet(const QuicKeys& k, const QuicLongHeader& h, const uint8
   plain.resize(ct_len);
   int len = 0, fin = 0;
   uint8_t dummy[1];
-  EVP_CIPHER_CTX* g = c.gcm_ctx;
-  bool same_key = c.gcm_keyed && std::memcmp(c.gcm_key, k.key, 16) == 0;
-  c.gcm_keyed = false;
-  if (same_key ? EVP_DecryptInit_ex2(g, nullptr, nullptr, nonce, nullptr) != 1
-               : EVP_DecryptInit_ex2(g, c.gcm, k.key, nonce, nullptr) != 1)
-    return false;
-  std::memcpy(c.gcm_key, k.key, 16);
-  c.gcm_keyed = true;
-  if (EVP_DecryptUpdate(g, nullptr, &len, aad.data(), int(hdr)) != 1 ||
-      EVP_DecryptUpdate(g, ct_len ? plain.data() : dummy, &len, pkt + hdr, int(ct_len)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_SET_TAG, 16, const_cast<uint8_t*>(pkt + hdr + ct_len)) != 1 ||
-      EVP_DecryptFinal_ex(g, dummy, &fin) != 1)
+  Crypto::Keyed* g = c.find(c.gcm_ctx, k.key);
+  if (g) {
+    if (EVP_DecryptInit_ex2(g->ctx, nullptr, nullptr, nonce, nullptr) != 1) return false;
+  } else {
+    g = c.victim(c.gcm_ctx);
+    if (EVP_DecryptInit_ex2(g->ctx, c.gcm, k.key, nonce, nullptr) != 1) return false;
+    std::memcpy(g->key, k.key, 16);
+    g->keyed = true;
+  }
+  if (EVP_DecryptUpdate(g->ctx, nullptr, &len, aad.data(), int(hdr)) != 1 ||
+      EVP_DecryptUpdate(g->ctx, ct_len ? plain.data() : dummy, &len, pkt + hdr, int(ct_len)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(g->ctx, EVP_CTRL_GCM_SET_TAG, 16, const_cast<uint8_t*>(pkt + hdr + ct_len)) != 1 ||
+      EVP_DecryptFinal_ex(g->ctx, dummy, &fin) != 1)
     return false;
   return true;
 }
