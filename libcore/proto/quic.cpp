@@ -150,7 +150,11 @@ struct Crypto {
       gcm_ctx[i].ctx = EVP_CIPHER_CTX_new();
       ecb_ctx[i].ctx = EVP_CIPHER_CTX_new();
       if (!gcm_ctx[i].ctx || !ecb_ctx[i].ctx) return;
-      if (EVP_EncryptInit_ex2(ecb_ctx[i].ctx, ecb, nullptr, nullptr, nullptr) != 1) return;
+      // The cipher is named once: naming it again at each new key would free and
+      // rebuild the context's state.
+      if (EVP_DecryptInit_ex2(gcm_ctx[i].ctx, gcm, nullptr, nullptr, nullptr) != 1 ||
+          EVP_EncryptInit_ex2(ecb_ctx[i].ctx, ecb, nullptr, nullptr, nullptr) != 1)
+        return;
       EVP_CIPHER_CTX_set_padding(ecb_ctx[i].ctx, 0);
     }
     ok = true;
@@ -400,7 +404,7 @@ bool quic_decrypt_packet(const QuicKeys& k, const QuicLongHeader& h, const uint8
     if (EVP_DecryptInit_ex2(g->ctx, nullptr, nullptr, nonce, nullptr) != 1) return false;
   } else {
     g = c.victim(c.gcm_ctx);
-    if (EVP_DecryptInit_ex2(g->ctx, c.gcm, k.key, nonce, nullptr) != 1) return false;
+    if (EVP_DecryptInit_ex2(g->ctx, nullptr, k.key, nonce, nullptr) != 1) return false;
     std::memcpy(g->key, k.key, 16);
     g->keyed = true;
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bitset>
+#include <charconv>
 #include <cstring>
 #include <memory>
 
@@ -370,12 +371,17 @@ bool parse_sslv2_client_hello(Bytes record, ClientHello& ch, const TlsCaps& caps
 
 namespace {
 
+void append_dec(std::string& s, uint32_t x) {
+  char b[10];
+  s.append(b, size_t(std::to_chars(b, b + sizeof b, x).ptr - b));
+}
+
 void append_dec_list(std::string& s, const std::vector<uint16_t>& v) {
   bool first = true;
   for (uint16_t x : v) {
     if (is_grease(x)) continue;
     if (!first) s += '-';
-    s += std::to_string(x);
+    append_dec(s, x);
     first = false;
   }
 }
@@ -383,8 +389,10 @@ void append_dec_list(std::string& s, const std::vector<uint16_t>& v) {
 // OpenSSL 3 fetches an implementation on every EVP_Digest with EVP_md5()/EVP_sha256()
 // (a provider lookup costing more than hashing a JA3 string): fetch once, reuse one
 // context per thread.
-const EVP_MD* fetched_md(const char* name) {
-  if (std::string_view(name) == "MD5") {
+enum class Digest : uint8_t { md5, sha256 };
+
+const EVP_MD* fetched_md(Digest d) {
+  if (d == Digest::md5) {
     static EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
     return md5;
   }
@@ -392,28 +400,65 @@ const EVP_MD* fetched_md(const char* name) {
   return sha256;
 }
 
-std::string digest_hex(const char* name, std::string_view s) {
-  unsigned char out[EVP_MAX_MD_SIZE];
+// The lowercase hex digest of s into out (32 or 64 characters); returns its length.
+size_t digest_hex_uncached(Digest d, std::string_view s, char* out) {
+  unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   struct CtxFree {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
   };
   thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
-  const EVP_MD* md = fetched_md(name);
-  if (!md || !ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), s.data(), s.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out, &n) != 1) {
+  const EVP_MD* m = fetched_md(d);
+  if (!m || !ctx || EVP_DigestInit_ex2(ctx.get(), m, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), s.data(), s.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), md, &n) != 1) {
     // Fallback: the implicit-fetch path.
-    EVP_Digest(s.data(), s.size(), out, &n,
-               std::string_view(name) == "MD5" ? EVP_md5() : EVP_sha256(), nullptr);
+    EVP_Digest(s.data(), s.size(), md, &n, d == Digest::md5 ? EVP_md5() : EVP_sha256(), nullptr);
   }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string h(n * 2, '0');
   for (unsigned i = 0; i < n; ++i) {
-    h[2 * i] = kHex[out[i] >> 4];
-    h[2 * i + 1] = kHex[out[i] & 15];
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 15];
   }
-  return h;
+  return 2 * size_t(n);
+}
+
+// Fingerprint strings repeat (one per client or server software, not one per
+// connection) and a digest through EVP costs 0.2-0.4 us, more than the rest of a
+// record's fingerprint work: the last digests are kept by their input, in a small
+// direct-mapped table per thread. Inputs past kMaxInput are hashed each time, so
+// the table stays under 40 KiB.
+struct DigestMemo {
+  static constexpr size_t kSlots = 64;  // a power of two
+  static constexpr size_t kMaxInput = 512;
+  struct Slot {
+    std::string in;
+    char hex[64];
+    uint8_t len = 0;  // 0: empty
+    Digest d = Digest::md5;
+  };
+  Slot slots[kSlots];
+
+  std::string_view get(Digest d, std::string_view s) {
+    if (s.size() > kMaxInput) {
+      size_t n = digest_hex_uncached(d, s, scratch);
+      return {scratch, n};
+    }
+    size_t h = std::hash<std::string_view>()(s) ^ size_t(d);
+    Slot& e = slots[(h ^ h >> 17) & (kSlots - 1)];
+    if (e.len == 0 || e.d != d || e.in != s) {
+      e.len = uint8_t(digest_hex_uncached(d, s, e.hex));
+      e.d = d;
+      e.in.assign(s);
+    }
+    return {e.hex, e.len};
+  }
+  char scratch[2 * EVP_MAX_MD_SIZE];
+};
+
+// Valid until the next call on this thread.
+std::string_view digest_hex(Digest d, std::string_view s) {
+  thread_local DigestMemo memo;
+  return memo.get(d, s);
 }
 
 void append_hex4(std::string& s, uint16_t v) {
@@ -422,13 +467,11 @@ void append_hex4(std::string& s, uint16_t v) {
   s.append(b, 4);
 }
 
-std::string hex4_list(const std::vector<uint16_t>& v) {
-  std::string s;
+void append_hex4_list(std::string& s, const std::vector<uint16_t>& v) {
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) s += ',';
     append_hex4(s, v[i]);
   }
-  return s;
 }
 
 const char* ja4_version(uint16_t v) {
@@ -470,29 +513,34 @@ void append_alpn_chars(std::string& a, const std::string& p) {
 
 }  // namespace
 
-std::string md5_hex(std::string_view s) { return digest_hex("MD5", s); }
+std::string md5_hex(std::string_view s) { return std::string(digest_hex(Digest::md5, s)); }
 
 Ja4 ja4s_fingerprint(const ServerHello& sh, char transport) {
   // JA4S (FoxIO, technical_details/JA4S.md): protocol, selected version, extension
   // count, chosen ALPN _ cipher _ SHA-256 of the extensions in the order sent.
-  std::string a;
+  Ja4 out;
+  std::string& a = out.ja4_r;  // the common head "a_cipher_" first
   a += transport;
   a += ja4_version(sh.selected_version);
   size_t ne = std::min<size_t>(sh.extension_count, 99);
   a += char('0' + ne / 10);
   a += char('0' + ne % 10);
   append_alpn_chars(a, sh.has_alpn ? sh.alpn : std::string());
-  std::string cipher;
-  append_hex4(cipher, sh.cipher);
-  std::string exts = hex4_list(sh.extension_types);
-  Ja4 out;
-  out.ja4_r = a + '_' + cipher + '_' + exts;
-  out.ja4 = a + '_' + cipher + '_' + (exts.empty() ? std::string(12, '0') : digest_hex("SHA256", exts).substr(0, 12));
+  a += '_';
+  append_hex4(a, sh.cipher);
+  a += '_';
+  out.ja4 = a;
+  size_t head = a.size();
+  append_hex4_list(a, sh.extension_types);
+  if (sh.extension_types.empty()) out.ja4.append(12, '0');
+  else out.ja4 += digest_hex(Digest::sha256, std::string_view(a).substr(head)).substr(0, 12);
   return out;
 }
 
 std::string ja3_string(const ClientHello& ch) {
-  std::string s = std::to_string(ch.legacy_version);
+  std::string s;
+  s.reserve(16 + 6 * (ch.cipher_suites.size() + ch.extensions.size() + ch.supported_groups.size()));
+  append_dec(s, ch.legacy_version);
   s += ',';
   append_dec_list(s, ch.cipher_suites);
   s += ',';
@@ -500,7 +548,7 @@ std::string ja3_string(const ClientHello& ch) {
   for (const auto& e : ch.extensions) {
     if (is_grease(e.type)) continue;
     if (!first) s += '-';
-    s += std::to_string(e.type);
+    append_dec(s, e.type);
     first = false;
   }
   s += ',';
@@ -508,22 +556,27 @@ std::string ja3_string(const ClientHello& ch) {
   s += ',';
   for (size_t i = 0; i < ch.ec_point_formats.size(); ++i) {
     if (i) s += '-';
-    s += std::to_string(ch.ec_point_formats[i]);
+    append_dec(s, ch.ec_point_formats[i]);
   }
   return s;
 }
 
 std::string ja3s_string(const ServerHello& sh) {
-  std::string s = std::to_string(sh.legacy_version);
+  std::string s;
+  append_dec(s, sh.legacy_version);
   s += ',';
-  s += std::to_string(sh.cipher);
+  append_dec(s, sh.cipher);
   s += ',';
   append_dec_list(s, sh.extension_types);
   return s;
 }
 
 Ja4 ja4_fingerprint(const ClientHello& ch, char transport) {
-  std::vector<uint16_t> ciphers, exts, sigs;
+  // Scratch lists kept per thread: this runs once per record.
+  thread_local std::vector<uint16_t> ciphers, exts, sigs;
+  ciphers.clear();
+  exts.clear();
+  sigs.clear();
   for (uint16_t c : ch.cipher_suites)
     if (!is_grease(c)) ciphers.push_back(c);
   size_t ext_count = 0;
@@ -537,30 +590,40 @@ Ja4 ja4_fingerprint(const ClientHello& ch, char transport) {
   std::sort(ciphers.begin(), ciphers.end());
   std::sort(exts.begin(), exts.end());
 
-  std::string a;
-  a += transport;
-  a += ja4_version(ch.best_version());
-  a += ch.has_sni ? 'd' : 'i';
-  char nn[3];
-  size_t nc = std::min<size_t>(ciphers.size(), 99), ne = std::min<size_t>(ext_count, 99);
-  nn[0] = char('0' + nc / 10); nn[1] = char('0' + nc % 10); nn[2] = 0;
-  a += nn;
-  nn[0] = char('0' + ne / 10); nn[1] = char('0' + ne % 10);
-  a += nn;
-  append_alpn_chars(a, ch.alpn.empty() ? std::string() : ch.alpn[0]);
-
-  std::string cipher_raw = hex4_list(ciphers);
-  std::string ext_raw = hex4_list(exts);
-  if (!sigs.empty()) {
-    ext_raw += '_';
-    ext_raw += hex4_list(sigs);
-  }
   Ja4 out;
-  out.ja4_r = a + '_' + cipher_raw + '_' + ext_raw;
-  auto h12 = [](const std::string& s, bool empty) {
-    return empty ? std::string(12, '0') : digest_hex("SHA256", s).substr(0, 12);
-  };
-  out.ja4 = a + '_' + h12(cipher_raw, ciphers.empty()) + '_' + h12(ext_raw, exts.empty());
+  std::string& r = out.ja4_r;  // a _ ciphers _ extensions [_ signature algorithms]
+  r.reserve(12 + 5 * (ciphers.size() + exts.size() + sigs.size()));
+  r += transport;
+  r += ja4_version(ch.best_version());
+  r += ch.has_sni ? 'd' : 'i';
+  size_t nc = std::min<size_t>(ciphers.size(), 99), ne = std::min<size_t>(ext_count, 99);
+  r += char('0' + nc / 10);
+  r += char('0' + nc % 10);
+  r += char('0' + ne / 10);
+  r += char('0' + ne % 10);
+  if (ch.alpn.empty()) r += "00";
+  else append_alpn_chars(r, ch.alpn[0]);
+  size_t a_len = r.size();
+  r += '_';
+  size_t c_at = r.size();
+  append_hex4_list(r, ciphers);
+  size_t c_end = r.size();
+  r += '_';
+  size_t e_at = r.size();
+  append_hex4_list(r, exts);
+  if (!sigs.empty()) {
+    r += '_';
+    append_hex4_list(r, sigs);
+  }
+  std::string_view rv(r);
+  out.ja4.reserve(a_len + 26);
+  out.ja4.assign(rv.substr(0, a_len));
+  out.ja4 += '_';
+  if (ciphers.empty()) out.ja4.append(12, '0');
+  else out.ja4 += digest_hex(Digest::sha256, rv.substr(c_at, c_end - c_at)).substr(0, 12);
+  out.ja4 += '_';
+  if (exts.empty()) out.ja4.append(12, '0');
+  else out.ja4 += digest_hex(Digest::sha256, rv.substr(e_at)).substr(0, 12);
   return out;
 }
 

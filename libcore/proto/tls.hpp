@@ -195,7 +195,7 @@ Ja4 ja4_fingerprint(const ClientHello& ch, char transport = 't');
 // the raw form (extension list unhashed).
 Ja4 ja4s_fingerprint(const ServerHello& sh, char transport = 't');
 
-// Readable names (nullptr when unknown).
+// Readable names (nullptr when unknown): printable ASCII that needs no JSON escaping.
 const char* tls_cipher_name(uint16_t v);
 const char* tls_extension_name(uint16_t v);
 const char* tls_group_name(uint16_t v);

@@ -29,6 +29,18 @@ constexpr bool ascending(const TlsName (&table)[N]) {
 static_assert(ascending(kCipherSuiteNames) && ascending(kExtensionNames) && ascending(kGroupNames) &&
               ascending(kSignatureSchemeNames));
 
+// Names need no JSON escaping (printable ASCII, no quote or backslash): the record
+// writer copies them as they are (JsonWriter::plain_string).
+template <size_t N>
+constexpr bool plain(const TlsName (&table)[N]) {
+  for (const TlsName& e : table)
+    for (const char* c = e.name; *c; ++c)
+      if (*c < 0x20 || *c > 0x7e || *c == '"' || *c == '\\') return false;
+  return true;
+}
+static_assert(plain(kCipherSuiteNames) && plain(kExtensionNames) && plain(kGroupNames) &&
+              plain(kSignatureSchemeNames));
+
 template <size_t N>
 const char* lookup(const TlsName (&table)[N], uint16_t v) {
   auto it = std::lower_bound(std::begin(table), std::end(table), v,

@@ -14,11 +14,17 @@ void write_hex16_list(JsonWriter& w, std::string_view k, const std::vector<uint1
   w.end_array();
 }
 
+// A registry name or null; names need no escaping (checked in tls_names.cpp).
+void write_name(JsonWriter& w, const char* name) {
+  if (name) w.plain_string(name);
+  else w.null();
+}
+
 void write_name_list(JsonWriter& w, std::string_view k, const std::vector<uint16_t>& v,
                      const char* (*name)(uint16_t)) {
   w.key(k);
   w.begin_array();
-  for (uint16_t x : v) w.string_or_null(name(x));
+  for (uint16_t x : v) write_name(w, name(x));
   w.end_array();
 }
 
@@ -155,7 +161,7 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   w.end_array();
   w.key("extension_names");
   w.begin_array();
-  for (const auto& e : ch.extensions) w.string_or_null(tls_extension_name(e.type));
+  for (const auto& e : ch.extensions) write_name(w, tls_extension_name(e.type));
   w.end_array();
   w.field("extension_count", ch.extension_count);
   write_hex16_list(w, "supported_groups", ch.supported_groups);
