@@ -55,6 +55,15 @@ std::vector<std::pair<const char*, uint64_t>> QuicStats::named() const {
           {"server_hellos", server_hellos}};
 }
 
+// What a hello needs until its record is written: the CRYPTO streams and the
+// result. Taken from the sink's pool when a hello begins and given back once its
+// record is written, so that the states of connections already reported stay
+// small and the vectors of a hello keep their capacity from one to the next.
+struct QuicSink::Hello {
+  CryptoStream cs, ss;
+  TlsHandshakeResult res;
+};
+
 struct QuicSink::Conn {
   SessionView view;            // key oriented client -> server
   uint32_t version = 0;
@@ -62,8 +71,8 @@ struct QuicSink::Conn {
   uint8_t initial[32] = {};     // initial secret: the server's keys come from it when needed
   QuicKeys ck{}, sk{};
   bool sk_ok = false;
-  CryptoStream cs, ss;
-  TlsHandshakeResult res;
+  std::unique_ptr<Hello> hello; // while the hello is not written (emitted false)
+  uint32_t hello_no = 0;
   bool client_started = false;  // CRYPTO bytes of this hello came
   bool client_done = false, server_done = false, emitted = false;
   bool retry_seen = false;      // a Retry since the last hello began
@@ -71,15 +80,19 @@ struct QuicSink::Conn {
   int64_t last_ns = 0;
   size_t buffered = 0;          // bytes the two streams held when last counted in the sink's total
 
-  void start_hello(uint32_t v, Bytes dcid, const uint8_t secret[32], const QuicKeys& keys, uint32_t hello_no) {
+  // `fresh`: a new Hello or one given back (its fields are reset here).
+  void start_hello(uint32_t v, Bytes dcid, const uint8_t secret[32], const QuicKeys& keys, uint32_t no,
+                   std::unique_ptr<Hello> fresh) {
     version = v;
     odcid.set(dcid);
     std::memcpy(initial, secret, 32);
     ck = keys;
     sk_ok = false;
-    cs.clear();
-    ss.clear();
+    hello = std::move(fresh);
+    hello->cs.clear();
+    hello->ss.clear();
     // Field by field, so the hello's vectors keep their capacity when a state is reused.
+    TlsHandshakeResult& res = hello->res;
     res.client.clear();
     res.client.record_version = 0;
     res.server.clear();
@@ -89,7 +102,7 @@ struct QuicSink::Conn {
     res.anomalies = res.server_anomalies = {};
     res.first_ts = {};
     res.quic = {};
-    res.hello_no = hello_no;
+    res.hello_no = hello_no = no;
     res.transport = TlsTransport::quic;
     res.quic.version = v;
     res.quic.dcid = odcid;
@@ -97,10 +110,25 @@ struct QuicSink::Conn {
     retry_seen = false;
     client_started = client_done = server_done = emitted = false;
   }
+  size_t held() const { return hello ? hello->cs.buffered() + hello->ss.buffered() : 0; }
 };
 
 QuicSink::QuicSink(Emit emit, const QuicLimits& limits) : emit_(std::move(emit)), limits_(limits) {
   conns_.reserve(std::min<size_t>(limits_.max_connections, 4096));
+}
+
+std::unique_ptr<QuicSink::Hello> QuicSink::take_hello() {
+  if (hello_pool_.empty()) return std::make_unique<Hello>();
+  std::unique_ptr<Hello> h = std::move(hello_pool_.back());
+  hello_pool_.pop_back();
+  return h;
+}
+
+void QuicSink::give_back(std::unique_ptr<Hello> h) {
+  if (!h) return;
+  h->cs.clear();
+  h->ss.clear();
+  if (hello_pool_.size() < 1024) hello_pool_.push_back(std::move(h));
 }
 QuicSink::~QuicSink() = default;
 
@@ -138,7 +166,7 @@ void QuicSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
         QuicAnomaly a = st == QuicHeaderStatus::truncated ? QuicAnomaly::truncated_packet
                         : (h.dcid.size() > 20 || h.scid.size() > 20) ? QuicAnomaly::bad_connection_id_length
                                                                      : QuicAnomaly::bad_packet_length;
-        c->res.quic.anomalies.set(a);
+        c->hello->res.quic.anomalies.set(a);
       }
       break;
     }
@@ -166,7 +194,7 @@ void QuicSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
           break;  // the rest of the datagram cannot be told apart from noise either
         }
         c = &conn_for(canon, k, ts);
-        c->start_hello(h.version, h.dcid, secret, keys, 1);
+        c->start_hello(h.version, h.dcid, secret, keys, 1, take_hello());
         ++stats_.decrypted;
         client_initial(*c, h, plain_, ts, counted);
       } else {
@@ -183,7 +211,7 @@ void QuicSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
 }
 
 void QuicSink::account(Conn& c) {
-  size_t now = c.cs.buffered() + c.ss.buffered();
+  size_t now = c.held();
   total_buffered_ += now;
   total_buffered_ -= c.buffered;
   c.buffered = now;
@@ -192,6 +220,7 @@ void QuicSink::account(Conn& c) {
 void QuicSink::drop(std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash>::iterator it) {
   emit(*it->second, true);
   account(*it->second);
+  give_back(std::move(it->second->hello));
   if (pool_.size() < 1024) pool_.push_back(std::move(it->second));
   conns_.erase(it);
 }
@@ -237,15 +266,15 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
     if (!quic_initial_secret(h.version, h.dcid, secret) || !quic_keys_from_secret(h.version, secret, false, keys) ||
         !quic_decrypt_packet(keys, h, pkt.data(), plain_, pn)) {
       ++stats_.decrypt_failed;
-      if (!c.emitted) c.res.quic.anomalies.set(QuicAnomaly::decrypt_failed);
+      if (!c.emitted) c.hello->res.quic.anomalies.set(QuicAnomaly::decrypt_failed);
       return;
     }
     ++stats_.decrypted;
     bool retry = c.retry_seen;
-    uint32_t next = c.res.hello_no + 1;
+    uint32_t next = c.hello_no + 1;
     emit(c, true);
     c.retry_seen = retry;
-    c.start_hello(h.version, h.dcid, secret, keys, next);
+    c.start_hello(h.version, h.dcid, secret, keys, next, c.hello ? std::move(c.hello) : take_hello());
     client_initial(c, h, plain_, ts, counted);
     return;
   }
@@ -256,7 +285,7 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
   }
   if (!quic_decrypt_packet(c.sk, h, pkt.data(), plain_, pn)) {
     ++stats_.decrypt_failed;
-    c.res.quic.anomalies.set(QuicAnomaly::server_decrypt_failed);
+    c.hello->res.quic.anomalies.set(QuicAnomaly::server_decrypt_failed);
     return;
   }
   ++stats_.decrypted;
@@ -264,22 +293,22 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
 }
 
 void QuicSink::client_initial(Conn& c, const QuicLongHeader& h, Bytes plain, const Timestamp& ts, bool& counted) {
-  if (c.client_done) return;  // an ACK, or a resent piece of a hello already read
+  if (c.client_done || c.emitted) return;  // an ACK, or a resent piece of a hello already read
   bool any = false;
   bool ok = walk_quic_initial_frames(plain, [&](uint64_t off, Bytes data) {
     if (!c.client_started) {
       c.client_started = true;
-      c.res.first_ts = ts;
-      c.res.quic.scid.set(h.scid);
+      c.hello->res.first_ts = ts;
+      c.hello->res.quic.scid.set(h.scid);
     }
     any = true;
-    c.cs.add(off, data, limits_.max_crypto, limits_.max_ranges, c.res.quic.anomalies);
+    c.hello->cs.add(off, data, limits_.max_crypto, limits_.max_ranges, c.hello->res.quic.anomalies);
   });
-  if (!ok) c.res.quic.anomalies.set(QuicAnomaly::bad_frame);
+  if (!ok) c.hello->res.quic.anomalies.set(QuicAnomaly::bad_frame);
   if (any) {
-    ++c.res.quic.packets;
+    ++c.hello->res.quic.packets;
     if (!counted) {
-      ++c.res.quic.datagrams;
+      ++c.hello->res.quic.datagrams;
       counted = true;
     }
   }
@@ -287,14 +316,14 @@ void QuicSink::client_initial(Conn& c, const QuicLongHeader& h, Bytes plain, con
 }
 
 void QuicSink::server_initial(Conn& c, const QuicLongHeader& h, Bytes plain) {
-  if (!c.res.quic.has_server_scid) {
-    c.res.quic.server_scid.set(h.scid);
-    c.res.quic.has_server_scid = true;
+  if (!c.hello->res.quic.has_server_scid) {
+    c.hello->res.quic.server_scid.set(h.scid);
+    c.hello->res.quic.has_server_scid = true;
   }
   bool ok = walk_quic_initial_frames(plain, [&](uint64_t off, Bytes data) {
-    c.ss.add(off, data, limits_.max_crypto, limits_.max_ranges, c.res.quic.anomalies);
+    c.hello->ss.add(off, data, limits_.max_crypto, limits_.max_ranges, c.hello->res.quic.anomalies);
   });
-  if (!ok) c.res.quic.anomalies.set(QuicAnomaly::bad_frame);
+  if (!ok) c.hello->res.quic.anomalies.set(QuicAnomaly::bad_frame);
   check_server(c);
 }
 
@@ -311,46 +340,46 @@ int message_state(Bytes b, uint8_t want, size_t cap, size_t& len) {
 
 void QuicSink::check_client(Conn& c) {
   size_t len = 0;
-  Bytes b = c.cs.bytes();
+  Bytes b = c.hello->cs.bytes();
   int s = message_state(b, 1, limits_.max_crypto, len);
   if (s == 0) return;
-  ClientHello& ch = c.res.client;
+  ClientHello& ch = c.hello->res.client;
   if (s < 0) {
     if (b[0] != 1) {
-      c.res.quic.anomalies.set(QuicAnomaly::unexpected_handshake_type);
-      c.res.anomalies.set(TlsAnomaly::unexpected_handshake_type);
+      c.hello->res.quic.anomalies.set(QuicAnomaly::unexpected_handshake_type);
+      c.hello->res.anomalies.set(TlsAnomaly::unexpected_handshake_type);
     } else {
-      c.res.anomalies.set(TlsAnomaly::handshake_too_large);
+      c.hello->res.anomalies.set(TlsAnomaly::handshake_too_large);
       parse_client_hello(b.subspan(4), ch, limits_.caps);
-      c.res.anomalies.set(TlsAnomaly::truncated_client_hello);
+      c.hello->res.anomalies.set(TlsAnomaly::truncated_client_hello);
     }
   } else {
-    c.res.hello_parsed = parse_client_hello(b.subspan(4, len), ch, limits_.caps);
-    if (!c.res.hello_parsed) c.res.anomalies.set(TlsAnomaly::truncated_client_hello);
+    c.hello->res.hello_parsed = parse_client_hello(b.subspan(4, len), ch, limits_.caps);
+    if (!c.hello->res.hello_parsed) c.hello->res.anomalies.set(TlsAnomaly::truncated_client_hello);
   }
-  c.res.anomalies.merge(ch.anomalies);
+  c.hello->res.anomalies.merge(ch.anomalies);
   c.client_done = true;
-  c.cs.clear();
+  c.hello->cs.clear();
   if (c.server_done) emit(c, false);
 }
 
 void QuicSink::check_server(Conn& c) {
   size_t len = 0;
-  Bytes b = c.ss.bytes();
+  Bytes b = c.hello->ss.bytes();
   int s = message_state(b, 2, limits_.max_crypto, len);
   if (s == 0) return;
-  ServerHello& sh = c.res.server;
+  ServerHello& sh = c.hello->res.server;
   if (s < 0) {
-    c.res.server_anomalies.set(b[0] != 2 ? TlsAnomaly::unexpected_handshake_type : TlsAnomaly::handshake_too_large);
+    c.hello->res.server_anomalies.set(b[0] != 2 ? TlsAnomaly::unexpected_handshake_type : TlsAnomaly::handshake_too_large);
   } else {
-    c.res.has_server = true;
+    c.hello->res.has_server = true;
     sh.complete = parse_server_hello(b.subspan(4, len), sh, limits_.caps);
-    if (!sh.complete) c.res.server_anomalies.set(TlsAnomaly::truncated_server_hello);
-    c.res.server_anomalies.merge(sh.anomalies);
+    if (!sh.complete) c.hello->res.server_anomalies.set(TlsAnomaly::truncated_server_hello);
+    c.hello->res.server_anomalies.merge(sh.anomalies);
     ++stats_.server_hellos;
   }
   c.server_done = true;
-  c.ss.clear();
+  c.hello->ss.clear();
   if (c.client_done) emit(c, false);
 }
 
@@ -359,24 +388,23 @@ void QuicSink::emit(Conn& c, bool partial) {
   if (!c.client_done) {
     if (!partial || !c.client_started) return;
     // The hello never came whole: what came of it, as a cut TCP hello is reported.
-    Bytes b = c.cs.bytes();
-    if (b.size() >= 4 && b[0] == 1) parse_client_hello(b.subspan(4), c.res.client, limits_.caps);
-    c.res.anomalies.merge(c.res.client.anomalies);
-    c.res.anomalies.set(TlsAnomaly::truncated_client_hello);
-    c.res.quic.anomalies.set(QuicAnomaly::incomplete_crypto);
+    Bytes b = c.hello->cs.bytes();
+    if (b.size() >= 4 && b[0] == 1) parse_client_hello(b.subspan(4), c.hello->res.client, limits_.caps);
+    c.hello->res.anomalies.merge(c.hello->res.client.anomalies);
+    c.hello->res.anomalies.set(TlsAnomaly::truncated_client_hello);
+    c.hello->res.quic.anomalies.set(QuicAnomaly::incomplete_crypto);
   }
-  if (!c.server_done && c.ss.contiguous() >= 4 && c.ss.bytes()[0] == 2) {
-    c.res.has_server = true;
-    parse_server_hello(c.ss.bytes().subspan(4), c.res.server, limits_.caps);
-    c.res.server_anomalies.merge(c.res.server.anomalies);
-    c.res.server_anomalies.set(TlsAnomaly::truncated_server_hello);
+  if (!c.server_done && c.hello->ss.contiguous() >= 4 && c.hello->ss.bytes()[0] == 2) {
+    c.hello->res.has_server = true;
+    parse_server_hello(c.hello->ss.bytes().subspan(4), c.hello->res.server, limits_.caps);
+    c.hello->res.server_anomalies.merge(c.hello->res.server.anomalies);
+    c.hello->res.server_anomalies.set(TlsAnomaly::truncated_server_hello);
   }
   c.emitted = true;
   ++stats_.hellos;
-  if (!c.res.client.server_names.empty()) ++stats_.with_sni;
-  emit_(c.view, c.res);
-  c.cs.clear();
-  c.ss.clear();
+  if (!c.hello->res.client.server_names.empty()) ++stats_.with_sni;
+  emit_(c.view, c.hello->res);
+  give_back(std::move(c.hello));
 }
 
 void QuicSink::sweep(const Timestamp& now, bool all) {

@@ -86,6 +86,7 @@ class QuicSink : public DatagramSink {
 
  private:
   struct Conn;
+  struct Hello;
   struct KeyHash {
     size_t operator()(const FlowKey& k) const { return table_hash(k); }
   };
@@ -101,12 +102,15 @@ class QuicSink : public DatagramSink {
   void evict_some();
   void account(Conn& c);  // brings total_buffered_ up to date with c's streams
   void drop(std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash>::iterator it);
+  std::unique_ptr<Hello> take_hello();
+  void give_back(std::unique_ptr<Hello> h);
 
   Emit emit_;
   QuicLimits limits_;
   QuicStats stats_;
   std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash> conns_;
   std::vector<std::unique_ptr<Conn>> pool_;  // states dropped, kept for reuse
+  std::vector<std::unique_ptr<Hello>> hello_pool_;  // hellos written, kept for reuse
   std::vector<uint8_t> plain_;
   uint64_t session_no_ = 0;
   size_t total_buffered_ = 0;
