@@ -161,7 +161,7 @@ void QuicSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
   size_t off = 0;
   while (off < payload.size()) {
     Bytes rest = payload.subspan(off);
-    st = parse_quic_long_header(rest, h);
+    if (off) st = parse_quic_long_header(rest, h);  // the first packet's header is read above
     if (st == QuicHeaderStatus::short_header || st == QuicHeaderStatus::not_quic) break;
     if (st != QuicHeaderStatus::ok) {
       ++stats_.malformed;

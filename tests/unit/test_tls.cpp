@@ -3,12 +3,16 @@
 // independently (a short Python script following FoxIO's JA4.md) and by hand.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <openssl/evp.h>
 
 #include "libcore/proto/tls.hpp"
 #include "libcore/proto/tls_record.hpp"
@@ -1220,4 +1224,33 @@ TEST_CASE("tls: every code point of the registry CSVs has its name") {
   CHECK(tls_extension_name(0x0028) == nullptr);
   CHECK(tls_group_name(0x0000) == nullptr);
   CHECK(tls_sigalg_name(0x0202) == nullptr);
+}
+
+TEST_CASE("tls: fingerprint digests kept by their input equal OpenSSL's, in any order") {
+  // More inputs than the per-thread table keeps (64), some longer than it keeps
+  // (512 bytes), each asked several times in shuffled order.
+  std::mt19937 rng(3);
+  std::vector<std::string> in;
+  for (int i = 0; i < 300; ++i) {
+    std::string s(size_t(rng() % 700), '\0');
+    for (auto& c : s) c = char('0' + rng() % 10);
+    in.push_back(s);
+  }
+  in.push_back("");
+  auto md5 = [](const std::string& s) {
+    unsigned char out[16];
+    unsigned n = 0;
+    EVP_Digest(s.data(), s.size(), out, &n, EVP_md5(), nullptr);
+    static constexpr char k[] = "0123456789abcdef";
+    std::string h;
+    for (unsigned i = 0; i < n; ++i) {
+      h += k[out[i] >> 4];
+      h += k[out[i] & 15];
+    }
+    return h;
+  };
+  for (int pass = 0; pass < 3; ++pass) {
+    std::shuffle(in.begin(), in.end(), rng);
+    for (const auto& s : in) CHECK(md5_hex(s) == md5(s));
+  }
 }
