@@ -615,6 +615,7 @@ class HttpHandler : public CredSessionParser::Handler {
     static const HttpOptions o = [] {
       HttpOptions h;
       h.body.mode = BodyMode::none;
+      h.body.decode = false;  // logins are in the headers: inflating bodies would only cost time
       h.max_headers = 0;  // the credentials are read as the headers go by: none need keeping
       return h;
     }();
