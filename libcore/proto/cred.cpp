@@ -321,12 +321,7 @@ class FtpHandler : public CredNumericReplyHandler {
   }
 
   void finish(EndReason) override {
-    for (auto& c : q_)
-      if (c.a) {
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [](Cmd&) {});
     flush_user(CredOutcome::unknown);
   }
 

@@ -58,6 +58,18 @@ class CredSessionParser::Handler {
     }
     q.push_back(std::move(c));
   }
+  // At the end: the commands still waiting for a reply are written, flagged
+  // no_reply, after `before(cmd)` completes each.
+  template <class Cmd, class Before>
+  void emit_unanswered(std::deque<Cmd>& q, Before&& before) {
+    for (Cmd& c : q)
+      if (c.a) {
+        before(c);
+        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
+        emit(*c.a);
+      }
+    q.clear();
+  }
 
   Ctx c_;
   CredProtocol proto_;

@@ -121,13 +121,9 @@ class Pop3Handler : public CredLineHandler {
   }
 
   void finish(EndReason) override {
-    for (auto& c : q_)
-      if (c.a) {
-        if (c.sasl) sasl_x_.fill(*c.a);
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [&](Cmd& c) {
+      if (c.sasl) sasl_x_.fill(*c.a);
+    });
     flush_user();
   }
 
@@ -265,13 +261,9 @@ class ImapHandler : public CredLineHandler {
       l.swap(partial_);
       client_line(l, partial_ts_);
     }
-    for (auto& c : q_)
-      if (c.a) {
-        if (c.sasl) sasl_x_.fill(*c.a);
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [&](Cmd& c) {
+      if (c.sasl) sasl_x_.fill(*c.a);
+    });
   }
 
  protected:
@@ -377,13 +369,9 @@ class SmtpHandler : public CredNumericReplyHandler {
   }
 
   void finish(EndReason) override {
-    for (auto& c : q_)
-      if (c.a) {
-        if (c.k == K::auth) sasl_x_.fill(*c.a);
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [&](Cmd& c) {
+      if (c.k == K::auth) sasl_x_.fill(*c.a);
+    });
     end_tx();
   }
 
