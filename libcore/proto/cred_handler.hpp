@@ -4,6 +4,7 @@
 #pragma once
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -58,15 +59,20 @@ class CredSessionParser::Handler {
     }
     q.push_back(std::move(c));
   }
-  // At the end: the commands still waiting for a reply are written, flagged
-  // no_reply, after `before(cmd)` completes each.
+  // At the end: an attempt still waiting for its reply is written, flagged no_reply.
+  void emit_unanswered(std::optional<CredAttempt>& a) {
+    if (!a) return;
+    a->anomalies |= uint32_t(CredAnomaly::no_reply);
+    emit(*a);
+    a.reset();
+  }
+  // The same for the commands of a queue, after `before(cmd)` completes each.
   template <class Cmd, class Before>
   void emit_unanswered(std::deque<Cmd>& q, Before&& before) {
     for (Cmd& c : q)
       if (c.a) {
         before(c);
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
+        emit_unanswered(c.a);
       }
     q.clear();
   }
