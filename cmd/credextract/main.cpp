@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
                "Instead of the records: one line (type \"cred_summary\") per server, protocol and user at the end,\n"
                "with attempts, successes and failures");
   nl::cli::add_version_flag(app);
-  app.footer("Exit status: 0 on success, 1 if an input had problems, 2 on usage errors,\n"
-             "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
+  nl::cli::add_exit_status_footer(app, "an input had problems");
   nl::cli::parse_or_exit(app, argc, argv);
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;

@@ -61,8 +61,7 @@ int main(int argc, char** argv) {
       ->type_name("N")
       ->check(CLI::Range(1, 4096));
   nl::cli::add_version_flag(app);
-  app.footer("Exit status: 0 on success, 1 if an input could not be read completely, 2 on usage errors,\n"
-             "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
+  nl::cli::add_exit_status_footer(app, "an input could not be read completely");
   nl::cli::parse_or_exit(app, argc, argv);
 
   nl::PktOptions opt;

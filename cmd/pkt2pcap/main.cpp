@@ -76,9 +76,9 @@ int main(int argc, char** argv) {
                  "Only the packets of the flows named in FILE: JSON Lines records with an EVE 5-tuple\n"
                  "(src_ip, src_port, dest_ip, dest_port, proto) or a community_id, in either direction");
   nl::cli::add_version_flag(app);
-  app.footer("Exit status: 0 on success, 1 if an input could not be read completely or a record could not be\n"
-             "written (each cause told once on stderr, the rest written), 2 on usage errors, 128 + the signal\n"
-             "number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
+  nl::cli::add_exit_status_footer(app,
+                                  "an input could not be read completely or a record could not be written\n"
+                                  "(each cause told once on stderr, the rest written)");
   nl::cli::parse_or_exit(app, argc, argv);
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
   loop.take(co);

@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", data, "Monologue bytes in records: b64 (default) or none");
   app.add_flag("-v,--verbose", verbosity, "Log sessions on stderr; twice: also monologues");
   nl::cli::add_version_flag(app);
-  app.footer("Exit status: 0 on success, 1 if an input had problems or a write failed, 2 on usage errors,\n"
-             "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
+  nl::cli::add_exit_status_footer(app, "an input had problems or a write failed");
   nl::cli::parse_or_exit(app, argc, argv);
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;

@@ -21,8 +21,7 @@ int main(int argc, char** argv) {
   nl::cli::CaptureOptions co;
   nl::cli::add_capture_options(app, co, {.pass_help = nl::cli::kPassSessionsHelp});
   nl::cli::add_version_flag(app);
-  app.footer("Exit status: 0 on success, 1 if an input had problems, 2 on usage errors,\n"
-             "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
+  nl::cli::add_exit_status_footer(app, "an input had problems");
   nl::cli::parse_or_exit(app, argc, argv);
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;

@@ -51,6 +51,7 @@ class CaptureWriter {
   uint32_t linktype_ = 0;  // pcap: the file's link type
   bool nano_ = false;      // pcap: nanosecond timestamps
   std::vector<std::pair<uint32_t, uint8_t>> interfaces_;  // pcapng: (link type, digits) per interface id
+  std::string head_;  // a record's head or an interface block, before it is written
   std::string error_;
   bool closed_pipe_ = false;
 };

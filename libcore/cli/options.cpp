@@ -8,6 +8,12 @@
 
 namespace nl::cli {
 
+void add_exit_status_footer(CLI::App& app, const std::string& status_1) {
+  app.footer("Exit status: 0 on success, 1 if " + status_1 +
+             ", 2 on usage errors,\n"
+             "128 + the signal number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped the run.");
+}
+
 void add_version_flag(CLI::App& app) {
   app.add_flag_callback(
       "--version",

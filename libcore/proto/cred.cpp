@@ -133,6 +133,13 @@ void SaslExchange::start(std::string_view mech) {
   mechanism = upper(mech);
 }
 
+void SaslExchange::fill(CredAttempt& a) const {
+  a.user = user;
+  a.password_sent = password_sent;
+  a.password = password;
+  if (bad_base64) a.anomalies |= uint32_t(CredAnomaly::bad_base64);
+}
+
 void SaslExchange::response(std::string_view b64) {
   ++responses;
   if (b64 == "*") {
@@ -218,6 +225,26 @@ std::string CredSessionParser::Handler::reply_text(std::string_view t) const {
   return std::string(t);
 }
 
+void CredNumericReplyHandler::server_line(std::string_view line, bool any_text_inside) {
+  NumericReply r;
+  if (!parse_numeric_reply(line, r)) {
+    if (!multi_ || !any_text_inside) flag(CredAnomaly::malformed_reply);
+    return;
+  }
+  if (multi_) {
+    if (r.code != multi_code_ || r.more) return;
+    multi_ = false;
+    return reply(multi_code_, std::move(multi_text_));
+  }
+  if (r.more) {
+    multi_ = true;
+    multi_code_ = r.code;
+    multi_text_ = reply_text(r.text);
+    return;
+  }
+  reply(r.code, reply_text(r.text));
+}
+
 void CredLineHandler::feed(const CredChunk& c) {
   Side& s = side(c.dir);
   if (s.stopped || done_) {
@@ -284,39 +311,17 @@ void CredLineHandler::line_done(Dir d, Side& s, const Timestamp& ts) {
 
 namespace {
 
-class FtpHandler : public CredLineHandler {
+class FtpHandler : public CredNumericReplyHandler {
  public:
-  explicit FtpHandler(const Ctx& c) : CredLineHandler(c, CredProtocol::ftp) {}
+  explicit FtpHandler(const Ctx& c) : CredNumericReplyHandler(c, CredProtocol::ftp) {}
 
   void on_line(Dir d, std::string_view line, const Timestamp& ts) override {
     if (d == Dir::c2s) return command(line, ts);
-    NumericReply r;
-    if (!parse_numeric_reply(line, r)) {
-      if (!multi_) flag(CredAnomaly::malformed_reply);
-      return;  // inside a multi-line reply, any text may come
-    }
-    if (multi_) {
-      // A multi-line reply ends with its code and a space (RFC 959 4.2).
-      if (r.code != multi_code_ || r.more) return;
-      multi_ = false;
-      return reply(multi_code_, multi_text_);
-    }
-    if (r.more) {
-      multi_ = true;
-      multi_code_ = r.code;
-      multi_text_ = reply_text(r.text);
-      return;
-    }
-    reply(r.code, reply_text(r.text));
+    server_line(line, /*any_text_inside=*/true);
   }
 
   void finish(EndReason) override {
-    for (auto& c : q_)
-      if (c.a) {
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [](Cmd&) {});
     flush_user(CredOutcome::unknown);
   }
 
@@ -362,16 +367,10 @@ class FtpHandler : public CredLineHandler {
     } else if (verb == "AUTH" && (starts_with_ci(arg, "TLS") || starts_with_ci(arg, "SSL"))) {
       c.k = K::auth_tls;
     }
-    if (q_.size() >= c_.o.max_pending) {
-      flag(CredAnomaly::pipeline_overflow);
-      ++c_.st.pipeline_overflow;
-      if (c.a) emit(*c.a);
-      return;
-    }
-    q_.push_back(std::move(c));
+    queue_command(q_, std::move(c));
   }
 
-  void reply(uint16_t code, std::string text) {
+  void reply(uint16_t code, std::string text) override {
     if (code < 200) return;  // preliminary: the final reply follows
     if (!greeted_ && q_.empty()) {
       greeted_ = true;
@@ -420,9 +419,6 @@ class FtpHandler : public CredLineHandler {
   std::deque<Cmd> q_;
   std::optional<CredAttempt> user_;
   bool greeted_ = false;
-  bool multi_ = false;
-  uint16_t multi_code_ = 0;
-  std::string multi_text_;
 };
 
 // --- Telnet (RFC 854): login and password prompts ----------------------------------
@@ -615,6 +611,7 @@ class HttpHandler : public CredSessionParser::Handler {
     static const HttpOptions o = [] {
       HttpOptions h;
       h.body.mode = BodyMode::none;
+      h.body.decode = false;  // logins are in the headers: inflating bodies would only cost time
       h.max_headers = 0;  // the credentials are read as the headers go by: none need keeping
       return h;
     }();

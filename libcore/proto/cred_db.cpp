@@ -362,13 +362,7 @@ class PgHandler : public BinaryHandler {
  public:
   explicit PgHandler(const Ctx& c) : BinaryHandler(c, CredProtocol::postgresql) {}
 
-  void finish(EndReason) override {
-    if (a_) {
-      a_->anomalies |= uint32_t(CredAnomaly::no_reply);
-      emit(*a_);
-      a_.reset();
-    }
-  }
+  void finish(EndReason) override { emit_unanswered(a_); }
 
  protected:
   size_t message_size(Dir d, std::string_view b) override {
@@ -477,13 +471,7 @@ class MysqlHandler : public BinaryHandler {
  public:
   explicit MysqlHandler(const Ctx& c) : BinaryHandler(c, CredProtocol::mysql) {}
 
-  void finish(EndReason) override {
-    if (a_) {
-      a_->anomalies |= uint32_t(CredAnomaly::no_reply);
-      emit(*a_);
-      a_.reset();
-    }
-  }
+  void finish(EndReason) override { emit_unanswered(a_); }
 
  protected:
   size_t message_size(Dir, std::string_view b) override {

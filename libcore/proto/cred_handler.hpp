@@ -4,6 +4,7 @@
 #pragma once
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,35 @@ class CredSessionParser::Handler {
   }
   void upgraded_to_tls();             // the rest is TLS: done
   std::string reply_text(std::string_view t) const;  // capped
+  // Queues a command until its reply. Past max_pending the pipeline overflows: the
+  // command is flagged, counted and its attempt written without a reply.
+  template <class Cmd>
+  void queue_command(std::deque<Cmd>& q, Cmd&& c) {
+    if (q.size() >= c_.o.max_pending) {
+      flag(CredAnomaly::pipeline_overflow);
+      ++c_.st.pipeline_overflow;
+      if (c.a) emit(*c.a);
+      return;
+    }
+    q.push_back(std::move(c));
+  }
+  // At the end: an attempt still waiting for its reply is written, flagged no_reply.
+  void emit_unanswered(std::optional<CredAttempt>& a) {
+    if (!a) return;
+    a->anomalies |= uint32_t(CredAnomaly::no_reply);
+    emit(*a);
+    a.reset();
+  }
+  // The same for the commands of a queue, after `before(cmd)` completes each.
+  template <class Cmd, class Before>
+  void emit_unanswered(std::deque<Cmd>& q, Before&& before) {
+    for (Cmd& c : q)
+      if (c.a) {
+        before(c);
+        emit_unanswered(c.a);
+      }
+    q.clear();
+  }
 
   Ctx c_;
   CredProtocol proto_;
@@ -82,6 +112,25 @@ class CredLineHandler : public CredSessionParser::Handler {
   Side c_side_, s_side_;
 };
 
+// FTP and SMTP: the server answers in numeric replies, a line "code text" or lines
+// "code-text" ended by "code text" (RFC 959 4.2, RFC 5321 4.2.1); reply() gets each
+// whole reply with its first line's text.
+class CredNumericReplyHandler : public CredLineHandler {
+ public:
+  using CredLineHandler::CredLineHandler;
+
+ protected:
+  // A server line. `any_text_inside`: inside a multi-line reply a line without the
+  // code is no anomaly (FTP); otherwise every line that is no reply is one (SMTP).
+  void server_line(std::string_view line, bool any_text_inside);
+  virtual void reply(uint16_t code, std::string text) = 0;
+
+ private:
+  bool multi_ = false;
+  uint16_t multi_code_ = 0;
+  std::string multi_text_;
+};
+
 // One SASL exchange (RFC 4422) after AUTH / AUTHENTICATE: the client's
 // responses, base64 lines, give the user (and the password of PLAIN and LOGIN).
 struct SaslExchange {
@@ -95,6 +144,7 @@ struct SaslExchange {
   void start(std::string_view mech);
   void response(std::string_view b64);  // one client line (or the initial response)
   std::string mechanism_name() const;   // "plain", "login", "cram_md5", ...
+  void fill(CredAttempt& a) const;      // the user, password and anomalies found
 };
 
 // Shared by the line protocols.

@@ -110,7 +110,7 @@ class Pop3Handler : public CredLineHandler {
     } else if (c.k == K::login) {
       if (c.sasl) {
         sasl_ = false;
-        fill_sasl(*c.a);
+        sasl_x_.fill(*c.a);
       }
       decide(*c.a, ok, line, text);
       if (ok) done_ = true;  // TRANSACTION state: no login can follow
@@ -121,13 +121,9 @@ class Pop3Handler : public CredLineHandler {
   }
 
   void finish(EndReason) override {
-    for (auto& c : q_)
-      if (c.a) {
-        if (c.sasl) fill_sasl(*c.a);
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [&](Cmd& c) {
+      if (c.sasl) sasl_x_.fill(*c.a);
+    });
     flush_user();
   }
 
@@ -193,21 +189,9 @@ class Pop3Handler : public CredLineHandler {
                ((verb == "LIST" || verb == "UIDL") && arg.empty())) {
       c.multi = true;
     }
-    if (q_.size() >= c_.o.max_pending) {
-      flag(CredAnomaly::pipeline_overflow);
-      ++c_.st.pipeline_overflow;
-      if (c.a) emit(*c.a);
-      return;
-    }
-    q_.push_back(std::move(c));
+    queue_command(q_, std::move(c));
   }
 
-  void fill_sasl(CredAttempt& a) {
-    a.user = sasl_x_.user;
-    a.password_sent = sasl_x_.password_sent;
-    a.password = sasl_x_.password;
-    if (sasl_x_.bad_base64) a.anomalies |= uint32_t(CredAnomaly::bad_base64);
-  }
 
   void decide(CredAttempt& a, bool ok, std::string_view line, std::string_view text) {
     a.outcome = reply_outcome(ok);
@@ -254,7 +238,7 @@ class ImapHandler : public CredLineHandler {
     bool ok = r.command == "OK";
     if (c.a) {
       if (c.sasl) {
-        fill_sasl(*c.a);
+        sasl_x_.fill(*c.a);
         sasl_tag_.clear();
       }
       c.a->outcome = reply_outcome(ok);
@@ -277,13 +261,9 @@ class ImapHandler : public CredLineHandler {
       l.swap(partial_);
       client_line(l, partial_ts_);
     }
-    for (auto& c : q_)
-      if (c.a) {
-        if (c.sasl) fill_sasl(*c.a);
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [&](Cmd& c) {
+      if (c.sasl) sasl_x_.fill(*c.a);
+    });
   }
 
  protected:
@@ -365,21 +345,9 @@ class ImapHandler : public CredLineHandler {
     } else if (c.command == "STARTTLS") {
       q.starttls = true;
     }
-    if (q_.size() >= c_.o.max_pending) {
-      flag(CredAnomaly::pipeline_overflow);
-      ++c_.st.pipeline_overflow;
-      if (q.a) emit(*q.a);
-      return;
-    }
-    q_.push_back(std::move(q));
+    queue_command(q_, std::move(q));
   }
 
-  void fill_sasl(CredAttempt& a) {
-    a.user = sasl_x_.user;
-    a.password_sent = sasl_x_.password_sent;
-    a.password = sasl_x_.password;
-    if (sasl_x_.bad_base64) a.anomalies |= uint32_t(CredAnomaly::bad_base64);
-  }
 
   std::deque<Cmd> q_;
   std::string partial_;
@@ -391,39 +359,19 @@ class ImapHandler : public CredLineHandler {
 
 // --- SMTP ------------------------------------------------------------------------------
 
-class SmtpHandler : public CredLineHandler {
+class SmtpHandler : public CredNumericReplyHandler {
  public:
-  explicit SmtpHandler(const Ctx& c) : CredLineHandler(c, CredProtocol::smtp) {}
+  explicit SmtpHandler(const Ctx& c) : CredNumericReplyHandler(c, CredProtocol::smtp) {}
 
   void on_line(Dir d, std::string_view line, const Timestamp& ts) override {
     if (d == Dir::c2s) return client_line(line, ts);
-    NumericReply r;
-    if (!parse_numeric_reply(line, r)) {
-      flag(CredAnomaly::malformed_reply);
-      return;
-    }
-    if (multi_) {
-      if (r.code != multi_code_ || r.more) return;
-      multi_ = false;
-      return reply(multi_code_, multi_text_);
-    }
-    if (r.more) {
-      multi_ = true;
-      multi_code_ = r.code;
-      multi_text_ = reply_text(r.text);
-      return;
-    }
-    reply(r.code, reply_text(r.text));
+    server_line(line, /*any_text_inside=*/false);
   }
 
   void finish(EndReason) override {
-    for (auto& c : q_)
-      if (c.a) {
-        if (c.k == K::auth) fill_sasl(*c.a);
-        c.a->anomalies |= uint32_t(CredAnomaly::no_reply);
-        emit(*c.a);
-      }
-    q_.clear();
+    emit_unanswered(q_, [&](Cmd& c) {
+      if (c.k == K::auth) sasl_x_.fill(*c.a);
+    });
     end_tx();
   }
 
@@ -432,7 +380,7 @@ class SmtpHandler : public CredLineHandler {
 
  private:
   void on_skipped_line(Dir d) override {
-    if (d == Dir::c2s && !in_data_) push(Cmd{});
+    if (d == Dir::c2s && !in_data_) queue_command(q_, Cmd{});
   }
   enum class K : uint8_t { other, helo, auth, starttls, mail, rcpt, data_cmd, data, bdat, bdat_last, rset };
   struct Cmd {
@@ -444,7 +392,7 @@ class SmtpHandler : public CredLineHandler {
     if (in_data_) {
       if (line == ".") {
         in_data_ = false;
-        push(Cmd{K::data, std::nullopt});  // the message's final reply
+        queue_command(q_, Cmd{K::data, std::nullopt});  // the message's final reply
       }
       return;
     }
@@ -504,20 +452,10 @@ class SmtpHandler : public CredLineHandler {
       end_tx();
       c.k = K::rset;
     }
-    push(std::move(c));
+    queue_command(q_, std::move(c));
   }
 
-  void push(Cmd c) {
-    if (q_.size() >= c_.o.max_pending) {
-      flag(CredAnomaly::pipeline_overflow);
-      ++c_.st.pipeline_overflow;
-      if (c.a) emit(*c.a);
-      return;
-    }
-    q_.push_back(std::move(c));
-  }
-
-  void reply(uint16_t code, std::string text) {
+  void reply(uint16_t code, std::string text) override {
     if (!greeted_ && q_.empty()) {
       greeted_ = true;
       return;
@@ -546,7 +484,7 @@ class SmtpHandler : public CredLineHandler {
     switch (c.k) {
       case K::auth:
         sasl_ = false;
-        fill_sasl(*c.a);
+        sasl_x_.fill(*c.a);
         c.a->outcome = reply_outcome(ok);
         c.a->reply_code = std::to_string(code);
         c.a->reply_text = std::move(text);
@@ -582,12 +520,6 @@ class SmtpHandler : public CredLineHandler {
     }
   }
 
-  void fill_sasl(CredAttempt& a) {
-    a.user = sasl_x_.user;
-    a.password_sent = sasl_x_.password_sent;
-    a.password = sasl_x_.password;
-    if (sasl_x_.bad_base64) a.anomalies |= uint32_t(CredAnomaly::bad_base64);
-  }
 
   void end_tx() {
     if (!tx_) return;
@@ -598,9 +530,7 @@ class SmtpHandler : public CredLineHandler {
 
   std::deque<Cmd> q_;
   SaslExchange sasl_x_;
-  bool sasl_ = false, greeted_ = false, multi_ = false, in_data_ = false;
-  uint16_t multi_code_ = 0;
-  std::string multi_text_;
+  bool sasl_ = false, greeted_ = false, in_data_ = false;
   std::optional<std::string> helo_, auth_user_;
   std::optional<SmtpTransaction> tx_;
   uint64_t next_tx_ = 0;

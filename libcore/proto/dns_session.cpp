@@ -106,9 +106,7 @@ void DnsSink::emit(Flow& f, DnsTransaction& tx) {
 }
 
 void DnsSink::emit_pending(Flow& f, size_t i, DnsAnomalies extra) {
-  DnsTransaction tx = std::move(f.pending[i].tx);
-  f.pending.erase(f.pending.begin() + ptrdiff_t(i));
-  --pending_;
+  DnsTransaction tx = take_pending(f, i);
   tx.status = tx.has_query ? DnsStatus::unanswered : DnsStatus::unsolicited;
   tx.anomalies.merge(extra);
   emit(f, tx);
@@ -168,24 +166,46 @@ void DnsSink::advance(int64_t now) {
   }
 }
 
+namespace {
+
+void set_query(DnsTransaction& tx, DnsMessage& m, const Timestamp& ts) {
+  tx.has_query = true;
+  tx.query = std::move(m);
+  tx.query_ts = ts;
+  tx.query_packets = 1;
+}
+void set_response(DnsTransaction& tx, DnsMessage& m, const Timestamp& ts) {
+  tx.has_response = true;
+  tx.response = std::move(m);
+  tx.response_ts = ts;
+}
+
+}  // namespace
+
+DnsTransaction DnsSink::take_pending(Flow& f, size_t i) {
+  DnsTransaction tx = std::move(f.pending[i].tx);
+  f.pending.erase(f.pending.begin() + ptrdiff_t(i));
+  --pending_;
+  return tx;
+}
+
+void DnsSink::emit_answered(Flow& f, DnsTransaction& tx, uint64_t question, int64_t t) {
+  tx.status = DnsStatus::answered;
+  // Remembered for a while: a second response to it is a duplicate, not unsolicited.
+  if (f.answered.size() >= 32) f.answered.erase(f.answered.begin());
+  f.answered.push_back({tx.query.h.id, question, t + opt_.timeout_nsec});
+  emit(f, tx);
+}
+
 void DnsSink::message(Flow& f, DnsMessage& m, const Timestamp& ts, bool from_client, DnsAnomalies extra) {
   int64_t t = ts.total_nsec();
   f.last = std::max(f.last, t);
+  DnsTransaction tx;
+  tx.tcp = f.tcp;
+  tx.anomalies = extra;
   if (!m.has_header) {
-    DnsTransaction tx;
-    tx.tcp = f.tcp;
     tx.status = DnsStatus::malformed;
-    tx.anomalies = extra;
-    if (from_client) {
-      tx.has_query = true;
-      tx.query = std::move(m);
-      tx.query_ts = ts;
-      tx.query_packets = 1;
-    } else {
-      tx.has_response = true;
-      tx.response = std::move(m);
-      tx.response_ts = ts;
-    }
+    from_client ? set_query(tx, m, ts) : set_response(tx, m, ts);
     emit(f, tx);
     return;
   }
@@ -203,56 +223,30 @@ void DnsSink::message(Flow& f, DnsMessage& m, const Timestamp& ts, bool from_cli
         }
       } else if (p.tx.response.h.id == m.h.id && (qk == question_key(p.tx.response) || p.tx.response.questions.empty())) {
         // The response came first (captures merged from several interfaces, clocks apart).
-        DnsTransaction tx = std::move(p.tx);
-        f.pending.erase(f.pending.begin() + ptrdiff_t(i));
-        --pending_;
-        tx.has_query = true;
-        tx.query = std::move(m);
-        tx.query_ts = ts;
-        tx.query_packets = 1;
-        tx.anomalies.bits &= ~(1u << unsigned(DnsAnomaly::unsolicited));
-        tx.anomalies.set(DnsAnomaly::response_before_query);
-        tx.anomalies.merge(extra);
-        tx.status = DnsStatus::answered;
-        if (f.answered.size() >= 32) f.answered.erase(f.answered.begin());
-        f.answered.push_back({tx.query.h.id, qk, t + opt_.timeout_nsec});
-        emit(f, tx);
+        DnsTransaction held = take_pending(f, i);
+        set_query(held, m, ts);
+        held.anomalies.bits &= ~(1u << unsigned(DnsAnomaly::unsolicited));
+        held.anomalies.set(DnsAnomaly::response_before_query);
+        held.anomalies.merge(extra);
+        emit_answered(f, held, qk, t);
         return;
       }
     }
-    DnsTransaction tx;
-    tx.tcp = f.tcp;
-    tx.has_query = true;
-    tx.query = std::move(m);
-    tx.query_ts = ts;
-    tx.query_packets = 1;
-    tx.anomalies = extra;
+    set_query(tx, m, ts);
     hold(f, std::move(tx), t);
     return;
   }
   ++stats_.responses;
   for (size_t i = 0; i < f.pending.size(); ++i) {
-    DnsTransaction& q = f.pending[i].tx;
+    const DnsTransaction& q = f.pending[i].tx;
     if (!q.has_query || q.query.h.id != m.h.id || (qk != 0 && question_key(q.query) != qk)) continue;
-    DnsTransaction tx = std::move(q);
-    f.pending.erase(f.pending.begin() + ptrdiff_t(i));
-    --pending_;
-    tx.has_response = true;
-    tx.response = std::move(m);
-    tx.response_ts = ts;
-    tx.anomalies.merge(extra);
-    tx.status = DnsStatus::answered;
-    if (f.answered.size() >= 32) f.answered.erase(f.answered.begin());
-    f.answered.push_back({tx.response.h.id, qk, t + opt_.timeout_nsec});
-    emit(f, tx);
+    DnsTransaction held = take_pending(f, i);
+    set_response(held, m, ts);
+    held.anomalies.merge(extra);
+    emit_answered(f, held, qk, t);
     return;
   }
-  DnsTransaction tx;
-  tx.tcp = f.tcp;
-  tx.has_response = true;
-  tx.response = std::move(m);
-  tx.response_ts = ts;
-  tx.anomalies = extra;
+  set_response(tx, m, ts);
   tx.status = DnsStatus::unsolicited;
   std::erase_if(f.answered, [&](const Answered& a) { return a.until < t; });
   for (const Answered& a : f.answered)

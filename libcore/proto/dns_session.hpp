@@ -155,6 +155,9 @@ class DnsSink : public SessionSink, public DatagramSink {
   void emit(Flow& f, DnsTransaction& tx);
   void hold(Flow& f, DnsTransaction&& tx, int64_t t);  // a query (or lone response) waits
   void emit_pending(Flow& f, size_t i, DnsAnomalies extra);  // removes it
+  DnsTransaction take_pending(Flow& f, size_t i);  // removes it
+  // A query and its response, paired: written, and remembered against duplicates.
+  void emit_answered(Flow& f, DnsTransaction& tx, uint64_t question, int64_t t);
   void advance(int64_t now);
   void evict_oldest_pending();
   void close_flow(uint64_t no);

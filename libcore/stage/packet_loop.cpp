@@ -110,7 +110,7 @@ int run_packet_loop(const PacketLoopOptions& opt, const PacketLoopHandlers& h, D
   ropt.decode = opt.decode;
   ropt.shard = opt.shard;
   ropt.skim_other_lines = opt.other_lines_checked;
-  ropt.thread = ReadAhead::use_thread(inputs);
+  ropt.thread = ReadAhead::use_thread(inputs, opt.shard.active());
   if (ropt.thread && h.record) ropt.format = h.record;
   ropt.share_lines = ropt.thread && !opt.strict && !ropt.format;
   // Lines handed over unread are parsed here, into `local`.

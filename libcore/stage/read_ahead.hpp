@@ -117,10 +117,11 @@ class ReadAhead {
   // The next event, valid until the next call; nullptr after the last.
   InputEvent* next();
 
-  // Whether a second thread is worth it for these inputs: not on one CPU, and not
-  // in a pipeline (an input or stdout is a pipe), where the other stages need the
-  // cores. NETLINES_THREADS=1 or 2 decides instead.
-  static bool use_thread(const std::vector<std::string>& inputs);
+  // Whether a second thread is worth it for these inputs: not on one CPU, not for
+  // one shard of a split (`shard`), and not in a pipeline (an input or stdout is a
+  // pipe), where the other stages or shards need the cores. NETLINES_THREADS=1 or 2
+  // decides instead.
+  static bool use_thread(const std::vector<std::string>& inputs, bool shard = false);
 
  private:
   struct Producer;

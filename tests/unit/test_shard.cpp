@@ -1,8 +1,12 @@
 // The shard hash of docs/sharding.md: its test vectors, its symmetry, and K/N parsing.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <filesystem>
 #include <string>
+#include <vector>
 
+#include "libcore/capture/reader.hpp"
 #include "libcore/flow/shard.hpp"
 
 using namespace nl;
@@ -73,4 +77,103 @@ TEST_CASE("--shard K/N parsing") {
     CHECK_FALSE(parse_shard(bad, s, err));
     CHECK(err.rfind("--shard: ", 0) == 0);
   }
+}
+
+namespace {
+
+// The peek must never disagree with the full decode: a packet it calls another
+// shard's is one, and the fields the other-shard handlers read are the decoder's.
+// Returns how many packets the peek decided.
+uint64_t check_peek(const Packet& p, uint64_t& decided) {
+  Decoded full, peeked;
+  decode_packet(p, full);
+  for (uint32_t n : {2u, 3u, 5u}) {
+    for (uint32_t k = 1; k <= n; ++k) {
+      ShardSpec s{k, n};
+      if (!peek_other_shard(p, s, peeked)) continue;
+      ++decided;
+      CHECK_FALSE(in_shard(full, s));
+      CHECK(peeked.ip.version == full.ip.version);
+      CHECK(peeked.ip.src == full.ip.src);
+      CHECK(peeked.ip.dst == full.ip.dst);
+      CHECK(peeked.ip.proto == full.ip.proto);
+      CHECK(peeked.ip.fragment == full.ip.fragment);
+      CHECK((peeked.l4 == L4::tcp) == (full.l4 == L4::tcp));
+      CHECK(peeked.l3.data() == full.l3.data());
+      CHECK(peeked.l3.size() == full.l3.size());
+      CHECK(peeked.linktype == full.linktype);
+    }
+  }
+  return decided;
+}
+
+}  // namespace
+
+TEST_CASE("the shard peek agrees with the full decode on every test capture") {
+  namespace fs = std::filesystem;
+  uint64_t packets = 0, decided = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(NETLINES_TEST_DATA)) {
+    std::string path = entry.path().string();
+    if (path.find(".pcap") == std::string::npos) continue;
+    OpenResult r = open_capture(path);
+    if (r.status != OpenStatus::ok) continue;  // the malformed ones that do not open
+    Packet p;
+    ReadStatus st;
+    while ((st = r.source->next(p)) != ReadStatus::end && st != ReadStatus::error) {
+      if (st != ReadStatus::ok) continue;
+      INFO(path << " packet " << r.source->packets_read());
+      ++packets;
+      check_peek(p, decided);
+    }
+  }
+  CHECK(packets > 3000);
+  CHECK(decided > packets);  // most packets, for most k
+}
+
+TEST_CASE("the shard peek leaves the decoder's odd cases to it") {
+  // Ethernet + IPv4/TCP, 10.0.0.1 -> 10.0.0.2; variants broken one field at a time.
+  std::vector<uint8_t> f(14 + 40, 0);
+  f[12] = 0x08;
+  f[14] = 0x45;
+  f[16] = 0;
+  f[17] = 40;  // total length
+  f[23] = 6;
+  const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
+  std::memcpy(&f[26], src, 4);
+  std::memcpy(&f[30], dst, 4);
+  f[14 + 20 + 12] = 0x50;  // data offset 5
+  uint64_t decided = 0;
+  auto run = [&](const std::vector<uint8_t>& frame) {
+    Packet p;
+    p.linktype = linktype::ethernet;
+    p.data = Bytes(frame.data(), frame.size());
+    p.caplen = p.origlen = uint32_t(frame.size());
+    decided = 0;
+    check_peek(p, decided);
+    return decided;
+  };
+  CHECK(run(f) > 0);
+  auto g = f;
+  g[17] = 0;  // TSO: total length 0
+  CHECK(run(g) == 0);
+  g = f;
+  g[20] = 0x20;  // MF: a fragment
+  CHECK(run(g) == 0);
+  g = f;
+  g[21] = 0x01;  // an offset
+  CHECK(run(g) == 0);
+  g = f;
+  g[14] = 0x44;  // IHL 4
+  CHECK(run(g) == 0);
+  g = f;
+  g[17] = 30;  // 10 bytes of TCP on the wire: decided, not TCP
+  CHECK(run(g) > 0);
+  g = f;
+  g.resize(14 + 30);  // TCP header cut by the capture
+  CHECK(run(g) > 0);
+  g = f;
+  g[12] = 0x81;  // one VLAN tag in front
+  g[13] = 0x00;
+  g.insert(g.begin() + 14, {0x00, 0x05, 0x08, 0x00});
+  CHECK(run(g) > 0);
 }
