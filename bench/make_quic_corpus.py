@@ -22,11 +22,12 @@ re-protected for the keys of the new DCID:
     use it. Other CIDs (the server's own, the client's SCID) stay, as do
     Handshake, 0-RTT and 1-RTT payloads (keys this script does not have) and short
     headers;
-  - a Retry (none in the Zeek captures; the code follows RFC 9001 5.8 and RFC 9369
-    3.3.3 and is checked by --self-test against their appendix A.4) gets a fresh
-    SCID and its integrity tag recomputed over the copy's original DCID; the
-    client's Initials after it decrypt with keys from that SCID and get the same
-    treatment as the first ones;
+  - a Retry gets a fresh SCID and its integrity tag (RFC 9001 5.8, RFC 9369 3.3.3)
+    recomputed over the copy's first DCID; the client's Initials after it decrypt
+    with keys from that SCID and get the same treatment as the first ones. No Zeek
+    capture has a Retry: --self-test checks the tag against the RFCs' appendix A.4,
+    and a Retry made up from the Chromium capture came out of this script with
+    every copy's Initials decrypting in tlssni and tshark;
   - a packet that does not decrypt with the keys it should have, of a version other
     than v1 and v2, or that does not parse, is copied unchanged (the script says how
     many on stderr).
