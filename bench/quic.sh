@@ -2,9 +2,15 @@
 # QUIC Initials per second: tlssni on a capture of the shared QUIC captures copied
 # with shifted addresses and ports (bench/make_quic_corpus.py), on one core.
 #
-#   bench/quic.sh [DIR]      writes DIR/quic.pcap once (ROUNDS copies, default 20000)
+#   bench/quic.sh [DIR]      writes DIR/quic-fresh.pcap once (ROUNDS copies, default 20000)
 #
-# Env: ROUNDS, RUNS (3), BUILD (./build), PEERS (the Zeek QUIC captures' folder).
+# Every copy has its own client DCID, its Initials re-protected for the keys of it,
+# as on real traffic (keys cached by DCID would hit nothing). QUIC_CORPUS=same picks
+# DIR/quic.pcap instead, the copies with the original DCIDs (make_quic_corpus.py
+# --same-dcid), to compare with numbers measured on it.
+#
+# Env: ROUNDS, RUNS (3), BUILD (./build), PEERS (the Zeek QUIC captures' folder),
+# QUIC_CORPUS (fresh, the default, or same).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-/tmp/bench}
@@ -13,13 +19,17 @@ RUNS=${RUNS:-3}
 ROUNDS=${ROUNDS:-20000}
 PEERS=${PEERS:-$root/../shared/fixtures/peers/zeek/quic}
 mkdir -p "$DIR"
-F=$DIR/quic.pcap
+case ${QUIC_CORPUS:-fresh} in
+  fresh) F=$DIR/quic-fresh.pcap mode= what="a fresh DCID per copy" ;;
+  same) F=$DIR/quic.pcap mode=--same-dcid what="the original DCIDs in every copy" ;;
+  *) echo "quic.sh: QUIC_CORPUS is fresh or same" >&2; exit 2 ;;
+esac
 if [ ! -s "$F" ]; then
-  python3 "$root/bench/make_quic_corpus.py" "$F" "$ROUNDS" "$PEERS"/*.pcap
+  python3 "$root/bench/make_quic_corpus.py" $mode "$F" "$ROUNDS" "$PEERS"/*.pcap
 fi
 cat "$F" >/dev/null
 hellos=$("$B/tlssni" "$F" | grep -c '"transport":"quic"')
-echo "capture: $F ($(du -h "$F" | cut -f1)), $hellos QUIC ClientHellos"
+echo "capture: $F ($(du -h "$F" | cut -f1), $what), $hellos QUIC ClientHellos"
 for i in $(seq "$RUNS"); do
   # user+sys CPU seconds of one single-threaded run
   /usr/bin/time -f '%U %S %e' "$B/tlssni" "$F" 2>&1 >/dev/null | tail -1 |

@@ -94,6 +94,8 @@ done
 command -v parallel >/dev/null &&
   row shard-httpextract-par2 "parallel -j2 httpextract --shard {}/2" "$BIG" "" "parallel -j2 $B/httpextract --shard {}/2 $BIG ::: 1 2 >/dev/null"
 row shard-split4      "pcap2pkt --split 4 -w (tmpfs)"  "$BIG"   "rm -f $OUTFS/netlines-share-*" "$B/pcap2pkt --split 4 -w $OUTFS/netlines-share-%d.pcap $BIG"
+# The split's own floor: reading the capture and writing it whole to the same tmpfs.
+row shard-split-floor "tcpdump -r F -w (tmpfs)"        "$BIG"   "rm -f $OUTFS/netlines-share-*" "tcpdump -r $BIG -w $OUTFS/netlines-share-all.pcap 2>/dev/null"
 rm -f "$OUTFS"/netlines-share-*
 rm -rf "$DUMP" "$TF" "$DIR/f.argus"
 

@@ -209,12 +209,7 @@ int main(int argc, char** argv) {
   datagrams.finish();
   table.finish(nl::interrupted() ? nl::FlowEnd::interrupted : nl::FlowEnd::eof);
   out.finish();
-  bool live = !loop.live.interface.empty();
-  if (live) nl::print_capture_counts(lstats);
-  if (co.stats && (!live || lstats.opened)) {
-    nl::cli::Summary s;
-    nl::describe_capture(lstats, s.text());
-    dstats.describe(s.text());
+  return nl::finish_packet_tool(loop, status, co.stats, lstats, dstats, [&](nl::cli::Summary& s) {
     const nl::FlowTableStats& ts = table.stats();
     if (dedup) s.add("dedup_dropped", dd.dropped());
     if (!no_defrag)
@@ -231,7 +226,5 @@ int main(int argc, char** argv) {
         .add("port_reuse", ts.port_reuse)
         .add("max_live_flows", ts.max_live);
     if (interval > 0) s.add("interval_src_unattributed_packets", ts.interval_src_unattributed_packets);
-    s.print();
-  }
-  return nl::cli::exit_status(status);
+  });
 }

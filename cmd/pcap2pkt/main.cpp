@@ -128,13 +128,5 @@ int main(int argc, char** argv) {
   }
   if (write_failed && status == nl::cli::kExitOk) status = nl::cli::kExitInput;
   out.finish();
-  bool live = !loop.live.interface.empty();
-  if (live) nl::print_capture_counts(lstats);
-  if (co.stats && (!live || lstats.opened)) {
-    nl::cli::Summary s;
-    nl::describe_capture(lstats, s.text());
-    dstats.describe(s.text());
-    s.print();
-  }
-  return nl::cli::exit_status(status);
+  return nl::finish_packet_tool(loop, status, co.stats, lstats, dstats);
 }

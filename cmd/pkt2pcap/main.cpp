@@ -136,16 +136,9 @@ int main(int argc, char** argv) {
   for (const auto& [why, n] : refused)
     if (n > 1) nl::cli::error(std::to_string(n - 1) + " more packets with the same problem (" + why + ")");
   if (left_out) status = nl::cli::kExitInput;
-  bool live = !loop.live.interface.empty();
-  if (live) nl::print_capture_counts(lstats);
-  if (co.stats && (!live || lstats.opened)) {
-    nl::cli::Summary s;
-    nl::describe_capture(lstats, s.text());
-    dstats.describe(s.text());
+  return nl::finish_packet_tool(loop, status, co.stats, lstats, dstats, [&](nl::cli::Summary& s) {
     s.add("written", written).add("rebuilt_from_fields", rebuilt).add("left_out", left_out);
     if (select) s.add("not_in_flows", not_selected).add("flows", selection.size()).add("flow_records_without_flow", flows_without_flow);
     s.add("format_pcapng", writer.pcapng() ? 1 : 0);
-    s.print();
-  }
-  return nl::cli::exit_status(status);
+  });
 }

@@ -4,17 +4,15 @@
 #pragma once
 #include <functional>
 #include <memory>
-#include <unordered_map>
 
 #include "libcore/proto/cred.hpp"
-#include "libcore/reasm/session.hpp"
+#include "libcore/reasm/parser_per_session.hpp"
 
 namespace nl {
 
-// A parser is made with a session's first bytes and freed at session_end. Once it
-// is done (not a login protocol, TLS, authenticated) the next piece clears
-// SessionView::want_data so the engine may stop buffering that session.
-class CredSessionSink : public SessionSink {
+// One CredSessionParser per TCP session (reasm/parser_per_session.hpp): done once
+// the session is not a login protocol, turned to TLS, or authenticated.
+class CredSessionSink : public ParserPerSession<CredSessionParser> {
  public:
   using EmitCred = std::function<void(const SessionView&, const CredAttempt&)>;
   using EmitSmtp = std::function<void(const SessionView&, const SmtpTransaction&)>;
@@ -22,18 +20,16 @@ class CredSessionSink : public SessionSink {
   CredSessionSink(const CredOptions& opts, EmitCred cred, EmitSmtp smtp)
       : opts_(opts), cred_(std::move(cred)), smtp_(std::move(smtp)) {}
 
-  void session_start(const SessionView&) override {}
-  void monologue(const SessionView& s, const MonologuePiece& p) override;
-  void session_end(const SessionView& s, const SessionEnd& e) override;
   const CredStats& stats() const { return stats_; }
 
  private:
+  std::unique_ptr<CredSessionParser> make_parser() override;
+  void ignored(size_t bytes) override { stats_.bytes_ignored += bytes; }
+
   const CredOptions& opts_;
   EmitCred cred_;
   EmitSmtp smtp_;
   CredStats stats_;
-  const SessionView* cur_ = nullptr;  // the view of the call in progress (the emitters' argument)
-  std::unordered_map<uint64_t, std::unique_ptr<CredSessionParser>> parsers_;
 };
 
 }  // namespace nl

@@ -31,6 +31,20 @@ void describe_capture(const LiveStats& s, std::string& out) {
   cli::append_counter(out, "capture.dropped_by_interface", s.if_dropped);
 }
 
+int finish_packet_tool(const PacketLoopOptions& opt, int status, bool stats, const LiveStats& live,
+                       const DecodeStats& decode, const std::function<void(cli::Summary&)>& add) {
+  const bool is_live = !opt.live.interface.empty();
+  if (is_live) print_capture_counts(live);
+  if (stats && (!is_live || live.opened)) {
+    cli::Summary s;
+    describe_capture(live, s.text());
+    decode.describe(s.text());
+    if (add) add(s);
+    s.print();
+  }
+  return cli::exit_status(status);
+}
+
 namespace {
 
 // An input that may wait for data (a pipe from a live capture upstream, a

@@ -12,6 +12,7 @@
 #include "libcore/capture/live.hpp"
 #include "libcore/cli/common.hpp"
 #include "libcore/cli/capture_options.hpp"
+#include "libcore/cli/summary.hpp"
 #include "libcore/decode/packet.hpp"
 #include "libcore/decode/stats.hpp"
 
@@ -77,6 +78,13 @@ void print_capture_counts(const LiveStats& s);
 // The same counts as --stats lines (capture.received, capture.dropped_by_kernel,
 // capture.dropped_by_interface), when the capture started.
 void describe_capture(const LiveStats& s, std::string& out);
+
+// A packet tool's end, once its output is finished: a live capture's kernel counts,
+// then with `stats` the --stats summary (capture and decode counts, then what `add`
+// puts in; none when a live capture failed to start). Returns the exit status for
+// the loop's `status`.
+int finish_packet_tool(const PacketLoopOptions& opt, int status, bool stats, const LiveStats& live,
+                       const DecodeStats& decode, const std::function<void(cli::Summary&)>& add = {});
 
 // Runs to the end of all inputs. Output: records written by the handlers to
 // cli::Output::stdout_() go out as they come (set_live) for a live capture and for
