@@ -93,23 +93,6 @@ struct Crypto {
   };
   static constexpr int kKeyed = 4;
 
-  // Keys derived lately: the keys are a function of the version and the client's
-  // first DCID alone, and the same DCID comes again on another 5-tuple (a
-  // connection that moved, or traffic seen twice). Direct-mapped, small, bounded.
-  struct SecretSlot {
-    uint32_t version = 0;
-    uint8_t len = 0;  // 0: empty (an empty DCID gets no keys)
-    uint8_t dcid[20];
-    uint8_t secret[32];
-  };
-  struct KeysSlot {
-    uint32_t version = 0;
-    bool used = false, server = false;
-    uint8_t secret[32];
-    QuicKeys keys;
-  };
-  static constexpr size_t kSlots = 256;  // a power of two
-
   EVP_MAC* hmac = nullptr;
   EVP_MAC_CTX* salt_ctx[4] = {};  // keyed once with each salt
   EVP_MAC_CTX* prk = nullptr;     // re-keyed per secret, reused for its labels
@@ -117,8 +100,6 @@ struct Crypto {
   EVP_CIPHER* ecb = nullptr;
   Keyed gcm_ctx[kKeyed], ecb_ctx[kKeyed];
   uint64_t clock = 0;
-  SecretSlot secrets[kSlots];
-  KeysSlot keys[kSlots];
   bool ok = false;
 
   EVP_MAC_CTX* new_hmac() {
@@ -297,65 +278,25 @@ QuicHeaderStatus parse_quic_long_header(Bytes in, QuicLongHeader& h) {
   return QuicHeaderStatus::ok;
 }
 
-namespace {
-uint64_t mix(uint64_t h) {  // a 64-bit finaliser (MurmurHash3's fmix64)
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 33);
-}
-}  // namespace
-
 bool quic_initial_secret(uint32_t version, Bytes dcid, uint8_t out[32]) {
   const Salt* salt = salt_of(version);
   Crypto& c = crypto();
   // RFC 9000 7.2: a client's first DCID is at least 8 bytes; an empty one gets no keys.
   if (!salt || !c.ok || dcid.empty()) return false;
-  if (dcid.size() > sizeof c.secrets[0].dcid)
-    return hmac_once(c.salt_ctx[salt_index(salt)], dcid.data(), dcid.size(), out);
-  uint64_t h = version;
-  for (uint8_t b : dcid) h = (h ^ b) * 0x100000001b3ull;
-  Crypto::SecretSlot& s = c.secrets[mix(h ^ dcid.size()) & (Crypto::kSlots - 1)];
-  if (s.len == dcid.size() && s.version == version && std::memcmp(s.dcid, dcid.data(), dcid.size()) == 0) {
-    std::memcpy(out, s.secret, 32);
-    return true;
-  }
-  s.len = 0;
-  if (!hmac_once(c.salt_ctx[salt_index(salt)], dcid.data(), dcid.size(), out)) return false;
-  s.version = version;
-  std::memcpy(s.dcid, dcid.data(), dcid.size());
-  std::memcpy(s.secret, out, 32);
-  s.len = uint8_t(dcid.size());
-  return true;
+  return hmac_once(c.salt_ctx[salt_index(salt)], dcid.data(), dcid.size(), out);
 }
 
 bool quic_keys_from_secret(uint32_t version, const uint8_t initial[32], bool server, QuicKeys& out) {
   Crypto& c = crypto();
   if (!c.ok) return false;
-  uint64_t h;
-  std::memcpy(&h, initial, 8);  // the secret is an HMAC output: its bytes are a hash already
-  Crypto::KeysSlot& s = c.keys[mix(h ^ version ^ uint64_t(server)) & (Crypto::kSlots - 1)];
-  if (s.used && s.version == version && s.server == server && std::memcmp(s.secret, initial, 32) == 0) {
-    out = s.keys;
-    return true;
-  }
-  s.used = false;
   uint8_t secret[32];
   if (!set_prk(c.prk, initial) || !expand_label(c.prk, server ? "server in" : "client in", secret, 32) ||
       !set_prk(c.prk, secret))
     return false;
   bool v2 = quic_is_v2(version);
-  if (!expand_label(c.prk, v2 ? "quicv2 key" : "quic key", out.key, 16) ||
-      !expand_label(c.prk, v2 ? "quicv2 iv" : "quic iv", out.iv, 12) ||
-      !expand_label(c.prk, v2 ? "quicv2 hp" : "quic hp", out.hp, 16))
-    return false;
-  s.version = version;
-  s.server = server;
-  std::memcpy(s.secret, initial, 32);
-  s.keys = out;
-  s.used = true;
-  return true;
+  return expand_label(c.prk, v2 ? "quicv2 key" : "quic key", out.key, 16) &&
+         expand_label(c.prk, v2 ? "quicv2 iv" : "quic iv", out.iv, 12) &&
+         expand_label(c.prk, v2 ? "quicv2 hp" : "quic hp", out.hp, 16);
 }
 
 bool quic_initial_keys(uint32_t version, Bytes dcid, bool server, QuicKeys& out) {
