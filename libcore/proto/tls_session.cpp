@@ -20,7 +20,7 @@ void TlsSessionParser::Direction::clear() {
 }
 
 TlsSessionParser::TlsSessionParser(const TlsLimits& limits)
-    : limits_(limits), scanner_(limits.max_preamble) {
+    : scanner_(limits.max_preamble), limits_(limits) {
   c_.client = true;
   s_.client = false;
 }
