@@ -222,8 +222,10 @@ void QuicSink::account(Conn& c) {
 
 void QuicSink::drop(std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash>::iterator it) {
   emit(*it->second, true);
-  account(*it->second);
+  // A hello not written (nothing of it came whole) still held bytes: they leave the
+  // total with it.
   give_back(std::move(it->second->hello));
+  account(*it->second);
   if (pool_.size() < 1024) pool_.push_back(std::move(it->second));
   conns_.erase(it);
 }

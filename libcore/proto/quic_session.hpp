@@ -82,6 +82,8 @@ class QuicSink : public DatagramSink {
   void finish(EndReason why) override;
   // One UDP payload with its key oriented as the datagram travelled (tests, fuzzing).
   void datagram(const FlowKey& k, const Timestamp& ts, Bytes payload);
+  // CRYPTO bytes held for hellos not yet written, against max_total_crypto.
+  size_t buffered_bytes() const { return total_buffered_; }
   const QuicStats& stats() const { return stats_; }
 
  private:

@@ -471,6 +471,26 @@ TEST_CASE("quic sink: a flood of valid Initials stays within the connection cap;
   CHECK(got[0].quic.anomalies.has(QuicAnomaly::incomplete_crypto));
 }
 
+TEST_CASE("quic sink: the bytes of hellos never written leave the total when their connections go") {
+  // The client's Initials carry no CRYPTO (a PING), the server's carry the start of
+  // a ServerHello: held and counted, yet nothing to write when the connection goes.
+  size_t emitted = 0;
+  QuicSink sink([&](const SessionView&, const TlsHandshakeResult&) { ++emitted; });
+  Timestamp ts;
+  ts.sec = 5;
+  const std::vector<uint8_t> ping = {0x01}, sh = {0x02, 0x00, 0x00, 0x40, 0x03, 0x03};
+  for (int i = 0; i < 50; ++i) {
+    std::vector<uint8_t> dcid(8, uint8_t(i)), scid = {uint8_t(i), 0x5c}, sscid = {uint8_t(i), 0x55};
+    FlowKey k = udp_key(uint8_t(i), uint16_t(2000 + i));
+    sink.datagram(k, ts, seal(quic_version::v1, false, dcid, dcid, scid, 0, ping));
+    sink.datagram(k.reversed(), ts, seal(quic_version::v1, true, dcid, scid, sscid, 0, crypto_frame(0, sh)));
+  }
+  CHECK(sink.buffered_bytes() > 0);
+  sink.finish(EndReason::eof);
+  CHECK(emitted == 0);
+  CHECK(sink.buffered_bytes() == 0);
+}
+
 TEST_CASE("quic: packets of more connections than kept cipher contexts, interleaved, all decrypt") {
   // Seven connections' client and server Initials in turn: fourteen keys against
   // the four keyed contexts a thread keeps, so every packet finds its key gone and
