@@ -45,6 +45,7 @@ std::vector<std::pair<const char*, uint64_t>> QuicStats::named() const {
           {"initial_packets", initial_packets},
           {"decrypted", decrypted},
           {"decrypt_failed", decrypt_failed},
+          {"after_hello", after_hello},
           {"retry", retry},
           {"version_negotiation", version_negotiation},
           {"malformed", malformed},
@@ -68,6 +69,9 @@ struct QuicSink::Conn {
   SessionView view;            // key oriented client -> server
   uint32_t version = 0;
   QuicCid odcid;               // the client's first DCID: both sides' Initial keys come from it
+  QuicCid client_scid;         // the client's SCID, and the server's once it answered:
+  QuicCid server_scid;         // an Initial with these IDs after the hello is this connection's
+  bool has_server_scid = false;
   uint8_t initial[32] = {};     // initial secret: the server's keys come from it when needed
   QuicKeys ck{}, sk{};
   bool sk_ok = false;
@@ -198,6 +202,8 @@ void QuicSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
         }
         c = &conn_for(canon, k, ts);
         c->start_hello(h.version, h.dcid, secret, keys, 1, take_hello());
+        c->client_scid.set(h.scid);
+        c->has_server_scid = false;
         ++stats_.decrypted;
         client_initial(*c, h, plain_, ts, counted);
       } else {
@@ -259,6 +265,14 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
                       bool& counted) {
   uint64_t pn;
   if (from_client) {
+    // After the hello, the client's Initials carry ACKs and resent pieces of it:
+    // with the connection's own IDs they are not decrypted. A new connection on the
+    // same 5-tuple, or the Initial after a Retry, comes with other IDs.
+    if (c.client_done && c.client_scid.is(h.scid) &&
+        (c.odcid.is(h.dcid) || (c.has_server_scid && c.server_scid.is(h.dcid)))) {
+      ++stats_.after_hello;
+      return;
+    }
     if (quic_decrypt_packet(c.ck, h, pkt.data(), plain_, pn)) {
       ++stats_.decrypted;
       client_initial(c, h, plain_, ts, counted);
@@ -280,8 +294,14 @@ void QuicSink::packet(Conn& c, bool from_client, const QuicLongHeader& h, Bytes 
     emit(c, true);
     c.retry_seen = retry;
     c.start_hello(h.version, h.dcid, secret, keys, next, c.hello ? std::move(c.hello) : take_hello());
+    c.client_scid.set(h.scid);
+    c.has_server_scid = false;
     client_initial(c, h, plain_, ts, counted);
     return;
+  }
+  if (!c.has_server_scid) {
+    c.server_scid.set(h.scid);
+    c.has_server_scid = true;
   }
   if (c.emitted || c.server_done) return;
   if (!c.sk_ok) {

@@ -60,6 +60,7 @@ struct QuicStats {
   uint64_t initial_packets = 0;      // Initial packets parsed
   uint64_t decrypted = 0;            // of which decrypted
   uint64_t decrypt_failed = 0;       // of which did not decrypt (no state, or keys did not fit)
+  uint64_t after_hello = 0;          // of which the client's after its hello, not decrypted
   uint64_t retry = 0;
   uint64_t version_negotiation = 0;
   uint64_t unknown_version = 0;      // long headers of a version without known Initial keys

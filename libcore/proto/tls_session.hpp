@@ -39,6 +39,7 @@ struct QuicCid {
     for (size_t i = 0; i < len; ++i) b[i] = v[i];
   }
   Bytes bytes() const { return {b, len}; }
+  bool is(Bytes v) const { return v.size() == len && std::equal(v.begin(), v.end(), b); }
   friend bool operator==(const QuicCid& x, const QuicCid& y) {
     return x.len == y.len && std::equal(x.b, x.b + x.len, y.b);
   }

@@ -471,6 +471,29 @@ TEST_CASE("quic sink: a flood of valid Initials stays within the connection cap;
   CHECK(got[0].quic.anomalies.has(QuicAnomaly::incomplete_crypto));
 }
 
+TEST_CASE("quic sink: the client's Initials after its hello are not decrypted; a new connection on the 5-tuple still is") {
+  std::vector<std::string> snis;
+  QuicSink sink([&](const SessionView&, const TlsHandshakeResult& r) {
+    snis.push_back(r.client.server_names.empty() ? "" : r.client.server_names[0]);
+  });
+  Timestamp ts;
+  ts.sec = 5;
+  FlowKey k = udp_key(3, 40000);
+  std::vector<uint8_t> dcid(8, 0x31), scid = {0x5c, 1};
+  sink.datagram(k, ts, seal(quic_version::v1, false, dcid, dcid, scid, 0, crypto_frame(0, client_hello_msg("first.example"))));
+  // The same connection: an ACK-only Initial (a PING here) to the first DCID.
+  sink.datagram(k, ts, seal(quic_version::v1, false, dcid, dcid, scid, 1, {0x01}));
+  CHECK(sink.stats().after_hello == 1);
+  CHECK(sink.stats().decrypted == 1);
+  // Another connection from the same address and port: new IDs, its own keys.
+  std::vector<uint8_t> dcid2(8, 0x32), scid2 = {0x5c, 2};
+  sink.datagram(k, ts, seal(quic_version::v1, false, dcid2, dcid2, scid2, 0, crypto_frame(0, client_hello_msg("second.example"))));
+  CHECK(sink.stats().after_hello == 1);
+  CHECK(sink.stats().decrypted == 2);
+  sink.finish(EndReason::eof);
+  CHECK(snis == std::vector<std::string>{"first.example", "second.example"});
+}
+
 TEST_CASE("quic sink: the bytes of hellos never written leave the total when their connections go") {
   // The client's Initials carry no CRYPTO (a PING), the server's carry the start of
   // a ServerHello: held and counted, yet nothing to write when the connection goes.
