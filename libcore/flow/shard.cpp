@@ -66,17 +66,51 @@ uint64_t shard_hash(const IpAddress& a, const IpAddress& b, uint8_t proto) {
   return h;
 }
 
-bool peek_other_shard(const Packet& p, const ShardSpec& s, Decoded& d) {
-  constexpr uint32_t kEthernet = 1;
-  if (!s.active() || p.linktype != kEthernet || p.data.size() < 14) return false;
+namespace {
+
+// Where the network layer starts in the common link types, and its ethertype (0 for
+// raw IP, told by the version nibble); false for anything the peek leaves to the
+// decoder (other link types, netlink, 802.3 lengths).
+bool network_start(const Packet& p, size_t& off, uint16_t& type) {
   const uint8_t* f = p.data.data();
-  size_t off = 12;
-  uint16_t type = load_be16(f + off);
-  if (type == 0x8100 && p.data.size() >= 18) {
-    off += 4;
-    type = load_be16(f + off);
+  const size_t n = p.data.size();
+  constexpr uint16_t kArphrdNetlink = 824;
+  switch (p.linktype) {
+    case linktype::ethernet:
+      if (n < 14) return false;
+      off = 14, type = load_be16(f + 12);
+      break;
+    case linktype::linux_sll:
+      if (n < 16 || load_be16(f + 2) == kArphrdNetlink) return false;
+      off = 16, type = load_be16(f + 14);
+      break;
+    case linktype::linux_sll2:
+      if (n < 20 || load_be16(f + 8) == kArphrdNetlink) return false;
+      off = 20, type = load_be16(f);
+      break;
+    case linktype::raw:
+    case linktype::raw_dlt12:
+    case linktype::raw_dlt14:
+      if (n < 1) return false;
+      off = 0, type = (f[0] >> 4) == 4 ? 0x0800 : (f[0] >> 4) == 6 ? 0x86dd : 0;
+      break;
+    case linktype::ipv4: off = 0, type = 0x0800; break;
+    case linktype::ipv6: off = 0, type = 0x86dd; break;
+    default: return false;
   }
-  off += 2;
+  if (type == 0x8100 && n >= off + 4) {  // one 802.1Q tag
+    type = load_be16(f + off + 2);
+    off += 4;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool peek_other_shard(const Packet& p, const ShardSpec& s, Decoded& d) {
+  size_t off;
+  uint16_t type;
+  if (!s.active() || !network_start(p, off, type)) return false;
   Bytes b = p.data.subspan(off);
   IpAddress src, dst;
   uint8_t proto;

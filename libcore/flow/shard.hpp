@@ -42,9 +42,9 @@ inline uint32_t shard_of(const IpAddress& a, const IpAddress& b, uint8_t proto, 
 
 inline bool in_shard(const Decoded& d, const ShardSpec& s) { return !s.active() || shard_of(d, s.n) == s.k; }
 
-// A quick look, before the full decode, at the bulk of traffic: an Ethernet frame
-// (with at most one VLAN tag) holding a whole-headed, unfragmented IPv4 packet or an
-// IPv6 packet without extension headers. True when it belongs to another shard than
+// A quick look, before the full decode, at the bulk of traffic: an Ethernet, Linux
+// cooked (v1, v2) or raw IP frame (with at most one VLAN tag) holding a whole-headed,
+// unfragmented IPv4 packet or an IPv6 packet without extension headers. True when it belongs to another shard than
 // `s`; `d` then holds only what the other-shard handlers read (ip.version, addresses,
 // proto, fragment, l4 as tcp or other, l3, linktype): no other field is meaningful.
 // False for every other frame, which then gets the full decode, so a packet's shard is

@@ -176,4 +176,31 @@ TEST_CASE("the shard peek leaves the decoder's odd cases to it") {
   g[13] = 0x00;
   g.insert(g.begin() + 14, {0x00, 0x05, 0x08, 0x00});
   CHECK(run(g) > 0);
+
+  // The same IPv4 packet behind the other link headers the peek reads.
+  const std::vector<uint8_t> ip(f.begin() + 14, f.end());
+  auto run_as = [&](uint32_t lt, std::vector<uint8_t> head) {
+    head.insert(head.end(), ip.begin(), ip.end());
+    Packet p;
+    p.linktype = lt;
+    p.data = Bytes(head.data(), head.size());
+    p.caplen = p.origlen = uint32_t(head.size());
+    decided = 0;
+    check_peek(p, decided);
+    return decided;
+  };
+  std::vector<uint8_t> sll(16, 0), sll2(20, 0);
+  sll[14] = 0x08;   // protocol
+  sll2[0] = 0x08;
+  CHECK(run_as(linktype::linux_sll, sll) > 0);
+  CHECK(run_as(linktype::linux_sll2, sll2) > 0);
+  CHECK(run_as(linktype::raw, {}) > 0);
+  CHECK(run_as(linktype::ipv4, {}) > 0);
+  sll[2] = 0x03;  // ARPHRD_NETLINK (824): not a network layer
+  sll[3] = 0x38;
+  CHECK(run_as(linktype::linux_sll, sll) == 0);
+  sll[2] = sll[3] = 0;
+  sll[14] = 0x00;  // an 802.3 length, not an ethertype
+  sll[15] = 0x04;
+  CHECK(run_as(linktype::linux_sll, sll) == 0);
 }
