@@ -179,15 +179,17 @@ Crypto& crypto() {
   return c;
 }
 
-// One HMAC-SHA256 with the context's key (set by the caller).
-bool hmac_once(EVP_MAC_CTX* c, const uint8_t* msg, size_t n, uint8_t out[32]) {
+// One HMAC-SHA256, with `key` (32 bytes), or with the key the context already has
+// (nullptr): keying starts the context afresh, so it is not started twice.
+bool hmac_once(EVP_MAC_CTX* c, const uint8_t* key, const uint8_t* msg, size_t n, uint8_t out[32]) {
   size_t len = 0;
-  return EVP_MAC_init(c, nullptr, 0, nullptr) == 1 && EVP_MAC_update(c, msg, n) == 1 &&
+  return EVP_MAC_init(c, key, key ? 32 : 0, nullptr) == 1 && EVP_MAC_update(c, msg, n) == 1 &&
          EVP_MAC_final(c, out, &len, 32) == 1 && len == 32;
 }
 
-// HKDF-Expand-Label (RFC 8446 7.1) with an empty context, n <= 32, keyed `prk` context.
-bool expand_label(EVP_MAC_CTX* prk, std::string_view label, uint8_t* out, size_t n) {
+// HKDF-Expand-Label (RFC 8446 7.1) with an empty context, n <= 32: the `prk`
+// context keyed with `secret` first, or as it is when secret is nullptr.
+bool expand_label(EVP_MAC_CTX* prk, const uint8_t* secret, std::string_view label, uint8_t* out, size_t n) {
   uint8_t info[2 + 1 + 6 + 32 + 1 + 1];
   size_t len = 0;
   info[len++] = uint8_t(n >> 8);
@@ -200,12 +202,10 @@ bool expand_label(EVP_MAC_CTX* prk, std::string_view label, uint8_t* out, size_t
   info[len++] = 0;  // context length
   info[len++] = 1;  // HKDF-Expand's block counter: T(1) is all n <= 32 bytes need
   uint8_t t[32];
-  if (!hmac_once(prk, info, len, t)) return false;
+  if (!hmac_once(prk, secret, info, len, t)) return false;
   std::memcpy(out, t, n);
   return true;
 }
-
-bool set_prk(EVP_MAC_CTX* prk, const uint8_t secret[32]) { return EVP_MAC_init(prk, secret, 32, nullptr) == 1; }
 
 int salt_index(const Salt* s) {
   return s == &kSaltV1 ? 0 : s == &kSaltV2 ? 1 : s == &kSaltDraft29 ? 2 : 3;
@@ -283,20 +283,18 @@ bool quic_initial_secret(uint32_t version, Bytes dcid, uint8_t out[32]) {
   Crypto& c = crypto();
   // RFC 9000 7.2: a client's first DCID is at least 8 bytes; an empty one gets no keys.
   if (!salt || !c.ok || dcid.empty()) return false;
-  return hmac_once(c.salt_ctx[salt_index(salt)], dcid.data(), dcid.size(), out);
+  return hmac_once(c.salt_ctx[salt_index(salt)], nullptr, dcid.data(), dcid.size(), out);
 }
 
 bool quic_keys_from_secret(uint32_t version, const uint8_t initial[32], bool server, QuicKeys& out) {
   Crypto& c = crypto();
   if (!c.ok) return false;
   uint8_t secret[32];
-  if (!set_prk(c.prk, initial) || !expand_label(c.prk, server ? "server in" : "client in", secret, 32) ||
-      !set_prk(c.prk, secret))
-    return false;
+  if (!expand_label(c.prk, initial, server ? "server in" : "client in", secret, 32)) return false;
   bool v2 = quic_is_v2(version);
-  return expand_label(c.prk, v2 ? "quicv2 key" : "quic key", out.key, 16) &&
-         expand_label(c.prk, v2 ? "quicv2 iv" : "quic iv", out.iv, 12) &&
-         expand_label(c.prk, v2 ? "quicv2 hp" : "quic hp", out.hp, 16);
+  return expand_label(c.prk, secret, v2 ? "quicv2 key" : "quic key", out.key, 16) &&
+         expand_label(c.prk, nullptr, v2 ? "quicv2 iv" : "quic iv", out.iv, 12) &&
+         expand_label(c.prk, nullptr, v2 ? "quicv2 hp" : "quic hp", out.hp, 16);
 }
 
 bool quic_initial_keys(uint32_t version, Bytes dcid, bool server, QuicKeys& out) {
