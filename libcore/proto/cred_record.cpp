@@ -22,11 +22,7 @@ void anomalies(JsonWriter& w, uint32_t bits) {
 
 void write_cred_record(JsonWriter& w, const SessionView& s, const CredAttempt& a, const CredOptions& o,
                        TimeFormat tf) {
-  w.begin_object();
-  w.field_plain("type", "cred");
-  w.key("ts");
-  w.timestamp(a.ts, tf);
-  write_session_ids(w, s);
+  begin_session_record(w, "cred", s, a.ts, tf);
   w.key("cred");
   w.begin_object();
   w.field_plain("protocol", cred_protocol_name(a.protocol));
@@ -45,11 +41,7 @@ void write_cred_record(JsonWriter& w, const SessionView& s, const CredAttempt& a
 }
 
 void write_smtp_record(JsonWriter& w, const SessionView& s, const SmtpTransaction& t, TimeFormat tf) {
-  w.begin_object();
-  w.field_plain("type", "smtp");
-  w.key("ts");
-  w.timestamp(t.ts, tf);
-  write_session_ids(w, s);
+  begin_session_record(w, "smtp", s, t.ts, tf);
   w.key("smtp");
   w.begin_object();
   w.field("tx_id", t.tx_no);

@@ -95,11 +95,7 @@ void write_http_record(JsonWriter& w, const SessionView& s, const HttpTransactio
                        const HttpOptions& o, TimeFormat tf) {
   const HttpRequest& q = t.request;
   const HttpResponse& r = t.response;
-  w.begin_object();
-  w.field_str("type", "http");
-  w.key("ts");
-  w.timestamp(q.present ? q.start : r.start, tf);
-  write_session_ids(w, s);
+  begin_session_record(w, "http", s, q.present ? q.start : r.start, tf);
   w.field("tx_id", t.tx_id);
 
   w.key("http");

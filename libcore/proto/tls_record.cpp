@@ -118,11 +118,7 @@ void write_tls_record(JsonWriter& w, const SessionView& s, const TlsHandshakeRes
   // cut one would give "771,,,," and a JA4 of zeros, polluting fingerprint counts.
   bool tls = r.hello_parsed && !ch.sslv2;
   char transport = r.transport == TlsTransport::quic ? 'q' : r.transport == TlsTransport::dtls ? 'd' : 't';
-  w.begin_object();
-  w.field_str("type", "tls");
-  w.key("ts");
-  w.timestamp(r.first_ts, tf);
-  write_session_ids(w, s);
+  begin_session_record(w, "tls", s, r.first_ts, tf);
   w.key("tls");
   w.begin_object();
   w.field("hello_no", r.hello_no);

@@ -13,11 +13,7 @@ namespace nl {
 namespace {
 
 void head(JsonWriter& w, const char* type, const SessionView& s, const Timestamp& ts, TimeFormat tf) {
-  w.begin_object();
-  w.field_str("type", type);
-  w.key("ts");
-  w.timestamp(ts, tf);
-  write_session_ids(w, s);
+  begin_session_record(w, type, s, ts, tf);
   w.key("vlan");
   if (s.key.vlan) w.number(uint64_t(s.key.vlan));
   else w.null();
@@ -39,7 +35,7 @@ void totals(JsonWriter& w, const char* k, const DirectionTotals& t) {
 
 namespace {
 
-// The members write_session_ids writes, kept per session: every record about a
+// The ids begin_session_record writes, kept per session: every record about a
 // session repeats them, and formatting them each time cost 7% of tcpflow-reasm's
 // instructions. A small table indexed by session number; an entry serves only the
 // session it was made from (checked against everything it was made of), so a
@@ -99,8 +95,13 @@ struct SessionIdsCache {
 
 }  // namespace
 
-void write_session_ids(JsonWriter& w, const SessionView& s) {
+void begin_session_record(JsonWriter& w, std::string_view type, const SessionView& s, const Timestamp& ts,
+                          TimeFormat tf) {
   static thread_local SessionIdsCache cache;
+  w.begin_object();
+  w.field_str("type", type);
+  w.key("ts");
+  w.timestamp(ts, tf);
   w.members(cache.ids(s));
 }
 

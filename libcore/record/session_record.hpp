@@ -16,9 +16,12 @@ namespace nl {
 
 enum class DataMode { b64, none };
 
-// "flow_id", "community_id" and the EVE 5-tuple: the members every record about a
-// session carries (these, http and tls records), formatted once per session (a cache kept here, not in the engine).
-void write_session_ids(JsonWriter& w, const SessionView& s);
+// Opens a record about a session: its "type", "ts", and "flow_id", "community_id"
+// and the EVE 5-tuple, the members every record about a session carries (these,
+// and the http, tls, cred and smtp records), formatted once per session (a cache
+// kept here, not in the engine). The caller writes its own members and closes it.
+void begin_session_record(JsonWriter& w, std::string_view type, const SessionView& s, const Timestamp& ts,
+                          TimeFormat tf);
 
 void write_session_start(std::string& out, const SessionView& s, TimeFormat tf);
 void write_monologue(std::string& out, const SessionView& s, const MonologuePiece& p, DataMode data,
