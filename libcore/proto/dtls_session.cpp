@@ -65,10 +65,7 @@ void DtlsSink::finish(EndReason) { sweep({}, true); }
 
 void DtlsSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
   if (!looks_like_dtls(payload)) return;
-  if (ts.sec >= next_sweep_sec_) {
-    sweep(ts, false);
-    next_sweep_sec_ = ts.sec + 10;
-  }
+  if (idle_sweep_due(ts, next_sweep_sec_)) sweep(ts, false);
   bool flipped;
   FlowKey canon = canonical(k, flipped);
   auto it = conns_.find(canon);
@@ -209,32 +206,16 @@ void DtlsSink::flush(Conn& c) {
   while (!c.pending.empty()) emit_front(c);
 }
 
-void DtlsSink::sweep(const Timestamp& now, bool all) {
-  int64_t limit = now.total_nsec() - int64_t(limits_.idle_timeout_ns);
-  for (auto it = conns_.begin(); it != conns_.end();) {
-    if (all || it->second->last_ns < limit) {
-      flush(*it->second);
-      it = conns_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+void DtlsSink::drop(std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash>::iterator it) {
+  flush(*it->second);
+  conns_.erase(it);
 }
 
-void DtlsSink::evict_some() {
-  std::vector<std::pair<int64_t, FlowKey>> order;
-  order.reserve(conns_.size());
-  for (auto& [k, c] : conns_) order.push_back({c->last_ns, k});
-  size_t n = std::max<size_t>(1, order.size() / 8);
-  std::nth_element(order.begin(), order.begin() + (n - 1), order.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t i = 0; i < n; ++i) {
-    auto it = conns_.find(order[i].second);
-    flush(*it->second);
-    conns_.erase(it);
-    ++stats_.evicted;
-  }
+void DtlsSink::sweep(const Timestamp& now, bool all) {
+  drop_idle_states(conns_, now, limits_.idle_timeout_ns, all, [&](auto it) { drop(it); });
 }
+
+void DtlsSink::evict_some() { stats_.evicted += drop_least_recent_states(conns_, [&](auto it) { drop(it); }); }
 
 void TlsDatagramSink::on_datagram(const Packet& p, const Decoded& d) {
   if (d.l4 != L4::udp) return;

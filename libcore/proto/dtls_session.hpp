@@ -19,6 +19,7 @@
 #include "libcore/proto/dtls.hpp"
 #include "libcore/proto/quic_session.hpp"
 #include "libcore/proto/tls_session.hpp"
+#include "libcore/reasm/datagram_states.hpp"
 #include "libcore/reasm/datagrams.hpp"
 
 namespace nl {
@@ -68,6 +69,7 @@ class DtlsSink : public DatagramSink {
   void server_hello_done(Conn& c, bool whole);
   void emit_front(Conn& c);
   void flush(Conn& c);
+  void drop(std::unordered_map<FlowKey, std::unique_ptr<Conn>, KeyHash>::iterator it);
   void sweep(const Timestamp& now, bool all);
   void evict_some();
 

@@ -153,10 +153,7 @@ void QuicSink::datagram(const FlowKey& k, const Timestamp& ts, Bytes payload) {
   // The payload is usually cold (the reader touched only the headers) and is read
   // whole by the AEAD: its lines are fetched while the state is looked up.
   for (size_t i = 64; i < payload.size() && i < 2048; i += 64) __builtin_prefetch(payload.data() + i);
-  if (ts.sec >= next_sweep_sec_) {
-    sweep(ts, false);
-    next_sweep_sec_ = ts.sec + 10;
-  }
+  if (idle_sweep_due(ts, next_sweep_sec_)) sweep(ts, false);
   bool flipped;
   FlowKey canon = canonical(k, flipped);
   auto it = conns_.find(canon);
@@ -433,32 +430,9 @@ void QuicSink::emit(Conn& c, bool partial) {
 }
 
 void QuicSink::sweep(const Timestamp& now, bool all) {
-  int64_t limit = now.total_nsec() - int64_t(limits_.idle_timeout_ns);
-  for (auto it = conns_.begin(); it != conns_.end();) {
-    if (all || it->second->last_ns < limit) {
-      auto next = std::next(it);
-      drop(it);
-      it = next;
-    } else {
-      ++it;
-    }
-  }
+  drop_idle_states(conns_, now, limits_.idle_timeout_ns, all, [&](auto it) { drop(it); });
 }
 
-void QuicSink::evict_some() {
-  // The least recently seen eighth goes at once, so a flood of new 5-tuples costs
-  // one pass per many insertions.
-  std::vector<std::pair<int64_t, const FlowKey*>> order;
-  order.reserve(conns_.size());
-  for (auto& [k, c] : conns_) order.push_back({c->last_ns, &k});
-  size_t n = std::max<size_t>(1, order.size() / 8);
-  std::nth_element(order.begin(), order.begin() + (n - 1), order.end());
-  std::vector<FlowKey> victims;
-  for (size_t i = 0; i < n; ++i) victims.push_back(*order[i].second);
-  for (const auto& k : victims) {
-    drop(conns_.find(k));
-    ++stats_.evicted;
-  }
-}
+void QuicSink::evict_some() { stats_.evicted += drop_least_recent_states(conns_, [&](auto it) { drop(it); }); }
 
 }  // namespace nl

@@ -20,6 +20,7 @@
 #include "libcore/flow/key.hpp"
 #include "libcore/proto/quic.hpp"
 #include "libcore/proto/tls_session.hpp"
+#include "libcore/reasm/datagram_states.hpp"
 #include "libcore/reasm/datagrams.hpp"
 
 namespace nl {
