@@ -9,8 +9,6 @@
 // 1: a client Initial; 2: a server Initial (u8 version selector, u8 DCID byte,
 // u16 length, frame bytes; op bit 2: append a raw tail as a coalesced packet);
 // 3: a Retry from the server (u8 SCID byte). Op bits 3..: the 5-tuple (0..3).
-#include <openssl/evp.h>
-
 #include <cstring>
 #include <string>
 #include <vector>
@@ -20,62 +18,10 @@
 #include "libcore/proto/quic.hpp"
 #include "libcore/proto/quic_session.hpp"
 #include "libcore/proto/tls_record.hpp"
+#include "tests/common/quic_seal.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
 using namespace nl;
-
-namespace {
-
-bool seal(uint32_t version, bool server, const std::vector<uint8_t>& dcid_keys, const std::vector<uint8_t>& dcid,
-          const std::vector<uint8_t>& scid, uint16_t pn, Bytes frames, std::vector<uint8_t>& out) {
-  QuicKeys k;
-  if (!quic_initial_keys(version, dcid_keys, server, k)) return false;
-  std::vector<uint8_t> payload(frames.begin(), frames.end());
-  while (payload.size() < 20) payload.push_back(0);  // PADDING: room for the sample
-  bool v2 = version == quic_version::v2;
-  uint8_t first = 0xc0 | (v2 ? 0x10 : 0x00) | 0x01;  // Initial, 2-byte packet number
-  out.clear();
-  out.push_back(first);
-  for (int i = 3; i >= 0; --i) out.push_back(uint8_t(version >> (8 * i)));
-  out.push_back(uint8_t(dcid.size()));
-  out.insert(out.end(), dcid.begin(), dcid.end());
-  out.push_back(uint8_t(scid.size()));
-  out.insert(out.end(), scid.begin(), scid.end());
-  out.push_back(0);  // token length
-  size_t len = 2 + payload.size() + 16;
-  out.push_back(uint8_t(0x40 | len >> 8));
-  out.push_back(uint8_t(len));
-  size_t pn_off = out.size();
-  out.push_back(uint8_t(pn >> 8));
-  out.push_back(uint8_t(pn));
-  uint8_t nonce[12];
-  std::memcpy(nonce, k.iv, 12);
-  nonce[10] ^= uint8_t(pn >> 8);
-  nonce[11] ^= uint8_t(pn);
-  EVP_CIPHER_CTX* g = EVP_CIPHER_CTX_new();
-  int n = 0;
-  std::vector<uint8_t> ct(payload.size() + 16);
-  bool ok = EVP_EncryptInit_ex(g, EVP_aes_128_gcm(), nullptr, k.key, nonce) == 1 &&
-            EVP_EncryptUpdate(g, nullptr, &n, out.data(), int(out.size())) == 1 &&
-            EVP_EncryptUpdate(g, ct.data(), &n, payload.data(), int(payload.size())) == 1 &&
-            EVP_EncryptFinal_ex(g, ct.data() + n, &n) == 1 &&
-            EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_GET_TAG, 16, ct.data() + payload.size()) == 1;
-  EVP_CIPHER_CTX_free(g);
-  if (!ok) return false;
-  out.insert(out.end(), ct.begin(), ct.end());
-  uint8_t mask[16];
-  EVP_CIPHER_CTX* e = EVP_CIPHER_CTX_new();
-  ok = EVP_EncryptInit_ex(e, EVP_aes_128_ecb(), nullptr, k.hp, nullptr) == 1 &&
-       EVP_EncryptUpdate(e, mask, &n, out.data() + pn_off + 4, 16) == 1;
-  EVP_CIPHER_CTX_free(e);
-  if (!ok) return false;
-  out[0] ^= mask[0] & 0x0f;
-  out[pn_off] ^= mask[1];
-  out[pn_off + 1] ^= mask[2];
-  return true;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes all(data, size);
@@ -149,7 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::vector<uint8_t> scid(4, uint8_t(db ^ 0x5a));
         Bytes frames = c.take(c.u16() % 1400);
         // The server's packets carry the client's SCID as DCID; keys from the client's DCID.
-        if (!seal(version, server, dcid, server ? scid : dcid, server ? dcid : scid, pn++, frames, pkt)) break;
+        if (!test::seal_quic_initial(version, server, dcid, server ? scid : dcid, server ? dcid : scid, pn++, frames, pkt))
+          break;
         if (op & 4) {
           Bytes tail = c.take(c.u8());
           pkt.insert(pkt.end(), tail.begin(), tail.end());

@@ -16,6 +16,7 @@
 
 #include "libcore/proto/quic.hpp"
 #include "libcore/proto/quic_session.hpp"
+#include "tests/common/quic_seal.hpp"
 
 using namespace nl;
 
@@ -300,50 +301,12 @@ TEST_CASE("quic: the sink on a server packet alone, garbage, and a flood of spoo
 
 namespace {
 
-// Seals frames into an Initial (2-byte packet number) with keys from `key_dcid`: the
-// test's own sender, with OpenSSL's AES directly, so the sink's reading is checked
-// against an independent writer.
+// An Initial sealed by the tests' own writer (tests/common/quic_seal.hpp).
 std::vector<uint8_t> seal(uint32_t version, bool server, const std::vector<uint8_t>& key_dcid,
                           const std::vector<uint8_t>& dcid, const std::vector<uint8_t>& scid, uint16_t pn,
-                          std::vector<uint8_t> payload) {
-  QuicKeys k;
-  REQUIRE(quic_initial_keys(version, key_dcid, server, k));
-  while (payload.size() < 20) payload.push_back(0);
-  std::vector<uint8_t> out = {uint8_t(0xc1 | (version == quic_version::v2 ? 0x10 : 0))};
-  for (int i = 3; i >= 0; --i) out.push_back(uint8_t(version >> (8 * i)));
-  out.push_back(uint8_t(dcid.size()));
-  out.insert(out.end(), dcid.begin(), dcid.end());
-  out.push_back(uint8_t(scid.size()));
-  out.insert(out.end(), scid.begin(), scid.end());
-  out.push_back(0);
-  size_t len = 2 + payload.size() + 16;
-  out.push_back(uint8_t(0x40 | len >> 8));
-  out.push_back(uint8_t(len));
-  size_t pn_off = out.size();
-  out.push_back(uint8_t(pn >> 8));
-  out.push_back(uint8_t(pn));
-  uint8_t nonce[12];
-  std::memcpy(nonce, k.iv, 12);
-  nonce[10] ^= uint8_t(pn >> 8);
-  nonce[11] ^= uint8_t(pn);
-  std::vector<uint8_t> ct(payload.size() + 16);
-  int n = 0;
-  EVP_CIPHER_CTX* g = EVP_CIPHER_CTX_new();
-  REQUIRE(EVP_EncryptInit_ex(g, EVP_aes_128_gcm(), nullptr, k.key, nonce) == 1);
-  REQUIRE(EVP_EncryptUpdate(g, nullptr, &n, out.data(), int(out.size())) == 1);
-  REQUIRE(EVP_EncryptUpdate(g, ct.data(), &n, payload.data(), int(payload.size())) == 1);
-  REQUIRE(EVP_EncryptFinal_ex(g, ct.data() + n, &n) == 1);
-  REQUIRE(EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_GET_TAG, 16, ct.data() + payload.size()) == 1);
-  EVP_CIPHER_CTX_free(g);
-  out.insert(out.end(), ct.begin(), ct.end());
-  uint8_t mask[16];
-  EVP_CIPHER_CTX* e = EVP_CIPHER_CTX_new();
-  REQUIRE(EVP_EncryptInit_ex(e, EVP_aes_128_ecb(), nullptr, k.hp, nullptr) == 1);
-  REQUIRE(EVP_EncryptUpdate(e, mask, &n, out.data() + pn_off + 4, 16) == 1);
-  EVP_CIPHER_CTX_free(e);
-  out[0] ^= mask[0] & 0x0f;
-  out[pn_off] ^= mask[1];
-  out[pn_off + 1] ^= mask[2];
+                          const std::vector<uint8_t>& frames) {
+  std::vector<uint8_t> out;
+  REQUIRE(test::seal_quic_initial(version, server, key_dcid, dcid, scid, pn, frames, out));
   return out;
 }
 
