@@ -27,9 +27,7 @@ int main(int argc, char** argv) {
   app.add_flag("--summary", summary,
                "Instead of the records: one line (type \"cred_summary\") per server, protocol and user at the end,\n"
                "with attempts, successes and failures");
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app, "an input had problems");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv, "an input had problems");
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
   opt.packets.take(co);

@@ -33,9 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-pending-per-flow", dopt.max_pending_per_flow,
                  "Queries waiting in one flow, at most (default 256)")
       ->check(CLI::Range(size_t(1), size_t(1) << 30));
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app, "an input had problems");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv, "an input had problems");
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
   opt.packets.take(co);

@@ -112,9 +112,7 @@ int main(int argc, char** argv) {
   app.add_option("--dedup-window", dedup_window, "Seconds within which a repeat counts as a duplicate (default 0.05)")
       ->check(seconds(true));
   app.add_flag("--no-defrag", no_defrag, "Count IP fragments as packets of their own instead of reassembling them");
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app, "an input could not be read completely");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv, "an input could not be read completely");
 
   nl::FlowRecordOptions ropt;
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;

@@ -25,9 +25,7 @@ int main(int argc, char** argv) {
   app.add_flag("--decode", decode, "Also inflate gzip/deflate bodies and hash the decoded bytes");
   nl::cli::add_size_option(app, "--decode-cap", decode_cap, "Stop inflating a body after this many bytes (default 64M)");
   app.add_flag("--show-secrets", hopt.show_secrets, "Include the password of HTTP Basic authorization");
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app, "an input had problems");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv, "an input had problems");
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
   opt.packets.take(co);

@@ -60,9 +60,7 @@ int main(int argc, char** argv) {
                  "to PATTERN with %d replaced by K (as --shard K/N would keep)")
       ->type_name("N")
       ->check(CLI::Range(1, 4096));
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app, "an input could not be read completely");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv, "an input could not be read completely");
 
   nl::PktOptions opt;
   if (!parse_payload_mode(payload, opt)) {

@@ -75,11 +75,9 @@ int main(int argc, char** argv) {
   app.add_option("--flows", flows_file,
                  "Only the packets of the flows named in FILE: JSON Lines records with an EVE 5-tuple\n"
                  "(src_ip, src_port, dest_ip, dest_port, proto) or a community_id, in either direction");
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app,
-                                  "an input could not be read completely or a record could not be written\n"
-                                  "(each cause told once on stderr, the rest written)");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv,
+                        "an input could not be read completely or a record could not be written\n"
+                        "(each cause told once on stderr, the rest written)");
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
   loop.take(co);
   loop.non_ip_is_error = true;  // a pkt line without IP nor frame: nothing to write

@@ -90,9 +90,7 @@ int main(int argc, char** argv) {
   app.add_option("--dump", dump_dir, "Also write each direction's reassembled stream to a file in this directory");
   app.add_option("--data", data, "Monologue bytes in records: b64 (default) or none");
   app.add_flag("-v,--verbose", verbosity, "Log sessions on stderr; twice: also monologues");
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app, "an input had problems or a write failed");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv, "an input had problems or a write failed");
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
   opt.packets.take(co);

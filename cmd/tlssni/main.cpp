@@ -20,9 +20,7 @@ int main(int argc, char** argv) {
   nl::SessionLoopOptions opt;
   nl::cli::CaptureOptions co;
   nl::cli::add_capture_options(app, co, {.pass_help = nl::cli::kPassSessionsHelp});
-  nl::cli::add_version_flag(app);
-  nl::cli::add_exit_status_footer(app, "an input had problems");
-  nl::cli::parse_or_exit(app, argc, argv);
+  nl::cli::parse_or_exit(app, argc, argv, "an input had problems");
 
   if (!nl::cli::check_capture_options(co)) return nl::cli::kExitUsage;
   opt.packets.take(co);

@@ -8,6 +8,8 @@
 
 namespace nl::cli {
 
+namespace {
+
 void add_exit_status_footer(CLI::App& app, const std::string& status_1) {
   app.footer("Exit status: 0 on success, 1 if " + status_1 +
              ", 2 on usage errors,\n"
@@ -25,7 +27,11 @@ void add_version_flag(CLI::App& app) {
       "Print the version and exit");
 }
 
-void parse_or_exit(CLI::App& app, int argc, char** argv) {
+}  // namespace
+
+void parse_or_exit(CLI::App& app, int argc, char** argv, const std::string& status_1) {
+  add_version_flag(app);
+  add_exit_status_footer(app, status_1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -14,14 +14,12 @@
 
 namespace nl::cli {
 
-// Parses options; on error prints one line plus "Try 'tool --help'" and exits 2;
-// --help prints to stdout and exits 0; --version likewise. Returns only on success.
-void parse_or_exit(CLI::App& app, int argc, char** argv);
-// Adds --version to the app.
-void add_version_flag(CLI::App& app);
-// Ends --help with the exit statuses; `status_1` says when the status is 1 ("an
-// input had problems"), the rest is the same for every binary.
-void add_exit_status_footer(CLI::App& app, const std::string& status_1);
+// The last step of every binary's option set-up: adds --version and ends --help
+// with the exit statuses (`status_1` says when the status is 1, "an input had
+// problems"; the rest is the same for every binary), then parses. On error prints
+// one line plus "Try 'tool --help'" and exits 2; --help prints to stdout and exits
+// 0; --version likewise. Returns only on success.
+void parse_or_exit(CLI::App& app, int argc, char** argv, const std::string& status_1);
 // Adds an option taking a size ("1M"); the value is checked when parsed.
 CLI::Option* add_size_option(CLI::App& app, const std::string& name, uint64_t& target, const std::string& help);
 // Adds --progress and --no-progress; the last one given wins.
