@@ -372,15 +372,7 @@ class FtpHandler : public CredNumericReplyHandler {
 
   void reply(uint16_t code, std::string text) override {
     if (code < 200) return;  // preliminary: the final reply follows
-    if (!greeted_ && q_.empty()) {
-      greeted_ = true;
-      return;
-    }
-    greeted_ = true;
-    if (q_.empty()) {
-      flag(CredAnomaly::unsolicited_reply);
-      return;
-    }
+    if (!answers_command(q_, greeted_)) return;
     Cmd c = std::move(q_.front());
     q_.pop_front();
     auto decide = [&](CredAttempt& a, CredOutcome o) {

@@ -59,6 +59,19 @@ class CredSessionParser::Handler {
     }
     q.push_back(std::move(c));
   }
+  // Whether a server's reply answers the first queued command: not the greeting
+  // (a reply before any command, once) nor one nothing asked for (flagged).
+  template <class Cmd>
+  bool answers_command(const std::deque<Cmd>& q, bool& greeted) {
+    bool greeting = !greeted && q.empty();
+    greeted = true;
+    if (greeting) return false;
+    if (q.empty()) {
+      flag(CredAnomaly::unsolicited_reply);
+      return false;
+    }
+    return true;
+  }
   // At the end: an attempt still waiting for its reply is written, flagged no_reply.
   void emit_unanswered(std::optional<CredAttempt>& a) {
     if (!a) return;

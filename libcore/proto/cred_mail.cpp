@@ -91,15 +91,7 @@ class Pop3Handler : public CredLineHandler {
     }
     std::string_view text = line.substr(ok ? 3 : 4);
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    if (!greeted_ && q_.empty()) {
-      greeted_ = true;
-      return;
-    }
-    greeted_ = true;
-    if (q_.empty()) {
-      flag(CredAnomaly::unsolicited_reply);
-      return;
-    }
+    if (!answers_command(q_, greeted_)) return;
     Cmd c = std::move(q_.front());
     q_.pop_front();
     if (ok && c.multi) multi_ = true;
@@ -456,16 +448,11 @@ class SmtpHandler : public CredNumericReplyHandler {
   }
 
   void reply(uint16_t code, std::string text) override {
-    if (!greeted_ && q_.empty()) {
+    if (code == 334) {  // AUTH continuation (or, first of all, an odd greeting)
       greeted_ = true;
       return;
     }
-    greeted_ = true;
-    if (code == 334) return;  // AUTH continuation
-    if (q_.empty()) {
-      flag(CredAnomaly::unsolicited_reply);
-      return;
-    }
+    if (!answers_command(q_, greeted_)) return;
     if (q_.front().k == K::data_cmd) {
       q_.pop_front();
       if (code == 354) {
