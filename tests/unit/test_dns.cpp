@@ -63,6 +63,7 @@ struct Datagram {
              10, 0, 0, src, 10, 0, 0, dst,
              uint8_t(sport >> 8), uint8_t(sport), uint8_t(dport >> 8), uint8_t(dport), uint8_t(ulen >> 8),
              uint8_t(ulen), 0, 0};
+    frame.reserve(frame.size() + payload.size());  // (GCC 12 warns of a bound it made up without it)
     frame.insert(frame.end(), payload.begin(), payload.end());
     p.linktype = linktype::raw;
     p.ts.sec = sec;

@@ -194,7 +194,7 @@ TEST_CASE("http: keep-alive, three transactions in order") {
   REQUIRE(s.txs.size() == 3);
   for (int i = 0; i < 3; ++i) {
     CHECK(s.txs[i].tx_id == uint64_t(i));
-    CHECK(s.txs[i].request.uri == "/" + std::to_string(i));
+    CHECK(s.txs[i].request.uri == std::string("/") + std::to_string(i));
     CHECK(s.txs[i].response.body.body.len == uint64_t(100 * i));
     CHECK(s.txs[i].complete());
   }
