@@ -1,11 +1,15 @@
-// TCP reassembly engine: ordering, wrap, overlaps, gaps, endings, pieces, bounds.
+// TCP reassembly engine: ordering, wrap, overlaps, gaps, endings, pieces, bounds;
+// and the bounds of the datagram analysers' states (reasm/datagram_states.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "libcore/reasm/datagram_states.hpp"
 #include "libcore/reasm/tcp.hpp"
 
 using namespace nl;
@@ -731,4 +735,53 @@ TEST_CASE("reasm: non-TCP and fragments are counted, not processed") {
   auto named = r.stats().named();
   CHECK(std::any_of(named.begin(), named.end(),
                     [](auto& kv) { return std::string(kv.first) == "retransmitted_bytes"; }));
+}
+
+namespace {
+struct IdleState {
+  int64_t last_ns = 0;
+};
+}  // namespace
+
+TEST_CASE("datagram states: idle ones go at a sweep every 10 s; a full table loses its least recent eighth") {
+  std::unordered_map<int, std::unique_ptr<IdleState>> states;
+  auto fill = [&](int n) {
+    states.clear();
+    for (int i = 0; i < n; ++i) states[i] = std::make_unique<IdleState>(IdleState{int64_t(i) * 1000000000});
+  };
+  std::vector<int> dropped;
+  auto drop = [&](auto it) {
+    dropped.push_back(it->first);
+    states.erase(it);
+  };
+  fill(16);
+  CHECK(drop_least_recent_states(states, drop) == 2);
+  std::sort(dropped.begin(), dropped.end());
+  CHECK(dropped == std::vector<int>{0, 1});
+  CHECK(states.size() == 14);
+  dropped.clear();
+  fill(3);  // fewer than eight: still one goes
+  CHECK(drop_least_recent_states(states, drop) == 1);
+  CHECK(dropped == std::vector<int>{0});
+
+  dropped.clear();
+  fill(16);
+  Timestamp now;
+  now.sec = 20;
+  drop_idle_states(states, now, 10ull * 1000000000, false, drop);  // last seen before 10 s
+  std::sort(dropped.begin(), dropped.end());
+  CHECK(dropped == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  drop_idle_states(states, now, 10ull * 1000000000, true, drop);
+  CHECK(states.empty());
+  CHECK(dropped.size() == 16);
+
+  int64_t next = 0;
+  Timestamp t;
+  t.sec = 5;
+  CHECK(idle_sweep_due(t, next));
+  CHECK(next == 15);
+  t.sec = 14;
+  CHECK_FALSE(idle_sweep_due(t, next));
+  t.sec = 15;
+  CHECK(idle_sweep_due(t, next));
 }

@@ -1,11 +1,12 @@
 // StartTlsScanner (where TLS begins after a clear-text preamble, and which protocol
-// that was) and the DTLS record, fragment and cookie helpers.
+// that was), the DTLS record, fragment and cookie helpers, and DtlsSink's bounds.
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
 #include "libcore/proto/dtls.hpp"
+#include "libcore/proto/dtls_session.hpp"
 #include "libcore/proto/starttls.hpp"
 
 using namespace nl;
@@ -85,4 +86,56 @@ TEST_CASE("dtls: records, fragments and the cookie taken out of a ClientHello") 
   CHECK(out.size() == body.size() - 4);
   CHECK(out[35] == 0);
   CHECK_FALSE(dtls_client_hello_as_tls(Bytes(body).first(36), out, cl));
+}
+
+namespace {
+// A DTLS 1.2 datagram: one record with a whole ClientHello (no cookie).
+std::vector<uint8_t> dtls_client_hello() {
+  std::vector<uint8_t> body = {0xfe, 0xfd};
+  body.insert(body.end(), 32, 0x42);                  // random
+  body.insert(body.end(), {0, 0, 0, 2, 0xc0, 0x2b, 1, 0});  // session id, cookie, ciphers, compression
+  size_t n = body.size();
+  std::vector<uint8_t> hs = {1, 0, 0, uint8_t(n), 0, 0, 0, 0, 0, 0, 0, uint8_t(n)};
+  hs.insert(hs.end(), body.begin(), body.end());
+  std::vector<uint8_t> rec = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, uint8_t(hs.size())};
+  rec.insert(rec.end(), hs.begin(), hs.end());
+  return rec;
+}
+
+FlowKey dtls_key(uint16_t sport) {
+  FlowKey k;
+  k.proto = 17;
+  k.src.family = k.dst.family = 4;
+  k.src.bytes[0] = 10;
+  k.dst.bytes[0] = 192;
+  k.sport = sport;
+  k.dport = 4433;
+  return k;
+}
+}  // namespace
+
+TEST_CASE("dtls sink: a full table writes and drops its least recently seen; idle states go at a sweep") {
+  DtlsLimits lim;
+  lim.max_connections = 8;
+  std::vector<uint16_t> written;  // client ports, in the order their records came
+  DtlsSink sink([&](const SessionView& s, const TlsHandshakeResult&) { written.push_back(s.key.sport); }, lim);
+  std::vector<uint8_t> hello = dtls_client_hello();
+  Timestamp ts;
+  ts.sec = 1000;
+  for (uint16_t port = 0; port < 20; ++port) {
+    ts.nsec = port * 1000;
+    sink.datagram(dtls_key(port), ts, hello);
+  }
+  // Each new 5-tuple past the eighth pushed out the oldest, its hello written then.
+  CHECK(sink.stats().evicted == 12);
+  REQUIRE(written.size() == 12);
+  for (uint16_t i = 0; i < 12; ++i) CHECK(written[i] == i);
+  // Past the idle timeout, the next datagram's sweep writes the other eight.
+  ts.sec += 61;
+  sink.datagram(dtls_key(100), ts, hello);
+  CHECK(written.size() == 20);
+  sink.finish(EndReason::eof);
+  CHECK(written.size() == 21);
+  CHECK(sink.stats().hellos == 21);
+  CHECK(sink.stats().evicted == 12);
 }
