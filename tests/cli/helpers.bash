@@ -22,3 +22,16 @@ writes_capture() {
   sed -e 's/#.*//' "$NETLINES_SRC/cmd/tools.txt" |
     awk -v t="$1" '$1 == t { for (i = 2; i <= NF; i++) if ($i == ">pcap") found = 1 } END { exit !found }'
 }
+# Whether the binaries under test are the sanitizer build, where every run is
+# several times slower: loops over every capture take every STEP-th one there
+# (`sampled STEP FILE...` prints them), the normal build's pass runs them all.
+sanitizer_build() { grep -qa __asan_init "$NETLINES_BIN/pcap2pkt"; }
+sampled() {
+  local step=$1 i=0
+  shift
+  sanitizer_build || step=1
+  for f in "$@"; do
+    (( i++ % step == 0 )) && printf '%s\n' "$f"
+  done
+  return 0
+}

@@ -293,7 +293,7 @@ for l in sys.stdin:
 
 @test "hostile traffic (scaled down): every binary stays under its RSS cap" {
   [ -x /usr/bin/time ] || skip "no /usr/bin/time (apt package time)"
-  if grep -qa __asan_init "$NETLINES_BIN/pcap2pkt"; then skip "sanitizer build: RSS is not comparable"; fi
+  if sanitizer_build; then skip "sanitizer build: RSS is not comparable"; fi
   python3 "$TOOLDIR/hostile.py" generate "$BATS_TEST_TMPDIR/h" --scale ci
   run python3 "$TOOLDIR/hostile.py" measure "$NETLINES_BIN" "$BATS_TEST_TMPDIR/h"
   echo "$output"

@@ -34,9 +34,12 @@ union_equals_one() {
 
 @test "every fixture, every binary: the union of --shard k/3 equals one run" {
   cd "$BATS_TEST_TMPDIR"
-  for f in "$FIXTURES"/*.pcap* "$DATA"/*.pcap*; do
+  # Every third under the sanitizers (the unit tests check the shard peek on every
+  # packet of tests/data there).
+  local f
+  while read -r f; do
     for t in $(tools); do union_equals_one 3 "$t" "$f"; done
-  done
+  done < <(sampled 3 "$FIXTURES"/*.pcap* "$DATA"/*.pcap*)
   # Not vacuous: some fixture's records do spread over several shards.
   [ "$(httpextract --shard 1/3 "$FIXTURES/mixed_dns_http_https.pcapng" | wc -l)" -lt \
     "$(httpextract "$FIXTURES/mixed_dns_http_https.pcapng" | wc -l)" ] ||
@@ -48,10 +51,12 @@ union_equals_one() {
   cd "$BATS_TEST_TMPDIR"
   # Every robustness capture with every binary is 15,000 runs (4 minutes, three
   # times that under the sanitizers): the one that once differed, and every 8th
-  # of the others (robustness.bats runs every binary on all of them).
-  local odd=() i=0
+  # of the others, every 24th under the sanitizers (robustness.bats runs every
+  # binary on all of them).
+  local odd=() i=0 every=8
+  sanitizer_build && every=24
   for f in "$DATA"/robustness/*.pcap*; do
-    (( i++ % 8 == 0 )) && odd+=("$f")
+    (( i++ % every == 0 )) && odd+=("$f")
   done
   for f in "$FIXTURES"/crafted_ip_fragments.pcap "$FIXTURES"/udp_ip_fragments.pcap \
       "$DATA"/robustness/olsr-oobr-1.pcap "${odd[@]}"; do
@@ -64,12 +69,13 @@ union_equals_one() {
 
 @test "pcap2pkt lines and tcpflow-reasm lines in: the union of --shard k/3 equals one run" {
   cd "$BATS_TEST_TMPDIR"
-  for f in "$FIXTURES"/*.pcap*; do
+  local f
+  while read -r f; do
     pcap2pkt "$f" > pkt.jsonl
     for t in $(tools pkt); do union_equals_one 3 "$t" pkt.jsonl; done
     tcpflow-reasm "$f" > sessions.jsonl
     for t in $(tools session); do union_equals_one 3 "$t" sessions.jsonl; done
-  done
+  done < <(sampled 3 "$FIXTURES"/*.pcap*)
 }
 
 @test "a record keeps the packet number n of the unsharded run" {
